@@ -1,0 +1,20 @@
+import type { Config } from 'jest';
+
+// One jest run for the whole monorepo: specs sit beside the code, end-to-end cases under
+// packages/*/test and samples/*. `@duet/websocket` maps to its sources so no build is needed.
+const config: Config = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/packages', '<rootDir>/samples'],
+  testMatch: ['**/*.spec.ts', '**/*.test.ts'],
+  moduleNameMapper: {
+    '^@duet/websocket$': '<rootDir>/packages/websocket/src/index.ts',
+  },
+  transform: {
+    '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
+  },
+  // inversify 8 ships ES modules only; jest on Node 20 needs them compiled to CommonJS.
+  transformIgnorePatterns: ['/node_modules/(?!(inversify|@inversifyjs)/)'],
+  testTimeout: 15000,
+};
+
+export default config;

@@ -1,0 +1,147 @@
+// `WebSocketApplication`: reads the container once, validates every listener and service,
+// compiles the routing tables, then opens the listeners. Nothing opens if anything is wrong.
+import type { Container, Newable } from 'inversify';
+import { CloseCode } from './close-codes';
+import { ApplicationStateError, ListenerConfigError, ServiceConfigError } from './errors';
+import { Listener } from './listener';
+import { LOGGER, type Logger, consoleLogger } from './logger';
+import { type ListenerConfig, type ModuleDefinition, WEB_SOCKET_MODULE } from './module';
+import { PathMatcher } from './path-matcher';
+import { DEFAULT_LISTENER } from './service-config';
+import { type RoutingTable, compileRoutingTable } from './routing-table';
+
+export interface StopOptions {
+  /** Seconds to wait for each close handshake and `@OnClose` before sockets are terminated (default 10). */
+  timeout?: number;
+}
+
+export class WebSocketApplication {
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    private readonly listeners: ReadonlyMap<string, Listener>,
+    /** The compiled services, in the order they were declared. */
+    readonly services: readonly RoutingTable[],
+  ) {}
+
+  /**
+   * Discovers the listeners and services of every loaded `webSocketModule`, validates them,
+   * and starts listening. Rejects with a `ServiceConfigError`/`ListenerConfigError` before any
+   * port is opened, or a `ListenError` when a port cannot be bound.
+   */
+  static async start(container: Container): Promise<WebSocketApplication> {
+    const definitions = collectDefinitions(container);
+    const listenerConfigs = mergeListeners(definitions);
+    const tables = compileServices(definitions, container, listenerConfigs);
+    const logger = container.isBound(LOGGER) ? container.get<Logger>(LOGGER) : consoleLogger;
+    const listeners = new Map<string, Listener>();
+    for (const [name, config] of listenerConfigs) {
+      const served = tables.filter((table) => table.config.listener === name);
+      listeners.set(name, new Listener(name, config, served, logger));
+    }
+    const app = new WebSocketApplication(listeners, tables);
+    try {
+      for (const listener of listeners.values()) await listener.listen();
+    } catch (error) {
+      await app.stop();
+      throw error;
+    }
+    return app;
+  }
+
+  /** The port a listener is bound to (the real one for port 0). */
+  port(name: string = DEFAULT_LISTENER): number {
+    const listener = this.listeners.get(name);
+    if (listener === undefined) throw new ApplicationStateError(`there is no listener named '${name}'`);
+    return listener.port;
+  }
+
+  /** How many connections are open, over every listener. */
+  connectionCount(): number {
+    let count = 0;
+    for (const listener of this.listeners.values()) count += listener.connections.size;
+    return count;
+  }
+
+  /**
+   * Stops accepting, closes every connection with 1001 (going away) and resolves when every
+   * socket is gone. Calling it again returns the same promise.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    const timeoutMs = (options.timeout ?? 10) * 1000;
+    this.stopping ??= Promise.all(
+      [...this.listeners.values()].map((listener) =>
+        listener.close(CloseCode.GoingAway, 'server shutting down', timeoutMs),
+      ),
+    ).then(() => undefined);
+    return this.stopping;
+  }
+}
+
+function collectDefinitions(container: Container): readonly ModuleDefinition[] {
+  if (!container.isBound(WEB_SOCKET_MODULE)) {
+    throw new ListenerConfigError(DEFAULT_LISTENER, 'webSocketModule', 'no webSocketModule is loaded in the container');
+  }
+  return container.getAll<ModuleDefinition>(WEB_SOCKET_MODULE);
+}
+
+function mergeListeners(definitions: readonly ModuleDefinition[]): Map<string, ListenerConfig> {
+  const listeners = new Map<string, ListenerConfig>();
+  for (const definition of definitions) {
+    if (definition.conflictingListenerOptions) {
+      throw new ListenerConfigError(DEFAULT_LISTENER, 'port', "give either 'port' or 'listeners', not both");
+    }
+    for (const [name, raw] of Object.entries(definition.listeners)) {
+      if (listeners.has(name)) throw new ListenerConfigError(name, 'name', 'is declared by two modules');
+      listeners.set(name, validateListener(name, raw));
+    }
+  }
+  return listeners;
+}
+
+function validateListener(name: string, raw: unknown): ListenerConfig {
+  if (raw === null || typeof raw !== 'object') throw new ListenerConfigError(name, 'config', 'must be { port, host? }');
+  const { port, host } = raw as Partial<ListenerConfig>;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ListenerConfigError(name, 'port', `must be a whole number from 0 to 65535, got ${String(port)}`);
+  }
+  if (host !== undefined && (typeof host !== 'string' || host === '')) {
+    throw new ListenerConfigError(name, 'host', 'must be a non-empty string');
+  }
+  return Object.freeze({ port, host });
+}
+
+function compileServices(
+  definitions: readonly ModuleDefinition[],
+  container: Container,
+  listeners: ReadonlyMap<string, ListenerConfig>,
+): RoutingTable[] {
+  const seen = new Set<Newable<object>>();
+  const tables: RoutingTable[] = [];
+  const paths = new Map<string, PathMatcher<RoutingTable>>();
+  for (const definition of definitions) {
+    for (const serviceClass of definition.services) {
+      if (seen.has(serviceClass)) {
+        throw new ServiceConfigError(serviceClass.name, 'services', 'is listed twice');
+      }
+      seen.add(serviceClass);
+      const table = compileRoutingTable(serviceClass, container);
+      const { listener, path } = table.config;
+      if (!listeners.has(listener)) {
+        throw new ServiceConfigError(table.serviceName, 'listener', `names '${listener}', which is not declared`);
+      }
+      let matcher = paths.get(listener);
+      if (matcher === undefined) paths.set(listener, (matcher = new PathMatcher()));
+      const clash = matcher.add(path, table);
+      if (clash !== undefined) {
+        throw new ServiceConfigError(
+          table.serviceName,
+          'path',
+          `'${path}' is already served by ${clash.serviceName} on listener '${listener}'`,
+        );
+      }
+      tables.push(table);
+    }
+  }
+  return tables;
+}

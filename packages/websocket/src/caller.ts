@@ -1,0 +1,155 @@
+// `Caller`: what a handler holds to talk back to its connection. One per connection, made at
+// the handshake. Writes resolve once the frame is handed to the socket; on a connection that
+// is not open they reject with ConnectionClosedError.
+import type WebSocket from 'ws';
+import { MAX_CLOSE_REASON_BYTES, MAX_CONTROL_PAYLOAD_BYTES, isSendableCloseCode } from './close-codes';
+import { ConnectionClosedError, InvalidArgumentError } from './errors';
+import type { PathParams } from './path-matcher';
+
+// Writes hand the frame to the socket synchronously, so one settled promise serves them all.
+const HANDED_TO_SOCKET: Promise<void> = Promise.resolve();
+
+const OPEN: typeof WebSocket.OPEN = 1;
+
+/** The connection-side operations a `Caller` needs; implemented by the connection. */
+export interface CallerLink {
+  readonly socket: WebSocket;
+  /** Marks outbound activity for the idle timer. */
+  touch(): void;
+  /** Close code and reason once the connection has closed. */
+  readonly closeCode: number | undefined;
+  readonly closeReason: string;
+  closeWithin(statusCode: number, reason: string, timeoutMs: number): Promise<void>;
+}
+
+export type BinaryData = Buffer | Uint8Array | ArrayBuffer;
+
+export class Caller {
+  private attributes: Map<string, unknown> | undefined;
+
+  /** @internal Made by the connection at the handshake. */
+  constructor(
+    private readonly link: CallerLink,
+    private readonly connectionId: string,
+    private readonly secure: boolean,
+    /** Path parameters of the upgrade request (`/chat/:room` → `{ room }`). */
+    readonly params: PathParams,
+  ) {}
+
+  /** Sends a text frame. */
+  writeTextMessage(text: string): Promise<void> {
+    if (typeof text !== 'string') {
+      return Promise.reject(new InvalidArgumentError(`writeTextMessage takes a string, got ${typeof text}`));
+    }
+    return this.send(text);
+  }
+
+  /** Sends a binary frame. */
+  writeBinaryMessage(data: BinaryData): Promise<void> {
+    if (!isBinaryData(data)) {
+      return Promise.reject(
+        new InvalidArgumentError('writeBinaryMessage takes a Buffer, Uint8Array or ArrayBuffer'),
+      );
+    }
+    return this.send(data);
+  }
+
+  /** Sends a ping (at most 125 bytes of data). */
+  ping(data?: BinaryData | string): Promise<void> {
+    const invalid = checkControlPayload('ping', data);
+    if (invalid !== undefined) return Promise.reject(invalid);
+    if (!this.isOpen()) return Promise.reject(this.closedError());
+    this.link.socket.ping(data);
+    this.link.touch();
+    return HANDED_TO_SOCKET;
+  }
+
+  /** Sends a pong (at most 125 bytes of data). */
+  pong(data?: BinaryData | string): Promise<void> {
+    const invalid = checkControlPayload('pong', data);
+    if (invalid !== undefined) return Promise.reject(invalid);
+    if (!this.isOpen()) return Promise.reject(this.closedError());
+    this.link.socket.pong(data);
+    this.link.touch();
+    return HANDED_TO_SOCKET;
+  }
+
+  /**
+   * Starts the close handshake and resolves when it completes; after `timeoutSeconds` without
+   * the peer's answer the socket is terminated and the promise resolves all the same. On a
+   * connection that is already closed it resolves at once.
+   */
+  close(statusCode = 1000, reason = '', timeoutSeconds = 60): Promise<void> {
+    if (!isSendableCloseCode(statusCode)) {
+      return Promise.reject(new InvalidArgumentError(`${statusCode} is not a close code that may be sent`));
+    }
+    if (typeof reason !== 'string' || Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) {
+      return Promise.reject(
+        new InvalidArgumentError(`a close reason must be a string of at most ${MAX_CLOSE_REASON_BYTES} bytes`),
+      );
+    }
+    if (typeof timeoutSeconds !== 'number' || !(timeoutSeconds >= 0)) {
+      return Promise.reject(new InvalidArgumentError('timeoutSeconds must be a number of seconds, 0 or more'));
+    }
+    return this.link.closeWithin(statusCode, reason, timeoutSeconds * 1000);
+  }
+
+  /** The sub-protocol selected at the handshake, if any. */
+  getNegotiatedSubProtocol(): string | undefined {
+    return this.link.socket.protocol || undefined;
+  }
+
+  /** A unique id for this connection. */
+  getConnectionId(): string {
+    return this.connectionId;
+  }
+
+  /** True until a close has begun (from either side). */
+  isOpen(): boolean {
+    return this.link.socket.readyState === OPEN;
+  }
+
+  /** True on a TLS (`wss`) connection. */
+  isSecure(): boolean {
+    return this.secure;
+  }
+
+  setAttribute(key: string, value: unknown): void {
+    (this.attributes ??= new Map()).set(key, value);
+  }
+
+  getAttribute<T = unknown>(key: string): T | undefined {
+    return this.attributes?.get(key) as T | undefined;
+  }
+
+  removeAttribute(key: string): void {
+    this.attributes?.delete(key);
+  }
+
+  private send(data: string | BinaryData): Promise<void> {
+    const socket = this.link.socket;
+    if (socket.readyState !== OPEN) return Promise.reject(this.closedError());
+    socket.send(data);
+    this.link.touch();
+    return HANDED_TO_SOCKET;
+  }
+
+  private closedError(): ConnectionClosedError {
+    return new ConnectionClosedError(this.link.closeCode, this.link.closeReason);
+  }
+}
+
+function isBinaryData(data: unknown): data is BinaryData {
+  return data instanceof Uint8Array || data instanceof ArrayBuffer;
+}
+
+function checkControlPayload(kind: string, data: unknown): InvalidArgumentError | undefined {
+  if (data === undefined) return undefined;
+  const size =
+    typeof data === 'string' ? Buffer.byteLength(data) : isBinaryData(data) ? data.byteLength : -1;
+  if (size < 0) return new InvalidArgumentError(`${kind} data must be a Buffer, Uint8Array, ArrayBuffer or string`);
+  if (size > MAX_CONTROL_PAYLOAD_BYTES) {
+    return new InvalidArgumentError(`${kind} data is ${size} bytes; control frames carry at most ${MAX_CONTROL_PAYLOAD_BYTES}`);
+  }
+  return undefined;
+}

@@ -1,0 +1,394 @@
+// One accepted WebSocket connection: its service instance, its Caller, and the ordered
+// dispatch of its events. The whole path of a message is in this file:
+//   ws 'message' → receiveMessage → dispatch → run (routing-table slot) → complete → reply → socket.
+// Handlers of one connection run one at a time in arrival order; events that arrive while
+// an async handler runs wait in a bounded queue.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type WebSocket from 'ws';
+import { Caller, type CallerLink } from './caller';
+import { CloseCode, MAX_CONTROL_PAYLOAD_BYTES } from './close-codes';
+import { PendingMessagesOverflowError, ProtocolError, UnsupportedMessageError } from './errors';
+import { IdleTimer } from './idle-timer';
+import type { Logger } from './logger';
+import { HandlerEvent } from './metadata';
+import type { PathParams } from './path-matcher';
+import { toFrameData, toPongData } from './replies';
+import type { Handler, RoutingTable } from './routing-table';
+
+const OPEN: typeof WebSocket.OPEN = 1;
+const CLOSED: typeof WebSocket.CLOSED = 3;
+
+// The socket's listeners are shared by every connection and find theirs through this link,
+// so accepting a connection creates no closure per event.
+const kConnection = Symbol('duet.connection');
+type LinkedSocket = WebSocket & { [kConnection]: Connection };
+
+export interface ConnectionOptions {
+  readonly table: RoutingTable;
+  readonly instance: object;
+  readonly request: IncomingMessage;
+  readonly params: PathParams;
+  readonly logger: Logger;
+  /** Called once, the moment the socket has closed. */
+  readonly onClosed: (connection: Connection) => void;
+}
+
+interface CloseWaiter {
+  readonly resolve: () => void;
+  readonly timer: NodeJS.Timeout | undefined;
+}
+
+export class Connection implements CallerLink {
+  readonly caller: Caller;
+  closeCode: number | undefined;
+  closeReason = '';
+
+  private readonly handlers: readonly (Handler | undefined)[];
+  private readonly instance: object;
+  private readonly idle: IdleTimer | undefined;
+  private readonly maxPending: number;
+
+  private busy = false;
+  private runningEvent: HandlerEvent = HandlerEvent.Open;
+  private pending: unknown[] | undefined; // triples: event, first argument, second argument
+  private pendingHead = 0;
+  private pendingCount = 0;
+  /** Set when the connection is being closed because of an error; later messages are not handled. */
+  private failureCloseCode: number | undefined;
+  private onSettled: ((value: unknown) => void) | undefined;
+  private onRejected: ((error: unknown) => void) | undefined;
+  private closeWaiters: CloseWaiter[] | undefined;
+  private finished = false;
+  private finishWaiters: (() => void)[] | undefined;
+
+  constructor(
+    readonly socket: WebSocket,
+    private readonly options: ConnectionOptions,
+  ) {
+    const { table } = options;
+    this.handlers = table.handlers;
+    this.instance = options.instance;
+    this.maxPending = table.config.maxPendingMessages;
+    const secure = (options.request.socket as TLSSocket).encrypted === true;
+    this.caller = new Caller(this, randomUUID(), secure, options.params);
+    if (table.config.idleTimeout > 0) {
+      this.idle = new IdleTimer(table.config.idleTimeout, () => this.dispatch(HandlerEvent.IdleTimeout));
+    }
+    this.listen(socket as LinkedSocket);
+    this.dispatch(HandlerEvent.Open);
+  }
+
+  get service(): RoutingTable {
+    return this.options.table;
+  }
+
+  touch(): void {
+    if (this.idle !== undefined) this.idle.touch();
+  }
+
+  /** Closes (if open) and resolves when the socket has closed or `timeoutMs` passed (then it is terminated). */
+  closeWithin(statusCode: number, reason: string, timeoutMs: number): Promise<void> {
+    if (this.socket.readyState === CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => this.socket.terminate(), timeoutMs) : undefined;
+      (this.closeWaiters ??= []).push({ resolve, timer });
+      if (this.socket.readyState === OPEN) this.socket.close(statusCode, reason);
+    });
+  }
+
+  /** Resolves once the socket has closed and `@OnClose` has finished. */
+  whenFinished(): Promise<void> {
+    if (this.finished) return Promise.resolve();
+    return new Promise((resolve) => (this.finishWaiters ??= []).push(resolve));
+  }
+
+  // --- events from the socket -------------------------------------------------------------
+
+  receiveMessage(data: Buffer, isBinary: boolean): void {
+    if (this.idle !== undefined) this.idle.touch();
+    if (isBinary) {
+      if (this.handlers[HandlerEvent.Binary] !== undefined) this.dispatch(HandlerEvent.Binary, data);
+      else this.refuseUnsupported('binary');
+    } else if (this.handlers[HandlerEvent.Text] !== undefined) {
+      this.dispatch(HandlerEvent.Text, data.toString());
+    } else {
+      this.refuseUnsupported('text');
+    }
+  }
+
+  receiveControl(event: typeof HandlerEvent.Ping | typeof HandlerEvent.Pong, data: Buffer): void {
+    if (this.idle !== undefined) this.idle.touch();
+    if (this.handlers[event] !== undefined) this.dispatch(event, data);
+  }
+
+  receiveSocketError(error: Error & { code?: string }): void {
+    // The engine closes the connection itself after a protocol error; the service is told why.
+    const closeCode = statusCodeOf(error);
+    this.dispatch(HandlerEvent.Error, new ProtocolError(error.message, closeCode, error.code));
+  }
+
+  receiveClose(code: number, reason: string): void {
+    this.closeCode = code;
+    this.closeReason = reason;
+    if (this.idle !== undefined) this.idle.stop();
+    const waiters = this.closeWaiters;
+    this.closeWaiters = undefined;
+    if (waiters !== undefined) {
+      for (const waiter of waiters) {
+        if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+        waiter.resolve();
+      }
+    }
+    this.options.onClosed(this);
+    this.dispatch(HandlerEvent.Close, code, reason);
+  }
+
+  // --- ordered dispatch -------------------------------------------------------------------
+
+  private dispatch(event: HandlerEvent, first?: unknown, second?: unknown): void {
+    if (this.busy) this.enqueue(event, first, second);
+    else this.run(event, first, second);
+  }
+
+  private run(event: HandlerEvent, first: unknown, second: unknown): void {
+    const handler = this.handlers[event];
+    if (handler === undefined) {
+      this.complete(event, undefined);
+      return;
+    }
+    let result: unknown;
+    try {
+      result = handler.call(this.instance, this.caller, first, second);
+      if (isThenable(result)) {
+        this.busy = true;
+        this.runningEvent = event;
+        result.then(
+          (this.onSettled ??= (value) => this.settled(value)),
+          (this.onRejected ??= (error) => this.rejected(error)),
+        );
+        return;
+      }
+    } catch (error) {
+      this.fail(event, error, CloseCode.InternalError);
+      return;
+    }
+    this.complete(event, result);
+  }
+
+  private settled(value: unknown): void {
+    this.busy = false;
+    this.complete(this.runningEvent, value);
+    this.drain();
+  }
+
+  private rejected(error: unknown): void {
+    this.busy = false;
+    this.fail(this.runningEvent, error, CloseCode.InternalError);
+    this.drain();
+  }
+
+  /** What follows a handler that finished: its reply, or the event's default behaviour. */
+  private complete(event: HandlerEvent, value: unknown): void {
+    switch (event) {
+      case HandlerEvent.Text:
+      case HandlerEvent.Binary:
+        if (value !== undefined) this.reply(event, value);
+        return;
+      case HandlerEvent.Ping:
+        if (value !== undefined) this.replyPong(value);
+        return;
+      case HandlerEvent.IdleTimeout:
+        if (this.handlers[HandlerEvent.IdleTimeout] === undefined) this.closeIfOpen(CloseCode.GoingAway, 'idle timeout');
+        else if (this.closeCode === undefined) this.touch();
+        return;
+      case HandlerEvent.Error:
+        if (this.failureCloseCode !== undefined) this.closeIfOpen(this.failureCloseCode, closeReasonFor(this.failureCloseCode));
+        return;
+      case HandlerEvent.Close:
+        this.finish();
+        return;
+      default:
+        return;
+    }
+  }
+
+  private reply(event: HandlerEvent, value: unknown): void {
+    let data;
+    try {
+      data = toFrameData(value);
+    } catch (error) {
+      this.fail(event, error, CloseCode.InternalError);
+      return;
+    }
+    if (this.socket.readyState !== OPEN) {
+      this.options.logger.debug('reply dropped: the connection closed before the handler returned', this.logFields());
+      return;
+    }
+    this.socket.send(data);
+    this.touch();
+  }
+
+  private replyPong(value: unknown): void {
+    let data;
+    try {
+      data = toPongData(value);
+      const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+      if (size > MAX_CONTROL_PAYLOAD_BYTES) throw new RangeError(`a pong carries at most 125 bytes, got ${size}`);
+    } catch (error) {
+      this.fail(HandlerEvent.Ping, error, CloseCode.InternalError);
+      return;
+    }
+    if (this.socket.readyState !== OPEN) return;
+    this.socket.pong(data);
+    this.touch();
+  }
+
+  /**
+   * A handler threw or rejected (or a reply could not be sent): `@OnError` gets the thrown
+   * value, or the log does, and then the connection is closed with `closeCode`.
+   */
+  private fail(event: HandlerEvent, error: unknown, closeCode: number): void {
+    if (event === HandlerEvent.Error || event === HandlerEvent.Close) {
+      const which = event === HandlerEvent.Error ? '@OnError' : '@OnClose';
+      this.options.logger.error(`${which} handler failed`, { ...this.logFields(), error });
+      this.complete(event, undefined);
+      return;
+    }
+    this.failureCloseCode = closeCode;
+    if (this.handlers[HandlerEvent.Error] !== undefined) {
+      this.run(HandlerEvent.Error, error, undefined);
+      return;
+    }
+    this.options.logger.error('handler failed', { ...this.logFields(), error });
+    this.closeIfOpen(closeCode, closeReasonFor(closeCode));
+  }
+
+  private enqueue(event: HandlerEvent, first: unknown, second: unknown): void {
+    if (this.failureCloseCode !== undefined && isMessageEvent(event)) return; // closing after an error
+    if (this.pendingCount >= this.maxPending && isMessageEvent(event)) {
+      this.overflow();
+      return;
+    }
+    const queue = (this.pending ??= []);
+    queue.push(event, first, second);
+    this.pendingCount++;
+  }
+
+  private drain(): void {
+    const queue = this.pending;
+    while (!this.busy && this.pendingCount > 0 && queue !== undefined) {
+      const at = this.pendingHead;
+      const event = queue[at] as HandlerEvent;
+      const first = queue[at + 1];
+      const second = queue[at + 2];
+      queue[at] = queue[at + 1] = queue[at + 2] = undefined;
+      this.pendingCount--;
+      if (this.pendingCount === 0) {
+        this.pendingHead = 0;
+        queue.length = 0;
+      } else if ((this.pendingHead = at + 3) >= 3072) {
+        queue.splice(0, this.pendingHead);
+        this.pendingHead = 0;
+      }
+      if (this.failureCloseCode !== undefined && isMessageEvent(event)) continue;
+      this.run(event, first, second);
+    }
+  }
+
+  private overflow(): void {
+    this.failureCloseCode = CloseCode.TryAgainLater;
+    this.closeIfOpen(CloseCode.TryAgainLater, closeReasonFor(CloseCode.TryAgainLater));
+    const queue = (this.pending ??= []);
+    queue.push(HandlerEvent.Error, new PendingMessagesOverflowError(this.maxPending), undefined);
+    this.pendingCount++;
+  }
+
+  private refuseUnsupported(kind: string): void {
+    const error = new UnsupportedMessageError(
+      `${this.options.table.serviceName} has no ${kind === 'text' ? '@OnText' : '@OnBinary'} handler; a ${kind} message closes the connection with 1003`,
+    );
+    if (this.failureCloseCode !== undefined) return;
+    this.failureCloseCode = CloseCode.UnsupportedData;
+    this.closeIfOpen(CloseCode.UnsupportedData, closeReasonFor(CloseCode.UnsupportedData));
+    this.dispatch(HandlerEvent.Error, error);
+  }
+
+  private closeIfOpen(code: number, reason: string): void {
+    if (this.socket.readyState === OPEN) this.socket.close(code, reason);
+  }
+
+  private finish(): void {
+    this.finished = true;
+    const waiters = this.finishWaiters;
+    this.finishWaiters = undefined;
+    if (waiters !== undefined) for (const resolve of waiters) resolve();
+  }
+
+  private logFields(): Record<string, unknown> {
+    return {
+      connectionId: this.caller.getConnectionId(),
+      service: this.options.table.serviceName,
+      path: this.options.table.config.path,
+    };
+  }
+
+  private listen(socket: LinkedSocket): void {
+    socket[kConnection] = this;
+    socket.on('message', onSocketMessage);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+    const { handlers } = this;
+    if (this.idle !== undefined || handlers[HandlerEvent.Ping] !== undefined) socket.on('ping', onSocketPing);
+    if (this.idle !== undefined || handlers[HandlerEvent.Pong] !== undefined) socket.on('pong', onSocketPong);
+  }
+}
+
+function onSocketMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+  (this as LinkedSocket)[kConnection].receiveMessage(data, isBinary);
+}
+
+function onSocketPing(this: WebSocket, data: Buffer): void {
+  (this as LinkedSocket)[kConnection].receiveControl(HandlerEvent.Ping, data);
+}
+
+function onSocketPong(this: WebSocket, data: Buffer): void {
+  (this as LinkedSocket)[kConnection].receiveControl(HandlerEvent.Pong, data);
+}
+
+function onSocketError(this: WebSocket, error: Error): void {
+  (this as LinkedSocket)[kConnection].receiveSocketError(error);
+}
+
+function onSocketClose(this: WebSocket, code: number, reason: Buffer): void {
+  (this as LinkedSocket)[kConnection].receiveClose(code, reason.toString());
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+function isMessageEvent(event: HandlerEvent): boolean {
+  return event !== HandlerEvent.Close && event !== HandlerEvent.Error;
+}
+
+// ws marks its protocol errors with the close code they cause under a symbol property.
+function statusCodeOf(error: object): number {
+  for (const symbol of Object.getOwnPropertySymbols(error)) {
+    const value = (error as Record<symbol, unknown>)[symbol];
+    if (typeof value === 'number' && value >= 1000 && value <= 4999) return value;
+  }
+  return CloseCode.AbnormalClosure;
+}
+
+function closeReasonFor(code: number): string {
+  switch (code) {
+    case CloseCode.UnsupportedData:
+      return 'unsupported message type';
+    case CloseCode.TryAgainLater:
+      return 'too many pending messages';
+    default:
+      return 'internal error';
+  }
+}

@@ -1,0 +1,124 @@
+// The error catalogue. Every error Duet raises is a class with a stable `code`; where a
+// WebSocket close follows, the close code travels with it. Users match on class or code.
+import { CloseCode } from './close-codes';
+
+/** Base class of every Duet error: `name` is the class name, `code` is stable. */
+export abstract class DuetError extends Error {
+  abstract readonly code: string;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * A write, ping, pong or read on a connection that is not open (a close has begun or ended).
+ * `statusCode` and `reason` are those of the close when it is known.
+ */
+export class ConnectionClosedError extends DuetError {
+  readonly code = 'DUET_ERR_CONNECTION_CLOSED';
+
+  constructor(
+    readonly statusCode?: number,
+    readonly reason: string = '',
+  ) {
+    super(
+      statusCode === undefined
+        ? 'The WebSocket connection is not open.'
+        : `The WebSocket connection is closed (${statusCode}${reason ? `: ${reason}` : ''}).`,
+    );
+  }
+}
+
+/** A service's configuration is invalid; thrown by `WebSocketApplication.start` before any port opens. */
+export class ServiceConfigError extends DuetError {
+  readonly code = 'DUET_ERR_SERVICE_CONFIG';
+
+  constructor(
+    readonly service: string,
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`${service}: '${field}' ${problem}`);
+  }
+}
+
+/** A listener declared in `webSocketModule` is invalid or declared twice. */
+export class ListenerConfigError extends DuetError {
+  readonly code = 'DUET_ERR_LISTENER_CONFIG';
+
+  constructor(
+    readonly listener: string,
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`listener '${listener}': '${field}' ${problem}`);
+  }
+}
+
+/** A listener could not bind its port (in use, no permission, bad host). */
+export class ListenError extends DuetError {
+  readonly code = 'DUET_ERR_LISTEN';
+
+  constructor(
+    readonly listener: string,
+    readonly port: number,
+    readonly host: string | undefined,
+    cause: unknown,
+  ) {
+    const where = host === undefined ? `port ${port}` : `${host}:${port}`;
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(`listener '${listener}' could not listen on ${where}: ${why}`, { cause });
+  }
+}
+
+/** An argument given to a `Caller` method is not acceptable (a bad close code, an oversized ping…). */
+export class InvalidArgumentError extends DuetError {
+  readonly code = 'DUET_ERR_INVALID_ARGUMENT';
+}
+
+/**
+ * The peer broke the WebSocket protocol (invalid UTF-8, an oversized message, a bad frame).
+ * `closeCode` is the code the connection is closed with; `protocolCode` is the engine's own code.
+ */
+export class ProtocolError extends DuetError {
+  readonly code = 'DUET_ERR_PROTOCOL';
+
+  constructor(
+    message: string,
+    readonly closeCode: number,
+    readonly protocolCode: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Messages kept arriving while a handler was still busy, past the service's `maxPendingMessages`.
+ * The connection is closed with 1013 (try again later) instead of queueing without bound.
+ */
+export class PendingMessagesOverflowError extends DuetError {
+  readonly code = 'DUET_ERR_PENDING_MESSAGES_OVERFLOW';
+  readonly closeCode = CloseCode.TryAgainLater;
+
+  constructor(readonly limit: number) {
+    super(`More than ${limit} messages waited for a busy handler; the connection is closed with 1013.`);
+  }
+}
+
+/** A message of a kind the service has no handler for (text without `@OnText`, say); closed with 1003. */
+export class UnsupportedMessageError extends DuetError {
+  readonly code = 'DUET_ERR_UNSUPPORTED_MESSAGE';
+  readonly closeCode = CloseCode.UnsupportedData;
+}
+
+/** `start` called on a running application, or a method used in the wrong state. */
+export class ApplicationStateError extends DuetError {
+  readonly code = 'DUET_ERR_APPLICATION_STATE';
+}
+
+/** A handler returned a value that cannot be sent (a function, a symbol, a cyclic object…). */
+export class ReplyEncodingError extends DuetError {
+  readonly code = 'DUET_ERR_REPLY_ENCODING';
+}

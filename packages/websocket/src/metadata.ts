@@ -1,0 +1,73 @@
+// The only file that touches `Reflect`: decorators write through it, the application reads
+// through it once at start. Nothing here runs per connection or per message.
+import 'reflect-metadata';
+
+/** The events a service method can handle, as array indices of a routing table. */
+export const HandlerEvent = {
+  Open: 0,
+  Text: 1,
+  Binary: 2,
+  Ping: 3,
+  Pong: 4,
+  IdleTimeout: 5,
+  Close: 6,
+  Error: 7,
+} as const;
+
+export type HandlerEvent = (typeof HandlerEvent)[keyof typeof HandlerEvent];
+
+/** How many handler events there are: the length of a routing table's handler array. */
+export const HANDLER_EVENT_COUNT = 8;
+
+/** The decorator name of each event, for error messages. */
+export const HANDLER_DECORATOR_NAMES: readonly string[] = [
+  '@OnOpen',
+  '@OnText',
+  '@OnBinary',
+  '@OnPing',
+  '@OnPong',
+  '@OnIdleTimeout',
+  '@OnClose',
+  '@OnError',
+];
+
+/** One decorated method: which event, which property of the prototype. */
+export interface HandlerRecord {
+  readonly event: HandlerEvent;
+  readonly method: string | symbol;
+}
+
+const SERVICE_CONFIG_KEY = 'duet:websocket-service';
+const HANDLERS_KEY = 'duet:websocket-handlers';
+
+export function recordServiceConfig(target: object, config: unknown): void {
+  Reflect.defineMetadata(SERVICE_CONFIG_KEY, config, target);
+}
+
+/** The raw `@WebSocketService` argument, or `undefined` when the class is not decorated. */
+export function readServiceConfig(target: object): unknown {
+  return Reflect.getOwnMetadata(SERVICE_CONFIG_KEY, target);
+}
+
+export function hasServiceConfig(target: object): boolean {
+  return Reflect.hasOwnMetadata(SERVICE_CONFIG_KEY, target);
+}
+
+/**
+ * Records a handler on the class. A subclass starts from a copy of its parent's list, so
+ * decorating a subclass never changes the parent.
+ */
+export function recordHandler(serviceClass: object, record: HandlerRecord): void {
+  let own: HandlerRecord[] | undefined = Reflect.getOwnMetadata(HANDLERS_KEY, serviceClass);
+  if (own === undefined) {
+    const inherited: HandlerRecord[] | undefined = Reflect.getMetadata(HANDLERS_KEY, serviceClass);
+    own = inherited === undefined ? [] : [...inherited];
+    Reflect.defineMetadata(HANDLERS_KEY, own, serviceClass);
+  }
+  own.push(record);
+}
+
+/** Every handler recorded on the class and its ancestors, in declaration order. */
+export function readHandlers(serviceClass: object): readonly HandlerRecord[] {
+  return Reflect.getMetadata(HANDLERS_KEY, serviceClass) ?? [];
+}

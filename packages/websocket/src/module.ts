@@ -1,0 +1,77 @@
+// `webSocketModule` — the container module that declares listeners and services. It binds
+// the service classes with their scope and one definition object the application collects.
+import { ContainerModule, type Newable } from 'inversify';
+import { hasServiceConfig, readServiceConfig } from './metadata';
+import { DEFAULT_LISTENER } from './service-config';
+
+/** Where a listener accepts connections: `port` 0 picks a free port; no `host` = all interfaces. */
+export interface ListenerConfig {
+  port: number;
+  host?: string;
+}
+
+/** The argument of `webSocketModule`: either named `listeners` or the `port` shorthand. */
+export interface WebSocketModuleOptions {
+  /** Listeners by name; services pick one with `listener` (default `'default'`). */
+  listeners?: Record<string, ListenerConfig>;
+  /** Shorthand for `listeners: { default: { port, host } }`. */
+  port?: number;
+  host?: string;
+  /** The service classes, each decorated with `@WebSocketService`. */
+  services: Newable<object>[];
+}
+
+/** What one loaded module contributes; collected by `WebSocketApplication.start`. */
+export interface ModuleDefinition {
+  readonly listeners: Readonly<Record<string, unknown>>;
+  readonly services: readonly Newable<object>[];
+  /** When both `listeners` and `port` were given, which is a mistake reported at start. */
+  readonly conflictingListenerOptions: boolean;
+}
+
+/** The container token under which every `webSocketModule` binds its definition. */
+export const WEB_SOCKET_MODULE = Symbol.for('@duet/websocket:module');
+
+/**
+ * Declares listeners and services for a container.
+ *
+ * @example
+ * ```ts
+ * const container = new Container();
+ * container.load(webSocketModule({ port: 8080, services: [EchoService] }));
+ * const app = await WebSocketApplication.start(container);
+ * ```
+ */
+export function webSocketModule(options: WebSocketModuleOptions): ContainerModule {
+  const definition = defineModule(options);
+  return new ContainerModule(({ bind }) => {
+    bind(WEB_SOCKET_MODULE).toConstantValue(definition);
+    for (const service of definition.services) {
+      if (typeof service !== 'function') continue; // reported at start, with the other config errors
+      const binding = bind(service).toSelf();
+      if (scopeOf(service) === 'singleton') binding.inSingletonScope();
+      else binding.inTransientScope();
+    }
+  });
+}
+
+function defineModule(options: WebSocketModuleOptions): ModuleDefinition {
+  const services = Array.isArray(options?.services) ? [...options.services] : [];
+  const hasPort = options?.port !== undefined;
+  const listeners: Record<string, unknown> = { ...(options?.listeners ?? {}) };
+  if (hasPort && options.listeners === undefined) {
+    listeners[DEFAULT_LISTENER] = { port: options.port, host: options.host };
+  }
+  return Object.freeze({
+    listeners: Object.freeze(listeners),
+    services: Object.freeze(services),
+    conflictingListenerOptions: hasPort && options.listeners !== undefined,
+  });
+}
+
+// Bindings are made when the module loads, before start validates the rest of the config.
+function scopeOf(service: Newable<object>): unknown {
+  if (!hasServiceConfig(service)) return undefined;
+  const config = readServiceConfig(service) as { scope?: unknown } | undefined;
+  return config?.scope;
+}

@@ -1,0 +1,27 @@
+// Turns what a handler returned into frame data: a string is a text frame, bytes are a binary
+// frame, anything else is JSON text. `undefined` means "no reply" and never reaches here.
+import { ReplyEncodingError } from './errors';
+
+export type FrameData = string | Buffer | Uint8Array | ArrayBuffer;
+
+export function toFrameData(value: unknown): FrameData {
+  if (typeof value === 'string' || value instanceof Uint8Array || value instanceof ArrayBuffer) return value;
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (error) {
+    throw new ReplyEncodingError(`the handler's return value cannot be sent as JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (json === undefined) {
+    throw new ReplyEncodingError(`the handler returned a ${typeof value}, which has no JSON form`);
+  }
+  return json;
+}
+
+/** A pong carries bytes: a returned string is sent as its UTF-8 bytes. */
+export function toPongData(value: unknown): Buffer | Uint8Array | ArrayBuffer | string {
+  if (typeof value === 'string' || value instanceof Uint8Array || value instanceof ArrayBuffer) return value;
+  throw new ReplyEncodingError(`an @OnPing handler must return bytes, a string or nothing, got ${typeof value}`);
+}

@@ -1,0 +1,90 @@
+// Compiles one service, once, at start: validated config, the handler of each event as an
+// array slot, and how to get the service instance. Connections only index into this.
+import type { Container, Newable } from 'inversify';
+import { ServiceConfigError } from './errors';
+import {
+  HANDLER_DECORATOR_NAMES,
+  HANDLER_EVENT_COUNT,
+  HandlerEvent,
+  hasServiceConfig,
+  readHandlers,
+  readServiceConfig,
+} from './metadata';
+import { type ResolvedServiceConfig, resolveServiceConfig } from './service-config';
+
+/** A handler as the connection calls it: `this` is the service instance. */
+export type Handler = (this: object, caller: unknown, first?: unknown, second?: unknown) => unknown;
+
+export interface RoutingTable {
+  readonly serviceClass: Newable<object>;
+  readonly serviceName: string;
+  readonly config: ResolvedServiceConfig;
+  /** Indexed by `HandlerEvent`; `undefined` where the service has no handler. */
+  readonly handlers: readonly (Handler | undefined)[];
+  readonly supportedSubProtocols: ReadonlySet<string>;
+  /** The instance for a new connection: shared for singletons, new otherwise. */
+  instanceForConnection(): object;
+}
+
+export function compileRoutingTable(serviceClass: Newable<object>, container: Container): RoutingTable {
+  if (typeof serviceClass !== 'function') {
+    throw new ServiceConfigError(String(serviceClass), 'services', 'must list classes decorated with @WebSocketService');
+  }
+  const serviceName = serviceClass.name || '(anonymous service)';
+  if (!hasServiceConfig(serviceClass)) {
+    throw new ServiceConfigError(serviceName, '@WebSocketService', 'is missing on a class listed in services');
+  }
+  const config = resolveServiceConfig(serviceName, readServiceConfig(serviceClass));
+  const handlers = compileHandlers(serviceClass, serviceName);
+  const instanceForConnection = instanceFactory(serviceClass, config, container);
+  return Object.freeze({
+    serviceClass,
+    serviceName,
+    config,
+    handlers,
+    supportedSubProtocols: new Set(config.subProtocols),
+    instanceForConnection,
+  });
+}
+
+function compileHandlers(serviceClass: Newable<object>, serviceName: string): readonly (Handler | undefined)[] {
+  const handlers: (Handler | undefined)[] = new Array(HANDLER_EVENT_COUNT).fill(undefined);
+  const methods: (string | symbol | undefined)[] = new Array(HANDLER_EVENT_COUNT).fill(undefined);
+  const prototype = serviceClass.prototype as Record<string | symbol, unknown>;
+  for (const { event, method } of readHandlers(serviceClass)) {
+    const field = String(method);
+    const decorator = HANDLER_DECORATOR_NAMES[event];
+    const previous = methods[event];
+    if (previous !== undefined && previous !== method) {
+      throw new ServiceConfigError(serviceName, field, `has ${decorator}, which '${String(previous)}' already has`);
+    }
+    const fn = prototype[method];
+    if (typeof fn !== 'function') {
+      throw new ServiceConfigError(serviceName, field, `is decorated with ${decorator} but is not a method`);
+    }
+    methods[event] = method;
+    handlers[event] = fn as Handler;
+  }
+  return Object.freeze(handlers);
+}
+
+function instanceFactory(
+  serviceClass: Newable<object>,
+  config: ResolvedServiceConfig,
+  container: Container,
+): () => object {
+  if (config.scope === 'singleton') {
+    // Resolved now, so a missing dependency fails start instead of the first connection.
+    let instance: object;
+    try {
+      instance = container.get(serviceClass);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      throw new ServiceConfigError(serviceClass.name, 'constructor', `could not be resolved from the container: ${why}`);
+    }
+    return () => instance;
+  }
+  return () => container.get(serviceClass);
+}
+
+export { HandlerEvent };

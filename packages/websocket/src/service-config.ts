@@ -1,0 +1,152 @@
+// What `@WebSocketService` accepts, its defaults, and the start-time validation that turns a
+// raw decorator argument into a frozen, complete configuration (or a ServiceConfigError).
+import { ServiceConfigError } from './errors';
+
+/** How service instances are made: one per connection (default) or one shared by all. */
+export type ServiceScope = 'connection' | 'singleton';
+
+/** The argument of `@WebSocketService`. */
+export interface WebSocketServiceConfig {
+  /** The upgrade path, e.g. `'/ws'`; `:name` segments are path parameters. Required. */
+  path: string;
+  /** Sub-protocols the service supports; the client's first offered match is selected. */
+  subProtocols?: string[];
+  /** Seconds without a frame in either direction before `@OnIdleTimeout` (fractions allowed; 0 = none). */
+  idleTimeout?: number;
+  /** Largest message accepted, in bytes (default 65536); a larger one closes the connection with 1009. */
+  maxFrameSize?: number;
+  /** The listener the service is served on (default `'default'`). */
+  listener?: string;
+  /** `'connection'` (default): a new instance per connection; `'singleton'`: one for all. */
+  scope?: ServiceScope;
+  /**
+   * Messages that may wait while a handler of the same connection is still running (default
+   * 1024). Past it the connection is closed with 1013 rather than queueing without bound.
+   */
+  maxPendingMessages?: number;
+}
+
+/** A validated configuration with every default applied. */
+export interface ResolvedServiceConfig {
+  readonly path: string;
+  readonly subProtocols: readonly string[];
+  readonly idleTimeout: number;
+  readonly maxFrameSize: number;
+  readonly listener: string;
+  readonly scope: ServiceScope;
+  readonly maxPendingMessages: number;
+}
+
+export const DEFAULT_LISTENER = 'default';
+export const DEFAULT_MAX_FRAME_SIZE = 65536;
+export const DEFAULT_MAX_PENDING_MESSAGES = 1024;
+
+// RFC 7230 token: what a Sec-WebSocket-Protocol value may be made of.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// A path: starts with '/', no query, fragment, white space or empty inner segment.
+const PATH_SEGMENT = /^(?::[A-Za-z_][A-Za-z0-9_]*|[A-Za-z0-9\-._~!$&'()*+,;=@%]+)$/;
+
+/**
+ * Validates a raw `@WebSocketService` argument for `serviceName`; every error names the
+ * service class and the field.
+ */
+export function resolveServiceConfig(serviceName: string, raw: unknown): ResolvedServiceConfig {
+  const fail = (field: string, problem: string): never => {
+    throw new ServiceConfigError(serviceName, field, problem);
+  };
+  if (raw === null || typeof raw !== 'object') {
+    return fail('config', 'must be an object given to @WebSocketService');
+  }
+  const config = raw as Partial<WebSocketServiceConfig>;
+  return Object.freeze({
+    path: validatePath(config.path, fail),
+    subProtocols: validateSubProtocols(config.subProtocols, fail),
+    idleTimeout: validateIdleTimeout(config.idleTimeout, fail),
+    maxFrameSize: validateNumber('maxFrameSize', config.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, true, fail),
+    listener: validateListenerName(config.listener, fail),
+    scope: validateScope(config.scope, fail),
+    maxPendingMessages: validateNumber(
+      'maxPendingMessages',
+      config.maxPendingMessages,
+      DEFAULT_MAX_PENDING_MESSAGES,
+      true,
+      fail,
+    ),
+  });
+}
+
+type Fail = (field: string, problem: string) => never;
+
+function validatePath(path: unknown, fail: Fail): string {
+  if (path === undefined) return fail('path', "is required (e.g. path: '/ws')");
+  if (typeof path !== 'string') return fail('path', `must be a string, got ${typeof path}`);
+  if (!path.startsWith('/')) return fail('path', `must start with '/', got '${path}'`);
+  if (path === '/') return path;
+  const segments = path.slice(1).split('/');
+  for (const segment of segments) {
+    if (!PATH_SEGMENT.test(segment)) {
+      return fail(
+        'path',
+        `is malformed: '${path}' (segments must be non-empty, without spaces, '?' or '#'; parameters look like ':room')`,
+      );
+    }
+  }
+  return path;
+}
+
+function validateSubProtocols(value: unknown, fail: Fail): readonly string[] {
+  if (value === undefined) return Object.freeze([]);
+  if (!Array.isArray(value)) return fail('subProtocols', 'must be an array of strings');
+  const seen = new Set<string>();
+  for (const protocol of value) {
+    if (typeof protocol !== 'string' || !TOKEN.test(protocol)) {
+      return fail('subProtocols', `has an invalid sub-protocol name: ${JSON.stringify(protocol)}`);
+    }
+    if (seen.has(protocol)) return fail('subProtocols', `lists '${protocol}' twice`);
+    seen.add(protocol);
+  }
+  return Object.freeze([...value]);
+}
+
+function validateNumber(
+  field: string,
+  value: unknown,
+  fallback: number,
+  positiveInteger: boolean,
+  fail: Fail,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    return fail(field, `must be a finite number, got ${String(value)}`);
+  }
+  if (value < 0) return fail(field, `must not be negative, got ${value}`);
+  if (positiveInteger && (!Number.isInteger(value) || value === 0)) {
+    return fail(field, `must be a positive whole number, got ${value}`);
+  }
+  return value;
+}
+
+// Node timers cannot wait longer than 2^31-1 ms; a longer wait would silently become 1 ms.
+const MAX_IDLE_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+function validateIdleTimeout(value: unknown, fail: Fail): number {
+  const seconds = validateNumber('idleTimeout', value, 0, false, fail);
+  if (seconds > MAX_IDLE_TIMEOUT_SECONDS) {
+    return fail('idleTimeout', `must be at most ${MAX_IDLE_TIMEOUT_SECONDS} seconds, got ${seconds}`);
+  }
+  return seconds;
+}
+
+function validateListenerName(value: unknown, fail: Fail): string {
+  if (value === undefined) return DEFAULT_LISTENER;
+  if (typeof value !== 'string' || value === '') return fail('listener', 'must be a non-empty string');
+  return value;
+}
+
+function validateScope(value: unknown, fail: Fail): ServiceScope {
+  if (value === undefined) return 'connection';
+  if (value !== 'connection' && value !== 'singleton') {
+    return fail('scope', `must be 'connection' or 'singleton', got ${JSON.stringify(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,143 @@
+// Test helpers: start services on an ephemeral port of 127.0.0.1 and talk to them with a
+// plain `ws` client whose messages, pongs and close can be awaited with a timeout.
+import 'reflect-metadata';
+import { Container } from 'inversify';
+import WebSocket from 'ws';
+import { WebSocketApplication, webSocketModule } from '@duet/websocket';
+
+export interface Started {
+  app: WebSocketApplication;
+  container: Container;
+  url(path: string): string;
+}
+
+const running = new Set<WebSocketApplication>();
+const clients = new Set<WebSocket>();
+
+/** Starts `services` on 127.0.0.1:0; everything started is stopped by `cleanup()`. */
+export async function startServices(
+  services: (new (...args: never[]) => object)[],
+  configure?: (container: Container) => void,
+): Promise<Started> {
+  const container = new Container();
+  configure?.(container);
+  container.load(webSocketModule({ listeners: { default: { port: 0, host: '127.0.0.1' } }, services }));
+  const app = await WebSocketApplication.start(container);
+  running.add(app);
+  return { app, container, url: (path) => `ws://127.0.0.1:${app.port()}${path}` };
+}
+
+export async function cleanup(): Promise<void> {
+  for (const client of clients) client.terminate();
+  clients.clear();
+  await Promise.all([...running].map((app) => app.stop({ timeout: 2 })));
+  running.clear();
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export interface Received {
+  data: string | Buffer;
+  isBinary: boolean;
+}
+
+/** A `ws` client that queues what arrives so a test can await it in order. */
+export class TestClient {
+  readonly messages: Received[] = [];
+  readonly pongs: Buffer[] = [];
+  readonly pings: Buffer[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  private waiters: (() => void)[] = [];
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data: Buffer, isBinary) => {
+      this.messages.push({ data: isBinary ? data : data.toString(), isBinary });
+      this.wake();
+    });
+    socket.on('pong', (data) => {
+      this.pongs.push(data);
+      this.wake();
+    });
+    socket.on('ping', (data) => {
+      this.pings.push(data);
+      this.wake();
+    });
+    this.closed = new Promise((resolve) => {
+      socket.on('close', (code, reason) => {
+        resolve({ code, reason: reason.toString() });
+        this.wake();
+      });
+    });
+    socket.on('error', () => {});
+  }
+
+  static connect(url: string, protocols?: string[], options: WebSocket.ClientOptions = {}): Promise<TestClient> {
+    const socket = new WebSocket(url, protocols, options);
+    clients.add(socket);
+    const client = new TestClient(socket);
+    return withTimeout(
+      new Promise<TestClient>((resolve, reject) => {
+        socket.once('open', () => resolve(client));
+        socket.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+        socket.once('error', reject);
+      }),
+      5000,
+      `connection to ${url}`,
+    );
+  }
+
+  /** The next message not yet taken, waiting up to `ms`. */
+  async next(ms = 3000): Promise<Received> {
+    await this.until(() => this.messages.length > 0, ms, 'a message');
+    return this.messages.shift()!;
+  }
+
+  async nextText(ms = 3000): Promise<string> {
+    const message = await this.next(ms);
+    if (message.isBinary) throw new Error('expected a text message, got binary');
+    return message.data as string;
+  }
+
+  async until(condition: () => boolean, ms: number, what: string): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!condition()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+      await withTimeout(new Promise<void>((resolve) => this.waiters.push(resolve)), left, what).catch(() => {});
+    }
+  }
+
+  send(data: string | Buffer): void {
+    this.socket.send(data);
+  }
+
+  waitClosed(ms = 3000): Promise<{ code: number; reason: string }> {
+    return withTimeout(this.closed, ms, 'the close');
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+/** Resolves after `ms`; used only to give a server the chance to do something it must not do. */
+export function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Waits until `condition` holds, polling every few milliseconds, or fails after `ms`. */
+export async function eventually(condition: () => boolean, ms = 3000, what = 'a condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await pause(5);
+  }
+}
