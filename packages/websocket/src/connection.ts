@@ -298,6 +298,11 @@ export class Connection implements CallerLink {
   }
 
   private overflow(): void {
+    // Logged now: @OnError hears of it in order, which is after the handler that is stuck.
+    this.options.logger.warn('too many messages waiting for a busy handler; closing with 1013', {
+      ...this.logFields(),
+      limit: this.maxPending,
+    });
     this.failureCloseCode = CloseCode.TryAgainLater;
     this.closeIfOpen(CloseCode.TryAgainLater, closeReasonFor(CloseCode.TryAgainLater));
     const queue = (this.pending ??= []);

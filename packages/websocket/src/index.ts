@@ -27,7 +27,7 @@ export {
   UnsupportedMessageError,
 } from './errors';
 export { LOGGER, consoleLogger, type LogFields, type Logger } from './logger';
-export { webSocketModule, type ListenerConfig, type WebSocketModuleOptions } from './module';
+export { webSocketModule, type ListenerConfig, type ServiceClass, type WebSocketModuleOptions } from './module';
 export type { PathParams } from './path-matcher';
 export {
   DEFAULT_LISTENER,

@@ -67,11 +67,16 @@ export class Listener {
       else this.http.close(() => resolve());
     });
     const connections = [...this.connections];
-    await Promise.all(
+    const closing = Promise.all(
       connections.map((connection) =>
         connection.closeWithin(statusCode, reason, timeoutMs).then(() => connection.whenFinished()),
       ),
     );
+    // Sockets are terminated at the deadline; a handler that never settles must not hold stop forever.
+    let deadline: NodeJS.Timeout | undefined;
+    const expired = new Promise<void>((resolve) => (deadline = setTimeout(resolve, timeoutMs + 100)));
+    await Promise.race([closing, expired]);
+    clearTimeout(deadline);
     this.http.closeAllConnections();
     await closed;
   }

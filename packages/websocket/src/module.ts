@@ -4,6 +4,9 @@ import { ContainerModule, type Newable } from 'inversify';
 import { hasServiceConfig, readServiceConfig } from './metadata';
 import { DEFAULT_LISTENER } from './service-config';
 
+/** A class decorated with `@WebSocketService`. */
+export type ServiceClass = Newable<object>;
+
 /** Where a listener accepts connections: `port` 0 picks a free port; no `host` = all interfaces. */
 export interface ListenerConfig {
   port: number;
@@ -18,7 +21,7 @@ export interface WebSocketModuleOptions {
   port?: number;
   host?: string;
   /** The service classes, each decorated with `@WebSocketService`. */
-  services: Newable<object>[];
+  services: ServiceClass[];
 }
 
 /** What one loaded module contributes; collected by `WebSocketApplication.start`. */

@@ -3,7 +3,7 @@
 import 'reflect-metadata';
 import { Container } from 'inversify';
 import WebSocket from 'ws';
-import { WebSocketApplication, webSocketModule } from '@duet/websocket';
+import { type ServiceClass, WebSocketApplication, webSocketModule } from '@duet/websocket';
 
 export interface Started {
   app: WebSocketApplication;
@@ -16,7 +16,7 @@ const clients = new Set<WebSocket>();
 
 /** Starts `services` on 127.0.0.1:0; everything started is stopped by `cleanup()`. */
 export async function startServices(
-  services: (new (...args: never[]) => object)[],
+  services: ServiceClass[],
   configure?: (container: Container) => void,
 ): Promise<Started> {
   const container = new Container();
@@ -140,4 +140,50 @@ export async function eventually(condition: () => boolean, ms = 3000, what = 'a 
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await pause(5);
   }
+}
+
+export interface UpgradeResponse {
+  status: number;
+  headers: import('node:http').IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * Sends a hand-made upgrade request and reports the HTTP answer (101 or a refusal) without
+ * any client-side checks, so a test sees exactly what the server said.
+ */
+export function rawUpgrade(url: string, headers: Record<string, string> = {}): Promise<UpgradeResponse> {
+  const http = require('node:http') as typeof import('node:http');
+  const { randomBytes } = require('node:crypto') as typeof import('node:crypto');
+  const target = new URL(url.replace(/^ws/, 'http'));
+  return withTimeout(
+    new Promise<UpgradeResponse>((resolve, reject) => {
+      const request = http.request({
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname + target.search,
+        headers: {
+          Connection: 'Upgrade',
+          Upgrade: 'websocket',
+          'Sec-WebSocket-Version': '13',
+          'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
+          ...headers,
+        },
+      });
+      request.on('upgrade', (response, socket) => {
+        socket.destroy();
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: '' });
+      });
+      request.on('response', (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+      });
+      request.on('error', reject);
+      request.end();
+    }),
+    3000,
+    `the upgrade answer from ${url}`,
+  );
 }

@@ -1,0 +1,163 @@
+import 'reflect-metadata';
+import { Server } from 'node:http';
+import { Container, injectable } from 'inversify';
+import {
+  ListenError,
+  ListenerConfigError,
+  OnText,
+  ServiceConfigError,
+  type ServiceClass,
+  WebSocketApplication,
+  WebSocketService,
+  webSocketModule,
+} from '@duet/websocket';
+import { cleanup, startServices } from './helpers';
+
+afterEach(cleanup);
+
+
+function serviceWith(name: string, config: object): ServiceClass {
+  const holder = { [name]: class {} };
+  WebSocketService(config as never)(holder[name]);
+  return holder[name];
+}
+
+async function startError(services: ServiceClass[], listeners?: Record<string, unknown>): Promise<unknown> {
+  const container = new Container();
+  container.load(
+    webSocketModule({
+      listeners: (listeners ?? { default: { port: 0, host: '127.0.0.1' } }) as never,
+      services,
+    }),
+  );
+  return WebSocketApplication.start(container).then(
+    () => {
+      throw new Error('start succeeded but should have failed');
+    },
+    (error: unknown) => error,
+  );
+}
+
+describe('configuration checked at start', () => {
+  let listen: jest.SpyInstance;
+
+  beforeEach(() => {
+    listen = jest.spyOn(Server.prototype, 'listen');
+  });
+
+  afterEach(() => {
+    listen.mockRestore();
+  });
+
+  const cases: [string, () => ServiceClass[], string, string][] = [
+    ['a missing path', () => [serviceWith('NoPath', {})], 'NoPath', 'path'],
+    ['a path without a leading slash', () => [serviceWith('Relative', { path: 'ws' })], 'Relative', 'path'],
+    ['a malformed path', () => [serviceWith('Spaced', { path: '/a b' })], 'Spaced', 'path'],
+    ['a path with an empty segment', () => [serviceWith('Empty', { path: '/a//b' })], 'Empty', 'path'],
+    ['a negative idleTimeout', () => [serviceWith('Idle', { path: '/i', idleTimeout: -1 })], 'Idle', 'idleTimeout'],
+    ['a negative maxFrameSize', () => [serviceWith('Frames', { path: '/f', maxFrameSize: -5 })], 'Frames', 'maxFrameSize'],
+    ['a fractional maxFrameSize', () => [serviceWith('Half', { path: '/h', maxFrameSize: 1.5 })], 'Half', 'maxFrameSize'],
+    ['an invalid sub-protocol', () => [serviceWith('Proto', { path: '/p', subProtocols: ['a b'] })], 'Proto', 'subProtocols'],
+    ['an unknown scope', () => [serviceWith('Scoped', { path: '/s', scope: 'request' })], 'Scoped', 'scope'],
+    ['an undeclared listener', () => [serviceWith('Lost', { path: '/l', listener: 'admin' })], 'Lost', 'listener'],
+    [
+      'two services on the same path of one listener',
+      () => [serviceWith('First', { path: '/same' }), serviceWith('Second', { path: '/same' })],
+      'Second',
+      'path',
+    ],
+    [
+      'two parameterised paths of the same shape',
+      () => [serviceWith('RoomA', { path: '/r/:a' }), serviceWith('RoomB', { path: '/r/:b' })],
+      'RoomB',
+      'path',
+    ],
+  ];
+
+  it.each(cases)('rejects %s with a ServiceConfigError naming the class and field, before any port opens', async (_what, make, service, field) => {
+    const error = await startError(make());
+    expect(error).toBeInstanceOf(ServiceConfigError);
+    const configError = error as ServiceConfigError;
+    expect(configError.name).toBe('ServiceConfigError');
+    expect(configError.code).toBe('DUET_ERR_SERVICE_CONFIG');
+    expect(configError.service).toBe(service);
+    expect(configError.field).toBe(field);
+    expect(configError.message).toContain(service);
+    expect(configError.message).toContain(field);
+    expect(listen).not.toHaveBeenCalled();
+  });
+
+  it('rejects a decorated method that is not a function', async () => {
+    const Broken = serviceWith('Broken', { path: '/broken' });
+    (Broken.prototype as Record<string, unknown>).notAMethod = 42;
+    (OnText() as (target: object, key: string, descriptor?: PropertyDescriptor) => void)(Broken.prototype, 'notAMethod');
+    const error = (await startError([Broken])) as ServiceConfigError;
+    expect(error).toBeInstanceOf(ServiceConfigError);
+    expect(error.service).toBe('Broken');
+    expect(error.field).toBe('notAMethod');
+    expect(listen).not.toHaveBeenCalled();
+  });
+
+  it('rejects two methods for the same event', async () => {
+    @WebSocketService({ path: '/twice' })
+    class Twice {
+      @OnText() a(): void {}
+      @OnText() b(): void {}
+    }
+    const error = (await startError([Twice])) as ServiceConfigError;
+    expect(error).toBeInstanceOf(ServiceConfigError);
+    expect(error.field).toBe('b');
+  });
+
+  it('rejects a class without @WebSocketService', async () => {
+    @injectable()
+    class Plain {}
+    const error = (await startError([Plain])) as ServiceConfigError;
+    expect(error).toBeInstanceOf(ServiceConfigError);
+    expect(error.service).toBe('Plain');
+    expect(error.field).toBe('@WebSocketService');
+  });
+
+  it('rejects an invalid listener port with a ListenerConfigError', async () => {
+    const error = (await startError([serviceWith('Fine', { path: '/fine' })], {
+      default: { port: 70000 },
+    })) as ListenerConfigError;
+    expect(error).toBeInstanceOf(ListenerConfigError);
+    expect(error.listener).toBe('default');
+    expect(error.field).toBe('port');
+    expect(listen).not.toHaveBeenCalled();
+  });
+});
+
+describe('listening', () => {
+  it('fails with a ListenError naming the port when it is already in use, leaving nothing open', async () => {
+    const first = await startServices([serviceWith('Taken', { path: '/taken' })]);
+    const port = first.app.port();
+    const error = (await startError([serviceWith('Late', { path: '/late' })], {
+      default: { port, host: '127.0.0.1' },
+    })) as ListenError;
+    expect(error).toBeInstanceOf(ListenError);
+    expect(error.code).toBe('DUET_ERR_LISTEN');
+    expect(error.port).toBe(port);
+    expect(error.message).toContain(String(port));
+  });
+
+  it('serves services on named listeners, each on its own port', async () => {
+    const container = new Container();
+    const Admin = serviceWith('AdminService', { path: '/admin', listener: 'admin' });
+    const Public = serviceWith('PublicService', { path: '/public' });
+    container.load(
+      webSocketModule({
+        listeners: { default: { port: 0, host: '127.0.0.1' }, admin: { port: 0, host: '127.0.0.1' } },
+        services: [Admin, Public],
+      }),
+    );
+    const app = await WebSocketApplication.start(container);
+    try {
+      expect(app.port('admin')).not.toBe(app.port());
+      expect(app.port('admin')).toBeGreaterThan(0);
+    } finally {
+      await app.stop();
+    }
+  });
+});

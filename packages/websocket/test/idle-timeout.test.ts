@@ -1,0 +1,89 @@
+import { Caller, OnIdleTimeout, OnText, WebSocketService } from '@duet/websocket';
+import { TestClient, cleanup, pause, startServices } from './helpers';
+
+afterEach(cleanup);
+
+@WebSocketService({ path: '/closing', idleTimeout: 0.2 })
+class ClosingOnIdleService {
+  @OnText()
+  onText(_caller: Caller, text: string): string {
+    return text;
+  }
+}
+
+const idleAt: number[] = [];
+
+@WebSocketService({ path: '/handled', idleTimeout: 0.15 })
+class HandledIdleService {
+  @OnIdleTimeout()
+  async onIdleTimeout(caller: Caller): Promise<void> {
+    idleAt.push(Date.now());
+    await caller.writeTextMessage(`idle #${idleAt.length}`);
+  }
+}
+
+@WebSocketService({ path: '/never' })
+class NoIdleTimeoutService {
+  @OnText()
+  onText(_caller: Caller, text: string): string {
+    return text;
+  }
+}
+
+describe('idle timeout', () => {
+  beforeEach(() => {
+    idleAt.length = 0;
+  });
+
+  it('closes with 1001 "idle timeout" after a fractional idleTimeout without @OnIdleTimeout', async () => {
+    const { url } = await startServices([ClosingOnIdleService]);
+    const client = await TestClient.connect(url('/closing'));
+    const opened = Date.now();
+    const { code, reason } = await client.waitClosed(2000);
+    const elapsed = Date.now() - opened;
+    expect(code).toBe(1001);
+    expect(reason).toBe('idle timeout');
+    expect(elapsed).toBeGreaterThanOrEqual(180);
+    expect(elapsed).toBeLessThan(1000);
+  });
+
+  it('counts received frames as activity: a chatty client is not closed', async () => {
+    const { url } = await startServices([ClosingOnIdleService]);
+    const client = await TestClient.connect(url('/closing'));
+    for (let i = 0; i < 6; i++) {
+      await pause(100);
+      client.send(`keep ${i}`);
+      expect(await client.nextText()).toBe(`keep ${i}`);
+    }
+    expect(client.socket.readyState).toBe(client.socket.OPEN);
+    expect((await client.waitClosed(2000)).code).toBe(1001);
+  });
+
+  it('counts a ping from the client as activity', async () => {
+    const { url } = await startServices([ClosingOnIdleService]);
+    const client = await TestClient.connect(url('/closing'));
+    for (let i = 0; i < 4; i++) {
+      await pause(100);
+      client.socket.ping();
+    }
+    expect(client.socket.readyState).toBe(client.socket.OPEN);
+  });
+
+  it('runs @OnIdleTimeout instead of closing, again after each idle period', async () => {
+    const { url } = await startServices([HandledIdleService]);
+    const client = await TestClient.connect(url('/handled'));
+    expect(await client.nextText(2000)).toBe('idle #1');
+    expect(await client.nextText(2000)).toBe('idle #2');
+    expect(client.socket.readyState).toBe(client.socket.OPEN);
+    // The handler's own write is activity: the next idle period starts after it.
+    expect(idleAt[1] - idleAt[0]).toBeGreaterThanOrEqual(140);
+  });
+
+  it('never times out with idleTimeout 0 (the default)', async () => {
+    const { url } = await startServices([NoIdleTimeoutService]);
+    const client = await TestClient.connect(url('/never'));
+    await pause(400);
+    client.send('still here');
+    expect(await client.nextText()).toBe('still here');
+  });
+});

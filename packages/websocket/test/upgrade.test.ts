@@ -1,0 +1,83 @@
+import { get } from 'node:http';
+import { Caller, OnOpen, OnText, WebSocketService } from '@duet/websocket';
+import { TestClient, cleanup, rawUpgrade, startServices, withTimeout } from './helpers';
+
+afterEach(cleanup);
+
+@WebSocketService({ path: '/one' })
+class OneService {
+  @OnText()
+  onText(): string {
+    return 'one';
+  }
+}
+
+@WebSocketService({ path: '/two' })
+class TwoService {
+  @OnText()
+  onText(): string {
+    return 'two';
+  }
+}
+
+@WebSocketService({ path: '/rooms/:room' })
+class RoomService {
+  @OnOpen()
+  onOpen(caller: Caller): Promise<void> {
+    return caller.writeTextMessage(`room=${caller.params.room}`);
+  }
+}
+
+function httpGet(url: string): Promise<{ status: number; body: string }> {
+  return withTimeout(
+    new Promise((resolve, reject) => {
+      get(url.replace(/^ws/, 'http'), (response) => {
+        let body = '';
+        response.on('data', (chunk) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      }).on('error', reject);
+    }),
+    3000,
+    `GET ${url}`,
+  );
+}
+
+describe('the upgrade', () => {
+  it('answers 404 without upgrading for a path no service has', async () => {
+    const { url } = await startServices([OneService]);
+    const response = await rawUpgrade(url('/nowhere'));
+    expect(response.status).toBe(404);
+    expect(response.headers.upgrade).toBeUndefined();
+  });
+
+  it('serves several services on one port, each on its own path', async () => {
+    const { url } = await startServices([OneService, TwoService]);
+    const one = await TestClient.connect(url('/one'));
+    const two = await TestClient.connect(url('/two'));
+    one.send('?');
+    two.send('?');
+    expect(await one.nextText()).toBe('one');
+    expect(await two.nextText()).toBe('two');
+  });
+
+  it('answers 426 with the supported version to an unknown WebSocket version', async () => {
+    const { url } = await startServices([OneService]);
+    const response = await rawUpgrade(url('/one'), { 'Sec-WebSocket-Version': '12' });
+    expect(response.status).toBe(426);
+    expect(response.headers['sec-websocket-version']).toBe('13');
+  });
+
+  it('answers a plain HTTP request with 426 on a service path and 404 elsewhere', async () => {
+    const { url } = await startServices([OneService]);
+    expect((await httpGet(url('/one'))).status).toBe(426);
+    expect((await httpGet(url('/other'))).status).toBe(404);
+  });
+
+  it('matches :param paths and gives the decoded parameters to the caller', async () => {
+    const { url } = await startServices([RoomService]);
+    const client = await TestClient.connect(url('/rooms/my%20room?x=1'));
+    expect(await client.nextText()).toBe('room=my room');
+    expect((await rawUpgrade(url('/rooms'))).status).toBe(404);
+    expect((await rawUpgrade(url('/rooms/a/b'))).status).toBe(404);
+  });
+});
