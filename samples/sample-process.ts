@@ -1,0 +1,71 @@
+// Test support for samples: runs `samples/<name>/main.ts` as its own process (as
+// `npm run sample -- <name>` does), collects what it prints and stops it by its PID.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.join(__dirname, '..');
+
+/** Builds @duet/websocket once if its dist is missing: samples import the built package. */
+export function ensureBuilt(): void {
+  if (!existsSync(path.join(root, 'packages/websocket/dist/index.js'))) {
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'packages/websocket'], { cwd: root });
+  }
+}
+
+export class SampleProcess {
+  output = '';
+  private readonly child: ChildProcess;
+  private readonly exited: Promise<number | null>;
+
+  constructor(name: string, env: Record<string, string> = {}, args: string[] = []) {
+    this.child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', path.join(root, 'samples', name, 'main.ts'), ...args],
+      {
+        cwd: root,
+        env: { ...process.env, TS_NODE_PROJECT: path.join(root, 'samples/tsconfig.json'), ...env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
+    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
+    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+  }
+
+  get stdin(): NodeJS.WritableStream {
+    return this.child.stdin!;
+  }
+
+  /** Waits until the output matches `pattern`; returns the match. */
+  async waitFor(pattern: RegExp, ms = 15000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const match = this.output.match(pattern);
+      if (match) return match;
+      if (Date.now() > deadline || this.child.exitCode !== null) {
+        throw new Error(`sample output never matched ${pattern}; it printed:\n${this.output}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** The port of the listener line `started … listener <host>:<port>` whose kind matches `kind`. */
+  async port(kind = 'WS'): Promise<number> {
+    const match = await this.waitFor(new RegExp(`started ${kind} listener \\S+:(\\d+)`));
+    return Number(match[1]);
+  }
+
+  /** Resolves with the exit code once the process has ended. */
+  waitExit(ms = 10000): Promise<number | null> {
+    return Promise.race([
+      this.exited,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the sample did not exit')), ms).unref()),
+    ]);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    await this.waitExit().catch(() => this.child.kill('SIGKILL'));
+  }
+}
