@@ -122,3 +122,62 @@ export class ApplicationStateError extends DuetError {
 export class ReplyEncodingError extends DuetError {
   readonly code = 'DUET_ERR_REPLY_ENCODING';
 }
+
+/**
+ * Refuses an upgrade: throw it from `@OnUpgrade` (or an authenticator) and the client gets
+ * this HTTP `status`, the message as the body, and `headers`.
+ *
+ * @example
+ * ```ts
+ * @OnUpgrade()
+ * check(request: UpgradeRequest) {
+ *   if (!request.query.has('room')) throw new UpgradeError(400, 'room is required');
+ * }
+ * ```
+ */
+export class UpgradeError extends DuetError {
+  readonly code: string = 'DUET_ERR_UPGRADE_REFUSED';
+
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** Credentials were given but are not valid (wrong password, bad or expired token): 401. */
+export class AuthenticationError extends UpgradeError {
+  override readonly code = 'DUET_ERR_AUTHENTICATION';
+
+  constructor(message: string, headers: Readonly<Record<string, string>> = {}) {
+    super(401, message, headers);
+  }
+}
+
+/** Valid credentials without every scope the service requires: 403. */
+export class AuthorizationError extends UpgradeError {
+  override readonly code = 'DUET_ERR_AUTHORIZATION';
+
+  constructor(
+    message: string,
+    readonly missingScopes: readonly string[],
+  ) {
+    super(403, message);
+  }
+}
+
+/** TLS key material or options are invalid; thrown at start, naming the file. */
+export class TlsConfigError extends DuetError {
+  readonly code = 'DUET_ERR_TLS_CONFIG';
+
+  constructor(
+    readonly listener: string,
+    readonly file: string | undefined,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`listener '${listener}': ${file === undefined ? '' : `${file}: `}${problem}`, options);
+  }
+}

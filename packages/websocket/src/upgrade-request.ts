@@ -1,0 +1,101 @@
+// `UpgradeRequest`: what a service, an authenticator or `@OnUpgrade` sees of the HTTP upgrade
+// request. Query and cookies are parsed only when read; the object stays reachable from the
+// connection's Caller as `caller.request`.
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
+import type { PathParams } from './path-matcher';
+
+/** Who is connecting, as an authenticator accepted them. */
+export interface Principal {
+  readonly name: string;
+  readonly scopes: readonly string[];
+  readonly claims?: Readonly<Record<string, unknown>>;
+}
+
+export class UpgradeRequest {
+  /** Set once authentication has accepted the request. */
+  principal: Principal | undefined;
+  private parsedQuery: URLSearchParams | undefined;
+  private parsedCookies: Readonly<Record<string, string>> | undefined;
+
+  /** @internal Built by the listener for each upgrade. */
+  constructor(
+    private readonly message: IncomingMessage,
+    /** Path parameters (`/chat/:room` → `{ room }`). */
+    readonly params: PathParams,
+  ) {}
+
+  /** The HTTP method (always `GET` for a valid upgrade). */
+  get method(): string {
+    return this.message.method ?? 'GET';
+  }
+
+  /** The request target as sent: path and query. */
+  get url(): string {
+    return this.message.url ?? '/';
+  }
+
+  /** The path without the query string. */
+  get path(): string {
+    const url = this.url;
+    const queryAt = url.indexOf('?');
+    return queryAt === -1 ? url : url.slice(0, queryAt);
+  }
+
+  /** The query string, parsed. */
+  get query(): URLSearchParams {
+    if (this.parsedQuery === undefined) {
+      const url = this.url;
+      const queryAt = url.indexOf('?');
+      this.parsedQuery = new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
+    }
+    return this.parsedQuery;
+  }
+
+  /** The request headers, lower-case names. */
+  get headers(): IncomingHttpHeaders {
+    return this.message.headers;
+  }
+
+  /** Cookies of the `Cookie` header, name → value (decoded). */
+  get cookies(): Readonly<Record<string, string>> {
+    this.parsedCookies ??= parseCookies(this.message.headers.cookie);
+    return this.parsedCookies;
+  }
+
+  /** The peer's IP address. */
+  get remoteAddress(): string | undefined {
+    return this.message.socket.remoteAddress;
+  }
+
+  /** True on a TLS listener. */
+  get secure(): boolean {
+    return (this.message.socket as TLSSocket).encrypted === true;
+  }
+
+  /** The client certificate of a mutual-TLS connection, when the client presented one. */
+  get clientCertificate(): PeerCertificate | undefined {
+    if (!this.secure) return undefined;
+    const certificate = (this.message.socket as TLSSocket).getPeerCertificate();
+    return certificate && Object.keys(certificate).length > 0 ? certificate : undefined;
+  }
+}
+
+function parseCookies(header: string | undefined): Readonly<Record<string, string>> {
+  const cookies: Record<string, string> = {};
+  if (header === undefined) return cookies;
+  for (const pair of header.split(';')) {
+    const at = pair.indexOf('=');
+    if (at === -1) continue;
+    const name = pair.slice(0, at).trim();
+    if (name === '' || name in cookies) continue;
+    let value = pair.slice(at + 1).trim();
+    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
+    try {
+      cookies[name] = decodeURIComponent(value);
+    } catch {
+      cookies[name] = value;
+    }
+  }
+  return cookies;
+}
