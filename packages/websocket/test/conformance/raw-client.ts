@@ -172,8 +172,11 @@ export interface CloseFrame {
 
 const open = new Set<Socket>();
 
-/** Sends `request` verbatim and resolves with the response once the server ends the connection. */
-export function httpExchange(port: number, request: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<HttpResponse> {
+/**
+ * Sends `request` verbatim (a head, perhaps followed by frames) and resolves with the response
+ * once the server has ended the connection.
+ */
+export function httpExchange(port: number, request: string | Buffer, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<HttpResponse> {
   const socket = track(connect({ host: LOOPBACK, port }));
   const chunks: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => chunks.push(chunk));
