@@ -36,3 +36,27 @@ export {
   type ServiceScope,
   type WebSocketServiceConfig,
 } from './service-config';
+export {
+  ClientConfigError,
+  ConnectError,
+  HandshakeError,
+  MessageTypeError,
+  ReadTimeoutError,
+  RetryExhaustedError,
+  TlsError,
+  WriteTimeoutError,
+  type MessageKind,
+} from './client/client-errors';
+export {
+  DEFAULT_CLIENT_MAX_FRAME_SIZE,
+  DEFAULT_CLIENT_HANDSHAKE_TIMEOUT,
+  DEFAULT_MAX_QUEUED_BYTES,
+  DEFAULT_MAX_QUEUED_MESSAGES,
+  type ClientAuth,
+  type PingPongHandler,
+  type WebSocketClientConfig,
+} from './client/client-config';
+export type { HttpHeaders } from './client/client-handshake';
+export type { RetryConfig } from './client/retry';
+export type { ClientSecureSocket, PemKeyPair, Pkcs12File } from './client/secure-socket';
+export { WebSocketClient, type ClientBinaryData } from './client/websocket-client';

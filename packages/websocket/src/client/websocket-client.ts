@@ -1,0 +1,374 @@
+// `WebSocketClient`: Duet's client. One straight line per message in each direction:
+//   socket 'message' → onSocketMessage → MessageQueue.push → a read;
+//   write → PendingWrites.add → socket.send → the shared write callback settles the write.
+// Connection attempts and reconnects go through retry.ts; the socket's listeners are shared
+// static functions that find their client through a symbol link, so nothing is allocated
+// per message beyond the message itself.
+import { randomUUID } from 'node:crypto';
+import type WebSocket from 'ws';
+import { MAX_CLOSE_REASON_BYTES, MAX_CONTROL_PAYLOAD_BYTES, isSendableCloseCode } from '../close-codes';
+import { ConnectionClosedError, InvalidArgumentError } from '../errors';
+import { type ResolvedClientConfig, type WebSocketClientConfig, resolveClientConfig } from './client-config';
+import { type HttpHeaders, openSocket } from './client-handshake';
+import { type Message, MessageQueue, ReadKind } from './message-queue';
+import { PendingWrites } from './pending-writes';
+import { attemptWithRetries } from './retry';
+
+const OPEN: typeof WebSocket.OPEN = 1;
+const CLOSED: typeof WebSocket.CLOSED = 3;
+const ABNORMAL_CLOSURE = 1006;
+
+const kClient = Symbol('duet.client');
+type LinkedSocket = WebSocket & { [kClient]: WebSocketClient };
+
+/** Bytes a binary write accepts. */
+export type ClientBinaryData = Buffer | Uint8Array | ArrayBuffer;
+
+/**
+ * A WebSocket client for `ws://` and `wss://` services, Duet's or anyone's.
+ *
+ * Received messages are queued in arrival order (up to `maxQueuedMessages`/`maxQueuedBytes`,
+ * then the socket is paused so TCP holds the sender back) and each goes to exactly one read.
+ *
+ * @example
+ * ```ts
+ * const client = await WebSocketClient.connect('ws://localhost:8080/ws', { readTimeout: 10 });
+ * await client.writeTextMessage('Hello!');
+ * console.log(await client.readTextMessage());
+ * for await (const message of client) console.log(message); // ends when the connection closes
+ * ```
+ */
+export class WebSocketClient implements AsyncIterable<string | Buffer> {
+  private socket: WebSocket | undefined;
+  private writes: PendingWrites | undefined;
+  private headers: HttpHeaders = {};
+  private connectionId = '';
+  private readonly queue: MessageQueue;
+  private attributes: Map<string, unknown> | undefined;
+  private closeCode: number | undefined;
+  private closeReason = '';
+  /** Set once the client is closed for good: what reads and writes reject with. */
+  private endError: Error | undefined;
+  private reconnecting: Promise<void> | undefined;
+  private closeRequested = false;
+  private closeWaiters: { resolve: () => void; timer: NodeJS.Timeout }[] = [];
+  private readonly aborter = new AbortController();
+  private readonly closedError = (): Error =>
+    this.endError ?? new ConnectionClosedError(this.closeCode, this.closeReason);
+  private readonly attemptOpen = (): Promise<void> =>
+    openSocket(this.config, this.aborter.signal, (socket, headers) => this.adopt(socket, headers));
+  private readonly answerPing = (value: unknown): void => this.sendPongResult(value);
+  private readonly hookFailed = (error: unknown): void => this.failHook(error);
+
+  private constructor(private readonly config: ResolvedClientConfig) {
+    this.queue = new MessageQueue(config.maxQueuedMessages, config.maxQueuedBytes, config.readTimeout);
+  }
+
+  /**
+   * Opens a connection to `url` (`ws://` or `wss://`). Rejects with `ClientConfigError` for a
+   * bad configuration, `HandshakeError` when the server refuses, `TlsError`, `ConnectError`,
+   * or — with `retryConfig`, once every retry failed — `RetryExhaustedError`.
+   */
+  static async connect(url: string | URL, config?: WebSocketClientConfig): Promise<WebSocketClient> {
+    const client = new WebSocketClient(resolveClientConfig(url, config));
+    await attemptWithRetries(client.config.retry, client.attemptOpen, client.aborter.signal);
+    return client;
+  }
+
+  /** Sends a text frame; resolves once it is handed to the operating system. */
+  writeTextMessage(text: string): Promise<void> {
+    if (typeof text !== 'string') return Promise.reject(new InvalidArgumentError(`writeTextMessage takes a string, got ${typeof text}`));
+    return this.send(text);
+  }
+
+  /** Sends a binary frame; resolves once it is handed to the operating system. */
+  writeBinaryMessage(data: ClientBinaryData): Promise<void> {
+    if (!(data instanceof Uint8Array || data instanceof ArrayBuffer)) {
+      return Promise.reject(new InvalidArgumentError('writeBinaryMessage takes a Buffer, Uint8Array or ArrayBuffer'));
+    }
+    return this.send(data);
+  }
+
+  /** Sends a string as text, bytes as binary, and any other value as JSON text. */
+  writeMessage(value: unknown): Promise<void> {
+    if (typeof value === 'string' || value instanceof Uint8Array || value instanceof ArrayBuffer) return this.send(value);
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(value);
+    } catch (error) {
+      return Promise.reject(new InvalidArgumentError(`writeMessage cannot send this value as JSON: ${(error as Error).message}`));
+    }
+    if (json === undefined) return Promise.reject(new InvalidArgumentError(`writeMessage cannot send a ${typeof value}`));
+    return this.send(json);
+  }
+
+  /** The next message, which must be text; a binary one rejects with `MessageTypeError` and stays queued. */
+  readTextMessage(): Promise<string> {
+    return this.queue.read(ReadKind.Text) as Promise<string>;
+  }
+
+  /** The next message, which must be binary; a text one rejects with `MessageTypeError` and stays queued. */
+  readBinaryMessage(): Promise<Buffer> {
+    return this.queue.read(ReadKind.Binary) as Promise<Buffer>;
+  }
+
+  /**
+   * The next message: a string for text, a Buffer for binary. Waits up to `readTimeout`
+   * (then `ReadTimeoutError`; the connection stays usable). Once the connection is closed and
+   * the queue is empty it rejects with `ConnectionClosedError` (code and reason of the close).
+   */
+  readMessage(): Promise<string | Buffer> {
+    return this.queue.read(ReadKind.Any);
+  }
+
+  /** Sends a ping (at most 125 bytes of data). */
+  ping(data?: ClientBinaryData | string): Promise<void> {
+    return this.control(true, data);
+  }
+
+  /** Sends an unsolicited pong, or the answer to a ping when `onPing` is set (at most 125 bytes). */
+  pong(data?: ClientBinaryData | string): Promise<void> {
+    return this.control(false, data);
+  }
+
+  /**
+   * Starts the close handshake and resolves when it completes; after `timeoutSeconds` without
+   * the server's answer the socket is terminated. Resolves at once when already closed.
+   * Messages that arrived before the close can still be read.
+   */
+  close(statusCode = 1000, reason = '', timeoutSeconds = 60): Promise<void> {
+    if (!isSendableCloseCode(statusCode)) {
+      return Promise.reject(new InvalidArgumentError(`${statusCode} is not a close code that may be sent`));
+    }
+    if (typeof reason !== 'string' || Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) {
+      return Promise.reject(new InvalidArgumentError(`a close reason must be a string of at most ${MAX_CLOSE_REASON_BYTES} bytes`));
+    }
+    if (typeof timeoutSeconds !== 'number' || !(timeoutSeconds >= 0)) {
+      return Promise.reject(new InvalidArgumentError('timeoutSeconds must be a number of seconds, 0 or more'));
+    }
+    if (this.endError !== undefined) return Promise.resolve();
+    this.closeRequested = true;
+    const socket = this.socket;
+    if (socket !== undefined && socket.readyState !== CLOSED) {
+      // A full queue pauses the socket; the server's close frame is behind the data, so read on.
+      this.queue.setFlow(undefined);
+      socket.resume();
+      return new Promise((resolve) => {
+        const timer = setTimeout(terminate, Math.min(timeoutSeconds * 1000, 2 ** 31 - 1), socket);
+        this.closeWaiters.push({ resolve, timer });
+        if (socket.readyState === OPEN) socket.close(statusCode, reason);
+      });
+    }
+    if (this.reconnecting !== undefined) {
+      this.aborter.abort(new ConnectionClosedError(this.closeCode, this.closeReason));
+      return this.reconnecting;
+    }
+    return Promise.resolve();
+  }
+
+  /** The sub-protocol the server selected, if any. */
+  getNegotiatedSubProtocol(): string | undefined {
+    return this.socket?.protocol || undefined;
+  }
+
+  /** A unique id of the current connection (a reconnect gets a new one). */
+  getConnectionId(): string {
+    return this.connectionId;
+  }
+
+  /** True while the connection is open (false during a close and while reconnecting). */
+  isOpen(): boolean {
+    return this.socket !== undefined && this.socket.readyState === OPEN;
+  }
+
+  /** True for a `wss://` connection. */
+  isSecure(): boolean {
+    return this.config.secure;
+  }
+
+  /** The headers of the server's handshake response (names in lower case). */
+  getHttpResponseHeaders(): HttpHeaders {
+    return this.headers;
+  }
+
+  /** Keeps an application value on the client. */
+  setAttribute(key: string, value: unknown): void {
+    (this.attributes ??= new Map()).set(key, value);
+  }
+
+  /** A value stored with `setAttribute`. */
+  getAttribute<T = unknown>(key: string): T | undefined {
+    return this.attributes?.get(key) as T | undefined;
+  }
+
+  /** Forgets a value stored with `setAttribute`. */
+  removeAttribute(key: string): void {
+    this.attributes?.delete(key);
+  }
+
+  /**
+   * Yields each message as `readMessage()` would, and ends without an error once the
+   * connection has closed and the queue is empty. Leaving the loop does not close the client.
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<string | Buffer, void, undefined> {
+    for (;;) {
+      let message: Message;
+      try {
+        message = await this.queue.read(ReadKind.Any);
+      } catch (error) {
+        if (error instanceof ConnectionClosedError) return;
+        throw error;
+      }
+      yield message;
+    }
+  }
+
+  // --- sending ------------------------------------------------------------------------------
+
+  private send(data: string | ClientBinaryData): Promise<void> {
+    const socket = this.socket;
+    if (socket === undefined || socket.readyState !== OPEN) return this.notOpen(() => this.send(data));
+    const writes = this.writes as PendingWrites;
+    const written = writes.add();
+    socket.send(data, writes.onWritten);
+    return written;
+  }
+
+  private control(isPing: boolean, data: ClientBinaryData | string | undefined): Promise<void> {
+    const invalid = checkControlPayload(isPing ? 'ping' : 'pong', data);
+    if (invalid !== undefined) return Promise.reject(invalid);
+    const socket = this.socket;
+    if (socket === undefined || socket.readyState !== OPEN) return this.notOpen(() => this.control(isPing, data));
+    const writes = this.writes as PendingWrites;
+    const written = writes.add();
+    if (isPing) socket.ping(data, undefined, writes.onWritten);
+    else socket.pong(data, undefined, writes.onWritten);
+    return written;
+  }
+
+  // While reconnecting, a write waits for the new connection; otherwise it fails.
+  private notOpen(retry: () => Promise<void>): Promise<void> {
+    if (this.reconnecting !== undefined) return this.reconnecting.then(retry);
+    return Promise.reject(this.closedError());
+  }
+
+  // --- the socket's life --------------------------------------------------------------------
+
+  private adopt(socket: WebSocket, headers: HttpHeaders): void {
+    this.socket = socket;
+    this.headers = headers;
+    this.connectionId = randomUUID();
+    this.closeCode = undefined;
+    this.closeReason = '';
+    this.writes = new PendingWrites(this.config.writeTimeout, this.closedError);
+    (socket as LinkedSocket)[kClient] = this;
+    socket.on('message', WebSocketClient.onSocketMessage);
+    socket.on('close', WebSocketClient.onSocketClose);
+    socket.on('error', ignoreSocketError);
+    const hooks = this.config.pingPongHandler;
+    if (hooks?.onPing !== undefined) socket.on('ping', WebSocketClient.onSocketPing);
+    if (hooks?.onPong !== undefined) socket.on('pong', WebSocketClient.onSocketPong);
+    this.queue.setFlow(socket);
+  }
+
+  private static onSocketMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+    (this as LinkedSocket)[kClient].queue.push(isBinary ? data : data.toString());
+  }
+
+  private static onSocketClose(this: WebSocket, code: number, reason: Buffer): void {
+    (this as LinkedSocket)[kClient].socketClosed(code, reason.toString());
+  }
+
+  private static onSocketPing(this: WebSocket, data: Buffer): void {
+    const client = (this as LinkedSocket)[kClient];
+    let result: unknown;
+    try {
+      result = client.config.pingPongHandler!.onPing!(client, data);
+    } catch (error) {
+      client.failHook(error);
+      return;
+    }
+    if (isThenable(result)) result.then(client.answerPing, client.hookFailed);
+    else client.sendPongResult(result);
+  }
+
+  private static onSocketPong(this: WebSocket, data: Buffer): void {
+    const client = (this as LinkedSocket)[kClient];
+    try {
+      const result = client.config.pingPongHandler!.onPong!(client, data);
+      if (isThenable(result)) result.then(undefined, client.hookFailed);
+    } catch (error) {
+      client.failHook(error);
+    }
+  }
+
+  private socketClosed(code: number, reason: string): void {
+    this.closeCode = code;
+    this.closeReason = reason;
+    this.queue.setFlow(undefined);
+    this.writes?.fail(new ConnectionClosedError(code, reason));
+    if (code === ABNORMAL_CLOSURE && this.config.retry !== undefined && !this.closeRequested) {
+      this.socket = undefined;
+      this.reconnecting = attemptWithRetries(this.config.retry, this.attemptOpen, this.aborter.signal, true).then(
+        () => {
+          this.reconnecting = undefined;
+        },
+        (error: Error) => {
+          this.reconnecting = undefined;
+          this.finish(error);
+        },
+      );
+      return;
+    }
+    this.finish(new ConnectionClosedError(code, reason));
+  }
+
+  private finish(error: Error): void {
+    this.endError = error;
+    this.queue.end(error);
+    const waiters = this.closeWaiters;
+    this.closeWaiters = [];
+    for (const waiter of waiters) {
+      clearTimeout(waiter.timer);
+      waiter.resolve();
+    }
+  }
+
+  private sendPongResult(value: unknown): void {
+    if (value === undefined) return;
+    if (!(value instanceof Uint8Array)) {
+      this.failHook(new InvalidArgumentError(`onPing must return a Buffer or nothing, got ${typeof value}`));
+      return;
+    }
+    this.pong(value).catch(this.hookFailed);
+  }
+
+  // A ping/pong hook failed: nothing may fail silently, so it is reported and the connection closed.
+  private failHook(error: unknown): void {
+    if (error instanceof ConnectionClosedError) return; // the pong raced a close; nothing is lost
+    process.emitWarning(error instanceof Error ? error : new Error(String(error)), 'DuetPingPongHandlerWarning');
+    if (this.isOpen()) void this.close(1011, 'ping/pong handler failed');
+  }
+}
+
+function terminate(socket: WebSocket): void {
+  socket.terminate();
+}
+
+// 'error' is always followed by 'close', which carries the close code reads report.
+function ignoreSocketError(): void {}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+function checkControlPayload(kind: string, data: unknown): InvalidArgumentError | undefined {
+  if (data === undefined) return undefined;
+  const size =
+    typeof data === 'string' ? Buffer.byteLength(data) : data instanceof Uint8Array || data instanceof ArrayBuffer ? data.byteLength : -1;
+  if (size < 0) return new InvalidArgumentError(`${kind} data must be a Buffer, Uint8Array, ArrayBuffer or string`);
+  if (size > MAX_CONTROL_PAYLOAD_BYTES) {
+    return new InvalidArgumentError(`${kind} data is ${size} bytes; control frames carry at most ${MAX_CONTROL_PAYLOAD_BYTES}`);
+  }
+  return undefined;
+}
