@@ -13,7 +13,7 @@ const config: Config = {
     '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
   },
   // inversify 8 ships ES modules only; jest on Node 20 needs them compiled to CommonJS.
-  transformIgnorePatterns: ['/node_modules/(?!(inversify|@inversifyjs)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(inversify|@inversifyjs|jose)/)'],
   testTimeout: 15000,
 };
 
