@@ -21,5 +21,10 @@ import type { Principal, UpgradeRequest } from '../../upgrade-request';
 export interface Authenticator {
   /** The scheme named in `WWW-Authenticate` when every authenticator refused (e.g. `Basic`). */
   readonly scheme?: string;
+  /**
+   * The whole challenge when the scheme takes parameters (e.g. `Basic realm="duet"`); when
+   * absent, `scheme` alone is offered.
+   */
+  readonly challenge?: string;
   authenticate(request: UpgradeRequest): Principal | undefined | Promise<Principal | undefined>;
 }
