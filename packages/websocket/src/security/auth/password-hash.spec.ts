@@ -24,6 +24,10 @@ describe('hashPassword', () => {
     expect(await verifyPassword('pw', hash)).toBe(true);
   });
 
+  it('takes the default for a parameter given as undefined', async () => {
+    expect((await hashPassword('pw', { ln: 10, r: undefined })).startsWith('$scrypt$ln=10,r=8,p=1$')).toBe(true);
+  });
+
   it('refuses parameters outside the safe range', async () => {
     await expect(hashPassword('pw', { ln: 9 })).rejects.toThrow(InvalidArgumentError);
     await expect(hashPassword('pw', { ln: 21 })).rejects.toThrow(/ln must be a whole number from 10 to 20/);

@@ -42,7 +42,9 @@ type ParsedHash =
  */
 export async function hashPassword(password: string, parameters: ScryptParameters = {}): Promise<string> {
   if (typeof password !== 'string') throw new InvalidArgumentError('hashPassword: the password must be a string');
-  const { ln, r, p } = { ...DEFAULT_SCRYPT_PARAMETERS, ...parameters };
+  const ln = parameters.ln ?? DEFAULT_SCRYPT_PARAMETERS.ln;
+  const r = parameters.r ?? DEFAULT_SCRYPT_PARAMETERS.r;
+  const p = parameters.p ?? DEFAULT_SCRYPT_PARAMETERS.p;
   const problem = scryptParameterProblem(ln, r, p);
   if (problem !== undefined) throw new InvalidArgumentError(`hashPassword: ${problem}`);
   const salt = randomBytes(SALT_BYTES);
