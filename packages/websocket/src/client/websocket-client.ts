@@ -346,7 +346,11 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
   // A ping/pong hook failed: nothing may fail silently, so it is reported and the connection closed.
   private failHook(error: unknown): void {
     if (error instanceof ConnectionClosedError) return; // the pong raced a close; nothing is lost
-    process.emitWarning(error instanceof Error ? error : new Error(String(error)), 'DuetPingPongHandlerWarning');
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.emitWarning(`pingPongHandler failed: ${error instanceof Error ? error.message : String(error)}`, {
+      type: 'DuetPingPongHandlerWarning',
+      detail,
+    });
     if (this.isOpen()) void this.close(1011, 'ping/pong handler failed');
   }
 }
