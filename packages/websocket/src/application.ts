@@ -5,7 +5,8 @@ import { CloseCode } from './close-codes';
 import { ApplicationStateError, ListenerConfigError, ServiceConfigError } from './errors';
 import { Listener } from './listener';
 import { LOGGER, type Logger, consoleLogger } from './logger';
-import { type ListenerConfig, type ModuleDefinition, WEB_SOCKET_MODULE } from './module';
+import { type ResolvedListenerConfig, resolveListenerConfig } from './listener-config';
+import { type ModuleDefinition, WEB_SOCKET_MODULE } from './module';
 import { PathMatcher } from './path-matcher';
 import { DEFAULT_LISTENER } from './service-config';
 import { type RoutingTable, compileRoutingTable } from './routing-table';
@@ -32,7 +33,7 @@ export class WebSocketApplication {
   static async start(container: Container): Promise<WebSocketApplication> {
     const definitions = collectDefinitions(container);
     const listenerConfigs = mergeListeners(definitions);
-    const tables = compileServices(definitions, container, listenerConfigs);
+    const tables = await compileServices(definitions, container, listenerConfigs);
     const logger = container.isBound(LOGGER) ? container.get<Logger>(LOGGER) : consoleLogger;
     const listeners = new Map<string, Listener>();
     for (const [name, config] of listenerConfigs) {
@@ -85,37 +86,25 @@ function collectDefinitions(container: Container): readonly ModuleDefinition[] {
   return container.getAll<ModuleDefinition>(WEB_SOCKET_MODULE);
 }
 
-function mergeListeners(definitions: readonly ModuleDefinition[]): Map<string, ListenerConfig> {
-  const listeners = new Map<string, ListenerConfig>();
+function mergeListeners(definitions: readonly ModuleDefinition[]): Map<string, ResolvedListenerConfig> {
+  const listeners = new Map<string, ResolvedListenerConfig>();
   for (const definition of definitions) {
     if (definition.conflictingListenerOptions) {
       throw new ListenerConfigError(DEFAULT_LISTENER, 'port', "give either 'port' or 'listeners', not both");
     }
     for (const [name, raw] of Object.entries(definition.listeners)) {
       if (listeners.has(name)) throw new ListenerConfigError(name, 'name', 'is declared by two modules');
-      listeners.set(name, validateListener(name, raw));
+      listeners.set(name, resolveListenerConfig(name, raw));
     }
   }
   return listeners;
 }
 
-function validateListener(name: string, raw: unknown): ListenerConfig {
-  if (raw === null || typeof raw !== 'object') throw new ListenerConfigError(name, 'config', 'must be { port, host? }');
-  const { port, host } = raw as Partial<ListenerConfig>;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ListenerConfigError(name, 'port', `must be a whole number from 0 to 65535, got ${String(port)}`);
-  }
-  if (host !== undefined && (typeof host !== 'string' || host === '')) {
-    throw new ListenerConfigError(name, 'host', 'must be a non-empty string');
-  }
-  return Object.freeze({ port, host });
-}
-
-function compileServices(
+async function compileServices(
   definitions: readonly ModuleDefinition[],
   container: Container,
-  listeners: ReadonlyMap<string, ListenerConfig>,
-): RoutingTable[] {
+  listeners: ReadonlyMap<string, ResolvedListenerConfig>,
+): Promise<RoutingTable[]> {
   const seen = new Set<Newable<object>>();
   const tables: RoutingTable[] = [];
   const paths = new Map<string, PathMatcher<RoutingTable>>();
@@ -125,7 +114,7 @@ function compileServices(
         throw new ServiceConfigError(serviceClass.name, 'services', 'is listed twice');
       }
       seen.add(serviceClass);
-      const table = compileRoutingTable(serviceClass, container);
+      const table = await compileRoutingTable(serviceClass, container);
       const { listener, path } = table.config;
       if (!listeners.has(listener)) {
         throw new ServiceConfigError(table.serviceName, 'listener', `names '${listener}', which is not declared`);

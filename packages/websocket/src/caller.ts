@@ -5,6 +5,7 @@ import type WebSocket from 'ws';
 import { MAX_CLOSE_REASON_BYTES, MAX_CONTROL_PAYLOAD_BYTES, isSendableCloseCode } from './close-codes';
 import { ConnectionClosedError, InvalidArgumentError } from './errors';
 import type { PathParams } from './path-matcher';
+import type { Principal, UpgradeRequest } from './upgrade-request';
 
 // Writes hand the frame to the socket synchronously, so one settled promise serves them all.
 const HANDED_TO_SOCKET: Promise<void> = Promise.resolve();
@@ -27,14 +28,27 @@ export type BinaryData = Buffer | Uint8Array | ArrayBuffer;
 export class Caller {
   private attributes: Map<string, unknown> | undefined;
 
+  private readonly secure: boolean;
+
   /** @internal Made by the connection at the handshake. */
   constructor(
     private readonly link: CallerLink,
     private readonly connectionId: string,
-    private readonly secure: boolean,
-    /** Path parameters of the upgrade request (`/chat/:room` → `{ room }`). */
-    readonly params: PathParams,
-  ) {}
+    /** The upgrade request this connection came from. */
+    readonly request: UpgradeRequest,
+  ) {
+    this.secure = request.secure;
+  }
+
+  /** Path parameters of the upgrade request (`/chat/:room` → `{ room }`). */
+  get params(): PathParams {
+    return this.request.params;
+  }
+
+  /** Who authentication accepted, when the service has `auth`. */
+  get principal(): Principal | undefined {
+    return this.request.principal;
+  }
 
   /** Sends a text frame. */
   writeTextMessage(text: string): Promise<void> {

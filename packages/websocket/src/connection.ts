@@ -4,8 +4,6 @@
 // Handlers of one connection run one at a time in arrival order; events that arrive while
 // an async handler runs wait in a bounded queue.
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import type WebSocket from 'ws';
 import { Caller, type CallerLink } from './caller';
 import { CloseCode, MAX_CONTROL_PAYLOAD_BYTES } from './close-codes';
@@ -13,9 +11,9 @@ import { PendingMessagesOverflowError, ProtocolError, UnsupportedMessageError } 
 import { IdleTimer } from './idle-timer';
 import type { Logger } from './logger';
 import { HandlerEvent } from './metadata';
-import type { PathParams } from './path-matcher';
 import { toFrameData, toPongData } from './replies';
 import type { Handler, RoutingTable } from './routing-table';
+import type { UpgradeRequest } from './upgrade-request';
 
 const OPEN: typeof WebSocket.OPEN = 1;
 const CLOSED: typeof WebSocket.CLOSED = 3;
@@ -28,8 +26,7 @@ type LinkedSocket = WebSocket & { [kConnection]: Connection };
 export interface ConnectionOptions {
   readonly table: RoutingTable;
   readonly instance: object;
-  readonly request: IncomingMessage;
-  readonly params: PathParams;
+  readonly request: UpgradeRequest;
   readonly logger: Logger;
   /** Called once, the moment the socket has closed. */
   readonly onClosed: (connection: Connection) => void;
@@ -71,8 +68,7 @@ export class Connection implements CallerLink {
     this.handlers = table.handlers;
     this.instance = options.instance;
     this.maxPending = table.config.maxPendingMessages;
-    const secure = (options.request.socket as TLSSocket).encrypted === true;
-    this.caller = new Caller(this, randomUUID(), secure, options.params);
+    this.caller = new Caller(this, randomUUID(), options.request);
     if (table.config.idleTimeout > 0) {
       this.idle = new IdleTimer(table.config.idleTimeout, () => this.dispatch(HandlerEvent.IdleTimeout));
     }

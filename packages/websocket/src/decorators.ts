@@ -4,6 +4,7 @@ import { injectable } from 'inversify';
 import type { Caller } from './caller';
 import { HandlerEvent, recordHandler, recordServiceConfig } from './metadata';
 import type { WebSocketServiceConfig } from './service-config';
+import type { UpgradeRequest } from './upgrade-request';
 
 /**
  * Declares a class as a WebSocket service on `config.path`. The class also becomes
@@ -67,3 +68,10 @@ export const OnClose = handlerDecorator<(caller: Caller, statusCode: number, rea
 
 /** A handler failed or the peer broke the protocol: `(caller, error)`. The connection is closed after it. */
 export const OnError = handlerDecorator<(caller: Caller, error: Error) => unknown>(HandlerEvent.Error);
+
+/**
+ * Runs before the handshake is answered: `(request: UpgradeRequest)`, sync or async, after the
+ * origin check and authentication. Throw `UpgradeError` to refuse with a status, body and
+ * headers; return `{ headers }` to add headers to the 101 response.
+ */
+export const OnUpgrade = handlerDecorator<(request: UpgradeRequest) => unknown>(HandlerEvent.Upgrade);

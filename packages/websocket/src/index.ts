@@ -11,10 +11,13 @@ export {
   OnPing,
   OnPong,
   OnText,
+  OnUpgrade,
   WebSocketService,
 } from './decorators';
 export {
   ApplicationStateError,
+  AuthenticationError,
+  AuthorizationError,
   ConnectionClosedError,
   DuetError,
   InvalidArgumentError,
@@ -24,10 +27,32 @@ export {
   ProtocolError,
   ReplyEncodingError,
   ServiceConfigError,
+  TlsConfigError,
   UnsupportedMessageError,
+  UpgradeError,
 } from './errors';
 export { LOGGER, consoleLogger, type LogFields, type Logger } from './logger';
-export { webSocketModule, type ListenerConfig, type ServiceClass, type WebSocketModuleOptions } from './module';
+export {
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_HEADER_SIZE,
+  DEFAULT_MAX_URI_LENGTH,
+  type ListenerConfig,
+} from './listener-config';
+export { webSocketModule, type ServiceClass, type WebSocketModuleOptions } from './module';
+export type { SecureSocketConfig } from './security/tls';
+export type { Authenticator } from './security/auth/authenticator';
+export type { AuthConfigEntry, AuthenticatorClass, BasicAuthConfig, JwtAuthConfig } from './security/auth/auth-config';
+export { BasicAuthenticator, type BasicAuthenticatorOptions, type BasicUser } from './security/auth/basic-authenticator';
+export { JwtAuthenticator } from './security/auth/jwt-authenticator';
+export type { JwtAuthenticatorOptions } from './security/auth/jwt-options';
+export {
+  DEFAULT_SCRYPT_PARAMETERS,
+  hashPassword,
+  verifyPassword,
+  type ScryptParameters,
+} from './security/auth/password-hash';
+export { UpgradeRequest, type Principal } from './upgrade-request';
 export type { PathParams } from './path-matcher';
 export {
   DEFAULT_LISTENER,

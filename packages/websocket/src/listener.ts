@@ -1,50 +1,50 @@
-// One HTTP server per listener port, shared by every service on it. The upgrade travels one
-// straight line here: HTTP 'upgrade' → path match → version check → service instance →
-// handshake (sub-protocol, frame limit) → Connection.
-import { type IncomingMessage, type Server, STATUS_CODES, type ServerResponse, createServer } from 'node:http';
+// One HTTP(S) server per listener, shared by every service on it (or an app's own server, on
+// which Duet handles only its paths). The upgrade starts here:
+//   HTTP 'upgrade' → limits (URI length, connections) → path match → version → the service's endpoint.
+import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES, createServer } from 'node:http';
+import { createServer as createSecureServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
-import type WebSocket from 'ws';
-import { Connection } from './connection';
+import type { Connection } from './connection';
 import { ListenError } from './errors';
-import { HandlerEvent } from './metadata';
 import type { Logger } from './logger';
-import type { ListenerConfig } from './module';
-import { type PathMatch, PathMatcher } from './path-matcher';
+import type { ResolvedListenerConfig } from './listener-config';
+import { PathMatcher } from './path-matcher';
 import type { RoutingTable } from './routing-table';
-import { selectSubProtocol } from './sub-protocol';
+import { type EndpointHost, ServiceEndpoint } from './service-endpoint';
+import { refuseUpgrade } from './upgrade-refusal';
 
-/** A service as a listener serves it: its routing table and its handshake engine. */
-interface Endpoint {
-  readonly table: RoutingTable;
-  readonly server: WebSocketServer;
-}
-
-export class Listener {
+export class Listener implements EndpointHost {
   readonly connections = new Set<Connection>();
-  private readonly routes = new PathMatcher<Endpoint>();
+  readonly handshakeTimeout: number;
+  private readonly routes = new PathMatcher<ServiceEndpoint>();
   private readonly http: Server;
-  private readonly forgetConnection = (connection: Connection) => this.connections.delete(connection);
+  private readonly shared: boolean;
+  private upgrading = 0;
+  private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+    this.upgrade(request, socket, head);
+  private readonly onRequest = (request: IncomingMessage, response: ServerResponse) =>
+    this.answerPlainRequest(request, response);
 
   constructor(
     readonly name: string,
-    private readonly config: ListenerConfig,
+    private readonly config: ResolvedListenerConfig,
     tables: readonly RoutingTable[],
-    private readonly logger: Logger,
+    readonly logger: Logger,
   ) {
-    for (const table of tables) this.routes.add(table.config.path, createEndpoint(table));
-    this.http = createServer();
-    this.http.on('request', (request: IncomingMessage, response: ServerResponse) => this.onRequest(request, response));
-    this.http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
-      this.onUpgrade(request, socket, head),
-    );
+    this.handshakeTimeout = config.handshakeTimeout;
+    for (const table of tables) this.routes.add(table.config.path, new ServiceEndpoint(table, this));
+    this.shared = config.server !== undefined;
+    this.http = config.server ?? this.createOwnServer();
+    this.http.on('upgrade', this.onUpgrade);
+    if (!this.shared) this.http.on('request', this.onRequest);
   }
 
-  /** Binds the port; rejects with `ListenError` (port in use, bad host…). */
+  /** Binds the port (not for a shared server, which its app binds); rejects with `ListenError`. */
   listen(): Promise<void> {
+    if (this.shared) return Promise.resolve();
     const { port, host } = this.config;
     return new Promise((resolve, reject) => {
-      const onError = (error: Error) => reject(new ListenError(this.name, port, host, error));
+      const onError = (error: Error) => reject(new ListenError(this.name, port ?? 0, host, error));
       this.http.once('error', onError);
       this.http.listen(port, host, () => {
         this.http.off('error', onError);
@@ -57,15 +57,29 @@ export class Listener {
   /** The bound port (the real one when the listener was declared with port 0). */
   get port(): number {
     const address = this.http.address();
-    return typeof address === 'object' && address !== null ? address.port : this.config.port;
+    return typeof address === 'object' && address !== null ? address.port : (this.config.port ?? 0);
+  }
+
+  upgradeStarted(): void {
+    this.upgrading++;
+  }
+
+  upgradeEnded(): void {
+    this.upgrading--;
+  }
+
+  accepted(connection: Connection): void {
+    this.connections.add(connection);
+  }
+
+  closed(connection: Connection): void {
+    this.connections.delete(connection);
   }
 
   /** Stops accepting, closes every connection with `statusCode`, resolves when all are gone. */
   async close(statusCode: number, reason: string, timeoutMs: number): Promise<void> {
-    const closed = new Promise<void>((resolve) => {
-      if (!this.http.listening) resolve();
-      else this.http.close(() => resolve());
-    });
+    this.http.off('upgrade', this.onUpgrade);
+    const serverClosed = this.shared ? Promise.resolve() : this.closeOwnServer();
     const connections = [...this.connections];
     const closing = Promise.all(
       connections.map((connection) =>
@@ -77,82 +91,72 @@ export class Listener {
     const expired = new Promise<void>((resolve) => (deadline = setTimeout(resolve, timeoutMs + 100)));
     await Promise.race([closing, expired]);
     clearTimeout(deadline);
-    this.http.closeAllConnections();
-    await closed;
+    if (!this.shared) this.http.closeAllConnections();
+    await serverClosed;
   }
 
-  private onRequest(request: IncomingMessage, response: ServerResponse): void {
+  private createOwnServer(): Server {
+    const { tls, maxHeaderSize, handshakeTimeout } = this.config;
+    const options = {
+      maxHeaderSize,
+      // A client that trickles its request headers is answered 408 and dropped after this.
+      headersTimeout: handshakeTimeout * 1000,
+      requestTimeout: handshakeTimeout * 1000,
+      connectionsCheckingInterval: Math.min(1000, handshakeTimeout * 500),
+    };
+    const server = tls === undefined ? createServer(options) : createSecureServer({ ...tls, ...options });
+    if (tls !== undefined) {
+      // A failed TLS handshake is the peer's problem; it must not reach the process.
+      server.on('tlsClientError', (error: Error) => this.logger.debug('TLS handshake failed', { listener: this.name, error }));
+    }
+    return server as Server;
+  }
+
+  private closeOwnServer(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.http.listening) resolve();
+      else this.http.close(() => resolve());
+    });
+  }
+
+  private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = request.url ?? '/';
+    const match = this.routes.match(url);
+    if (match === undefined) {
+      // On an app's own server another upgrade listener may own this path.
+      if (!this.shared || this.http.listenerCount('upgrade') === 1) refuseUpgrade(socket, 404);
+      return;
+    }
+    if (url.length > this.config.maxUriLength) return refuseUpgrade(socket, 414);
+    if (this.connections.size + this.upgrading >= this.config.maxConnections) {
+      return refuseUpgrade(socket, 503, 'Too many connections', { 'Retry-After': '5' });
+    }
+    if (!isSupportedVersion(request.headers['sec-websocket-version'])) {
+      // RFC 6455 §4.2.2: answer 426 with the versions the server speaks.
+      return refuseUpgrade(socket, 426, undefined, { 'Sec-WebSocket-Version': '13' });
+    }
+    const tlsSocket = socket as Duplex & { encrypted?: boolean; authorized?: boolean; getPeerCertificate?: () => object };
+    if (tlsSocket.encrypted && this.config.tls?.requestCert && !tlsSocket.authorized && hasCertificate(tlsSocket)) {
+      // mutualSsl 'optional': no certificate is fine, a certificate that does not verify is not.
+      return refuseUpgrade(socket, 401, 'Client certificate not trusted');
+    }
+    match.value.admit(request, socket, head, match.params);
+  }
+
+  private answerPlainRequest(request: IncomingMessage, response: ServerResponse): void {
     // A plain HTTP request: the path of a service wants an upgrade, any other path is unknown.
     const status = this.routes.match(request.url ?? '/') === undefined ? 404 : 426;
     const headers: Record<string, string> = { 'Content-Type': 'text/plain', Connection: 'close' };
     if (status === 426) headers.Upgrade = 'websocket';
     response.writeHead(status, headers).end(`${STATUS_CODES[status]}\n`);
   }
-
-  private onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const match = this.routes.match(request.url ?? '/');
-    if (match === undefined) return refuse(socket, 404);
-    if (!isSupportedVersion(request.headers['sec-websocket-version'])) {
-      return refuse(socket, 426, { 'Sec-WebSocket-Version': '13' });
-    }
-    let instance: object;
-    try {
-      instance = match.value.table.instanceForConnection();
-    } catch (error) {
-      this.logger.error('could not create the service instance for a connection', {
-        service: match.value.table.serviceName,
-        error,
-      });
-      return refuse(socket, 500);
-    }
-    match.value.server.handleUpgrade(request, socket, head, (ws: WebSocket) =>
-      this.accept(ws, request, match, instance),
-    );
-  }
-
-  private accept(ws: WebSocket, request: IncomingMessage, match: PathMatch<Endpoint>, instance: object): void {
-    const connection = new Connection(ws, {
-      table: match.value.table,
-      instance,
-      request,
-      params: match.params,
-      logger: this.logger,
-      onClosed: this.forgetConnection,
-    });
-    if (connection.closeCode === undefined) this.connections.add(connection);
-  }
 }
 
-function createEndpoint(table: RoutingTable): Endpoint {
-  const supported = table.supportedSubProtocols;
-  const server = new WebSocketServer({
-    noServer: true,
-    clientTracking: false,
-    perMessageDeflate: false,
-    maxPayload: table.config.maxFrameSize,
-    // With @OnPing the service answers pings itself.
-    autoPong: table.handlers[HandlerEvent.Ping] === undefined,
-    // Always given: without it ws would pick the client's first offer even when unsupported.
-    handleProtocols: (offered: Set<string>) => selectSubProtocol(offered, supported),
-  });
-  return { table, server };
-}
-
-// RFC 6455 §4.2.2: a version the server does not speak is answered with 426 and the versions it does.
 function isSupportedVersion(version: string | undefined): boolean {
   return version === undefined || version === '13' || version === '8';
 }
 
-function refuse(socket: Duplex, status: number, headers: Record<string, string> = {}): void {
-  const body = `${STATUS_CODES[status] ?? 'Error'}\n`;
-  const lines = [
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
-    'Connection: close',
-    'Content-Type: text/plain',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
-  ];
-  socket.on('error', () => {}); // the peer may already be gone; nothing more to tell it
-  socket.once('finish', () => socket.destroy());
-  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+function hasCertificate(socket: { getPeerCertificate?: () => object }): boolean {
+  const certificate = socket.getPeerCertificate?.();
+  return certificate !== undefined && Object.keys(certificate).length > 0;
 }

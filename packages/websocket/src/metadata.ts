@@ -12,12 +12,14 @@ export const HandlerEvent = {
   IdleTimeout: 5,
   Close: 6,
   Error: 7,
+  /** Not a connection event: runs before the handshake, with the `UpgradeRequest`. */
+  Upgrade: 8,
 } as const;
 
 export type HandlerEvent = (typeof HandlerEvent)[keyof typeof HandlerEvent];
 
 /** How many handler events there are: the length of a routing table's handler array. */
-export const HANDLER_EVENT_COUNT = 8;
+export const HANDLER_EVENT_COUNT = 9;
 
 /** The decorator name of each event, for error messages. */
 export const HANDLER_DECORATOR_NAMES: readonly string[] = [
@@ -29,6 +31,7 @@ export const HANDLER_DECORATOR_NAMES: readonly string[] = [
   '@OnIdleTimeout',
   '@OnClose',
   '@OnError',
+  '@OnUpgrade',
 ];
 
 /** One decorated method: which event, which property of the prototype. */

@@ -2,16 +2,12 @@
 // the service classes with their scope and one definition object the application collects.
 import { ContainerModule, type Newable } from 'inversify';
 import { hasServiceConfig, readServiceConfig } from './metadata';
+import type { ListenerConfig } from './listener-config';
 import { DEFAULT_LISTENER } from './service-config';
 
 /** A class decorated with `@WebSocketService`. */
 export type ServiceClass = Newable<object>;
 
-/** Where a listener accepts connections: `port` 0 picks a free port; no `host` = all interfaces. */
-export interface ListenerConfig {
-  port: number;
-  host?: string;
-}
 
 /** The argument of `webSocketModule`: either named `listeners` or the `port` shorthand. */
 export interface WebSocketModuleOptions {

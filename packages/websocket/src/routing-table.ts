@@ -10,10 +10,20 @@ import {
   readHandlers,
   readServiceConfig,
 } from './metadata';
+import { type AuthenticatorClass, compileAuthenticators, validateRequiredScopes } from './security/auth/auth-config';
+import { authenticate } from './security/auth/authenticate';
+import type { Authenticator } from './security/auth/authenticator';
+import { compileOriginPolicy, type OriginPolicy } from './security/origin';
 import { type ResolvedServiceConfig, resolveServiceConfig } from './service-config';
+import type { Principal, UpgradeRequest } from './upgrade-request';
 
 /** A handler as the connection calls it: `this` is the service instance. */
 export type Handler = (this: object, caller: unknown, first?: unknown, second?: unknown) => unknown;
+
+/** Accepts an upgrade request's credentials (resolving to who it is) or throws an `UpgradeError`. */
+export interface UpgradeGate {
+  authenticate(request: UpgradeRequest): Promise<Principal>;
+}
 
 export interface RoutingTable {
   readonly serviceClass: Newable<object>;
@@ -22,11 +32,17 @@ export interface RoutingTable {
   /** Indexed by `HandlerEvent`; `undefined` where the service has no handler. */
   readonly handlers: readonly (Handler | undefined)[];
   readonly supportedSubProtocols: ReadonlySet<string>;
+  /** `@OnUpgrade`, run before the handshake with the `UpgradeRequest`. */
+  readonly upgradeHandler: Handler | undefined;
+  /** Authentication on upgrade, when the service configures `auth`. */
+  readonly gate: UpgradeGate | undefined;
+  /** The `allowedOrigins` check, when the service has one. */
+  readonly originPolicy: OriginPolicy | undefined;
   /** The instance for a new connection: shared for singletons, new otherwise. */
   instanceForConnection(): object;
 }
 
-export function compileRoutingTable(serviceClass: Newable<object>, container: Container): RoutingTable {
+export async function compileRoutingTable(serviceClass: Newable<object>, container: Container): Promise<RoutingTable> {
   if (typeof serviceClass !== 'function') {
     throw new ServiceConfigError(String(serviceClass), 'services', 'must list classes decorated with @WebSocketService');
   }
@@ -34,8 +50,10 @@ export function compileRoutingTable(serviceClass: Newable<object>, container: Co
   if (!hasServiceConfig(serviceClass)) {
     throw new ServiceConfigError(serviceName, '@WebSocketService', 'is missing on a class listed in services');
   }
-  const config = resolveServiceConfig(serviceName, readServiceConfig(serviceClass));
+  const raw = readServiceConfig(serviceClass);
+  const config = resolveServiceConfig(serviceName, raw);
   const handlers = compileHandlers(serviceClass, serviceName);
+  const gate = await compileGate(serviceName, raw as { auth?: unknown; requiredScopes?: unknown }, container);
   const instanceForConnection = instanceFactory(serviceClass, config, container);
   return Object.freeze({
     serviceClass,
@@ -43,8 +61,34 @@ export function compileRoutingTable(serviceClass: Newable<object>, container: Co
     config,
     handlers,
     supportedSubProtocols: new Set(config.subProtocols),
+    upgradeHandler: handlers[HandlerEvent.Upgrade],
+    gate,
+    originPolicy: compileOriginPolicy(serviceName, config.allowedOrigins),
     instanceForConnection,
   });
+}
+
+async function compileGate(
+  serviceName: string,
+  raw: { auth?: unknown; requiredScopes?: unknown },
+  container: Container,
+): Promise<UpgradeGate | undefined> {
+  const requiredScopes = validateRequiredScopes(serviceName, raw.requiredScopes);
+  const authenticators = await compileAuthenticators(serviceName, raw.auth, (cls) => resolveAuthenticator(cls, container));
+  if (authenticators.length === 0) {
+    if (requiredScopes.length > 0) {
+      throw new ServiceConfigError(serviceName, 'requiredScopes', "needs 'auth': without authentication no scope can be held");
+    }
+    return undefined;
+  }
+  return { authenticate: (request) => authenticate(authenticators, request, requiredScopes) };
+}
+
+// Authenticator classes come from the container so they get their own dependencies; one the
+// user did not bind is bound here, as a singleton, like a service.
+function resolveAuthenticator(cls: AuthenticatorClass, container: Container): Authenticator {
+  if (!container.isBound(cls)) container.bind(cls).toSelf().inSingletonScope();
+  return container.get(cls);
 }
 
 function compileHandlers(serviceClass: Newable<object>, serviceName: string): readonly (Handler | undefined)[] {

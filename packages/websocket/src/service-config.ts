@@ -1,6 +1,7 @@
 // What `@WebSocketService` accepts, its defaults, and the start-time validation that turns a
 // raw decorator argument into a frozen, complete configuration (or a ServiceConfigError).
 import { ServiceConfigError } from './errors';
+import type { AuthConfigEntry } from './security/auth/auth-config';
 
 /** How service instances are made: one per connection (default) or one shared by all. */
 export type ServiceScope = 'connection' | 'singleton';
@@ -24,6 +25,19 @@ export interface WebSocketServiceConfig {
    * 1024). Past it the connection is closed with 1013 rather than queueing without bound.
    */
   maxPendingMessages?: number;
+  /**
+   * Web origins allowed to connect (`https://app.example.com`, `https://*.example.com`, `*`).
+   * A browser request from any other `Origin` gets 403 before any service code runs: the
+   * defence against cross-site WebSocket hijacking. Requests without `Origin` (not browsers) pass.
+   */
+  allowedOrigins?: string[];
+  /**
+   * Authentication on upgrade, tried in order; the first that accepts wins. No or bad
+   * credentials get 401 with `WWW-Authenticate`; `caller.principal` is who was accepted.
+   */
+  auth?: AuthConfigEntry[];
+  /** Scopes the accepted principal must all hold (403 otherwise). Needs `auth`. */
+  requiredScopes?: string[];
 }
 
 /** A validated configuration with every default applied. */
@@ -35,6 +49,7 @@ export interface ResolvedServiceConfig {
   readonly listener: string;
   readonly scope: ServiceScope;
   readonly maxPendingMessages: number;
+  readonly allowedOrigins: readonly string[] | undefined;
 }
 
 export const DEFAULT_LISTENER = 'default';
@@ -72,7 +87,17 @@ export function resolveServiceConfig(serviceName: string, raw: unknown): Resolve
       true,
       fail,
     ),
+    allowedOrigins: validateAllowedOrigins(config.allowedOrigins, fail),
   });
+}
+
+// Only the shape here; security/origin.ts parses each entry when it compiles the policy.
+function validateAllowedOrigins(value: unknown, fail: Fail): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0 || !value.every((entry) => typeof entry === 'string')) {
+    return fail('allowedOrigins', 'must be a non-empty array of origin strings');
+  }
+  return Object.freeze([...value]);
 }
 
 type Fail = (field: string, problem: string) => never;

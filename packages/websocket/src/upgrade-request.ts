@@ -2,6 +2,7 @@
 // request. Query and cookies are parsed only when read; the object stays reachable from the
 // connection's Caller as `caller.request`.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { PathParams } from './path-matcher';
 
@@ -18,21 +19,25 @@ export class UpgradeRequest {
   private parsedQuery: URLSearchParams | undefined;
   private parsedCookies: Readonly<Record<string, string>> | undefined;
 
+  /** The HTTP method (always `GET` for a valid upgrade). */
+  readonly method: string;
+  /** The request target as sent: path and query. */
+  readonly url: string;
+  /** The request headers, lower-case names. */
+  readonly headers: IncomingHttpHeaders;
+  // The request itself is not kept: a live connection holds only what is read from here.
+  private readonly socket: Socket;
+
   /** @internal Built by the listener for each upgrade. */
   constructor(
-    private readonly message: IncomingMessage,
+    message: IncomingMessage,
     /** Path parameters (`/chat/:room` → `{ room }`). */
     readonly params: PathParams,
-  ) {}
-
-  /** The HTTP method (always `GET` for a valid upgrade). */
-  get method(): string {
-    return this.message.method ?? 'GET';
-  }
-
-  /** The request target as sent: path and query. */
-  get url(): string {
-    return this.message.url ?? '/';
+  ) {
+    this.method = message.method ?? 'GET';
+    this.url = message.url ?? '/';
+    this.headers = message.headers;
+    this.socket = message.socket;
   }
 
   /** The path without the query string. */
@@ -52,31 +57,26 @@ export class UpgradeRequest {
     return this.parsedQuery;
   }
 
-  /** The request headers, lower-case names. */
-  get headers(): IncomingHttpHeaders {
-    return this.message.headers;
-  }
-
   /** Cookies of the `Cookie` header, name → value (decoded). */
   get cookies(): Readonly<Record<string, string>> {
-    this.parsedCookies ??= parseCookies(this.message.headers.cookie);
+    this.parsedCookies ??= parseCookies(this.headers.cookie);
     return this.parsedCookies;
   }
 
   /** The peer's IP address. */
   get remoteAddress(): string | undefined {
-    return this.message.socket.remoteAddress;
+    return this.socket.remoteAddress;
   }
 
   /** True on a TLS listener. */
   get secure(): boolean {
-    return (this.message.socket as TLSSocket).encrypted === true;
+    return (this.socket as TLSSocket).encrypted === true;
   }
 
   /** The client certificate of a mutual-TLS connection, when the client presented one. */
   get clientCertificate(): PeerCertificate | undefined {
     if (!this.secure) return undefined;
-    const certificate = (this.message.socket as TLSSocket).getPeerCertificate();
+    const certificate = (this.socket as TLSSocket).getPeerCertificate();
     return certificate && Object.keys(certificate).length > 0 ? certificate : undefined;
   }
 }

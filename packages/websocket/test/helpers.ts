@@ -3,7 +3,7 @@
 import 'reflect-metadata';
 import { Container } from 'inversify';
 import WebSocket from 'ws';
-import { type ServiceClass, WebSocketApplication, webSocketModule } from '@duet/websocket';
+import { type ListenerConfig, type ServiceClass, WebSocketApplication, webSocketModule } from '@duet/websocket';
 
 export interface Started {
   app: WebSocketApplication;
@@ -18,13 +18,15 @@ const clients = new Set<WebSocket>();
 export async function startServices(
   services: ServiceClass[],
   configure?: (container: Container) => void,
+  listener: ListenerConfig = { port: 0, host: '127.0.0.1' },
 ): Promise<Started> {
   const container = new Container();
   configure?.(container);
-  container.load(webSocketModule({ listeners: { default: { port: 0, host: '127.0.0.1' } }, services }));
+  container.load(webSocketModule({ listeners: { default: listener }, services }));
   const app = await WebSocketApplication.start(container);
   running.add(app);
-  return { app, container, url: (path) => `ws://127.0.0.1:${app.port()}${path}` };
+  const scheme = listener.secureSocket === undefined ? 'ws' : 'wss';
+  return { app, container, url: (path) => `${scheme}://127.0.0.1:${app.port()}${path}` };
 }
 
 export async function cleanup(): Promise<void> {
@@ -156,6 +158,7 @@ export function rawUpgrade(url: string, headers: Record<string, string> = {}): P
   const http = require('node:http') as typeof import('node:http');
   const { randomBytes } = require('node:crypto') as typeof import('node:crypto');
   const target = new URL(url.replace(/^ws/, 'http'));
+  if (target.protocol === 'https:') throw new Error('rawUpgrade speaks plain HTTP only');
   return withTimeout(
     new Promise<UpgradeResponse>((resolve, reject) => {
       const request = http.request({

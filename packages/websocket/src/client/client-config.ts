@@ -71,13 +71,17 @@ export interface ResolvedClientConfig {
   readonly pingPongHandler: PingPongHandler | undefined;
 }
 
+/** The largest message a client accepts unless `maxFrameSize` says otherwise, in bytes. */
 export const DEFAULT_CLIENT_MAX_FRAME_SIZE = 65536;
+/** Seconds an opening handshake may take unless `handshakeTimeout` says otherwise. */
 export const DEFAULT_CLIENT_HANDSHAKE_TIMEOUT = 30;
+/** Unread messages at which the client stops reading from the socket, unless `maxQueuedMessages` says otherwise. */
 export const DEFAULT_MAX_QUEUED_MESSAGES = 1024;
+/** Unread bytes at which the client stops reading from the socket (4 MiB), unless `maxQueuedBytes` says otherwise. */
 export const DEFAULT_MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 
 // Node timers cannot wait longer than 2^31-1 ms; a longer wait would silently become 1 ms.
-export const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 // RFC 7230 token: header names, cookie names and sub-protocols are made of these.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -225,7 +229,7 @@ function authorizationHeader(auth: unknown): string {
 }
 
 /** A number of seconds: positive, finite, within what a Node timer can wait; `fallback` when absent. */
-export function seconds(field: string, value: unknown, fallback: number): number {
+function seconds(field: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw new ClientConfigError(field, `must be a positive number of seconds, got ${String(value)}`);

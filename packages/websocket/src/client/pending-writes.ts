@@ -4,7 +4,8 @@
 // timer watches the oldest write still pending.
 import { WriteTimeoutError } from './client-errors';
 
-type Settle = ((value?: unknown) => void) | undefined;
+// A write's resolve, or its reject (given the error); cleared to undefined once settled.
+type Settle = ((error: Error) => void) | undefined;
 
 // Past this many settled slots at the front, they are dropped, so a busy connection that is
 // never idle does not grow the array forever.
@@ -20,8 +21,8 @@ export class PendingWrites {
   private failure: Error | undefined;
   private capturedResolve: Settle;
   private capturedReject: Settle;
-  private readonly capture = (resolve: Settle, reject: Settle): void => {
-    this.capturedResolve = resolve;
+  private readonly capture = (resolve: () => void, reject: (error: Error) => void): void => {
+    this.capturedResolve = resolve as Settle;
     this.capturedReject = reject;
   };
 
@@ -37,7 +38,7 @@ export class PendingWrites {
 
   /** A write about to be handed to `ws` with `onWritten` as its callback. */
   add(): Promise<void> {
-    const promise = new Promise<void>(this.capture as never);
+    const promise = new Promise<void>(this.capture);
     const deadline = this.writeTimeout > 0 ? Date.now() + this.writeTimeout * 1000 : 0;
     this.entries.push(this.capturedResolve, this.capturedReject, deadline);
     if (this.writeTimeout > 0 && this.timer === undefined) {
@@ -93,7 +94,7 @@ export class PendingWrites {
       this.head = 0;
     }
     if (error) reject?.(this.closedError());
-    else resolve?.();
+    else (resolve as (() => void) | undefined)?.();
   }
 }
 

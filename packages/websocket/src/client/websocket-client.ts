@@ -6,13 +6,17 @@
 // per message beyond the message itself.
 import { randomUUID } from 'node:crypto';
 import type WebSocket from 'ws';
-import { MAX_CLOSE_REASON_BYTES, MAX_CONTROL_PAYLOAD_BYTES, isSendableCloseCode } from '../close-codes';
+import { MAX_CLOSE_REASON_BYTES, isSendableCloseCode } from '../close-codes';
 import { ConnectionClosedError, InvalidArgumentError } from '../errors';
 import { type ResolvedClientConfig, type WebSocketClientConfig, resolveClientConfig } from './client-config';
 import { type HttpHeaders, openSocket } from './client-handshake';
+import { type ClientBinaryData, checkControlPayload, isBinaryData, toMessageData } from './frame-data';
 import { type Message, MessageQueue, ReadKind } from './message-queue';
 import { PendingWrites } from './pending-writes';
+import { PingPongHooks } from './ping-pong-hooks';
 import { attemptWithRetries } from './retry';
+
+export type { ClientBinaryData } from './frame-data';
 
 const OPEN: typeof WebSocket.OPEN = 1;
 const CLOSED: typeof WebSocket.CLOSED = 3;
@@ -20,9 +24,6 @@ const ABNORMAL_CLOSURE = 1006;
 
 const kClient = Symbol('duet.client');
 type LinkedSocket = WebSocket & { [kClient]: WebSocketClient };
-
-/** Bytes a binary write accepts. */
-export type ClientBinaryData = Buffer | Uint8Array | ArrayBuffer;
 
 /**
  * A WebSocket client for `ws://` and `wss://` services, Duet's or anyone's.
@@ -57,11 +58,11 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
     this.endError ?? new ConnectionClosedError(this.closeCode, this.closeReason);
   private readonly attemptOpen = (): Promise<void> =>
     openSocket(this.config, this.aborter.signal, (socket, headers) => this.adopt(socket, headers));
-  private readonly answerPing = (value: unknown): void => this.sendPongResult(value);
-  private readonly hookFailed = (error: unknown): void => this.failHook(error);
+  private readonly hooks: PingPongHooks | undefined;
 
   private constructor(private readonly config: ResolvedClientConfig) {
     this.queue = new MessageQueue(config.maxQueuedMessages, config.maxQueuedBytes, config.readTimeout);
+    if (config.pingPongHandler !== undefined) this.hooks = new PingPongHooks(this, config.pingPongHandler);
   }
 
   /**
@@ -83,7 +84,7 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
 
   /** Sends a binary frame; resolves once it is handed to the operating system. */
   writeBinaryMessage(data: ClientBinaryData): Promise<void> {
-    if (!(data instanceof Uint8Array || data instanceof ArrayBuffer)) {
+    if (!isBinaryData(data)) {
       return Promise.reject(new InvalidArgumentError('writeBinaryMessage takes a Buffer, Uint8Array or ArrayBuffer'));
     }
     return this.send(data);
@@ -91,15 +92,13 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
 
   /** Sends a string as text, bytes as binary, and any other value as JSON text. */
   writeMessage(value: unknown): Promise<void> {
-    if (typeof value === 'string' || value instanceof Uint8Array || value instanceof ArrayBuffer) return this.send(value);
-    let json: string | undefined;
+    let data: string | ClientBinaryData;
     try {
-      json = JSON.stringify(value);
+      data = toMessageData(value);
     } catch (error) {
-      return Promise.reject(new InvalidArgumentError(`writeMessage cannot send this value as JSON: ${(error as Error).message}`));
+      return Promise.reject(error);
     }
-    if (json === undefined) return Promise.reject(new InvalidArgumentError(`writeMessage cannot send a ${typeof value}`));
-    return this.send(json);
+    return this.send(data);
   }
 
   /** The next message, which must be text; a binary one rejects with `MessageTypeError` and stays queued. */
@@ -115,7 +114,8 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
   /**
    * The next message: a string for text, a Buffer for binary. Waits up to `readTimeout`
    * (then `ReadTimeoutError`; the connection stays usable). Once the connection is closed and
-   * the queue is empty it rejects with `ConnectionClosedError` (code and reason of the close).
+   * the queue is empty it rejects with `ConnectionClosedError` (code and reason of the close),
+   * or with `RetryExhaustedError` when reconnecting after a drop gave up.
    */
   readMessage(): Promise<string | Buffer> {
     return this.queue.read(ReadKind.Any);
@@ -208,7 +208,9 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
 
   /**
    * Yields each message as `readMessage()` would, and ends without an error once the
-   * connection has closed and the queue is empty. Leaving the loop does not close the client.
+   * connection has closed and the queue is empty. Other errors still end it by throwing: a
+   * `ReadTimeoutError` when `readTimeout` is set, a `RetryExhaustedError` when reconnecting
+   * gave up. Leaving the loop does not close the client.
    */
   async *[Symbol.asyncIterator](): AsyncGenerator<string | Buffer, void, undefined> {
     for (;;) {
@@ -280,26 +282,11 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
   }
 
   private static onSocketPing(this: WebSocket, data: Buffer): void {
-    const client = (this as LinkedSocket)[kClient];
-    let result: unknown;
-    try {
-      result = client.config.pingPongHandler!.onPing!(client, data);
-    } catch (error) {
-      client.failHook(error);
-      return;
-    }
-    if (isThenable(result)) result.then(client.answerPing, client.hookFailed);
-    else client.sendPongResult(result);
+    (this as LinkedSocket)[kClient].hooks!.ping(data);
   }
 
   private static onSocketPong(this: WebSocket, data: Buffer): void {
-    const client = (this as LinkedSocket)[kClient];
-    try {
-      const result = client.config.pingPongHandler!.onPong!(client, data);
-      if (isThenable(result)) result.then(undefined, client.hookFailed);
-    } catch (error) {
-      client.failHook(error);
-    }
+    (this as LinkedSocket)[kClient].hooks!.pong(data);
   }
 
   private socketClosed(code: number, reason: string): void {
@@ -333,26 +320,6 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
       waiter.resolve();
     }
   }
-
-  private sendPongResult(value: unknown): void {
-    if (value === undefined) return;
-    if (!(value instanceof Uint8Array)) {
-      this.failHook(new InvalidArgumentError(`onPing must return a Buffer or nothing, got ${typeof value}`));
-      return;
-    }
-    this.pong(value).catch(this.hookFailed);
-  }
-
-  // A ping/pong hook failed: nothing may fail silently, so it is reported and the connection closed.
-  private failHook(error: unknown): void {
-    if (error instanceof ConnectionClosedError) return; // the pong raced a close; nothing is lost
-    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    process.emitWarning(`pingPongHandler failed: ${error instanceof Error ? error.message : String(error)}`, {
-      type: 'DuetPingPongHandlerWarning',
-      detail,
-    });
-    if (this.isOpen()) void this.close(1011, 'ping/pong handler failed');
-  }
 }
 
 function terminate(socket: WebSocket): void {
@@ -361,18 +328,3 @@ function terminate(socket: WebSocket): void {
 
 // 'error' is always followed by 'close', which carries the close code reads report.
 function ignoreSocketError(): void {}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
-}
-
-function checkControlPayload(kind: string, data: unknown): InvalidArgumentError | undefined {
-  if (data === undefined) return undefined;
-  const size =
-    typeof data === 'string' ? Buffer.byteLength(data) : data instanceof Uint8Array || data instanceof ArrayBuffer ? data.byteLength : -1;
-  if (size < 0) return new InvalidArgumentError(`${kind} data must be a Buffer, Uint8Array, ArrayBuffer or string`);
-  if (size > MAX_CONTROL_PAYLOAD_BYTES) {
-    return new InvalidArgumentError(`${kind} data is ${size} bytes; control frames carry at most ${MAX_CONTROL_PAYLOAD_BYTES}`);
-  }
-  return undefined;
-}

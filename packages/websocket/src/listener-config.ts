@@ -1,0 +1,93 @@
+// What a listener accepts in `webSocketModule({ listeners })`, its safe defaults, and the
+// start-time validation (ListenerConfigError / TlsConfigError, naming the listener and field).
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer, ServerOptions as TlsServerOptions } from 'node:https';
+import { ListenerConfigError } from './errors';
+import { type SecureSocketConfig, buildTlsOptions } from './security/tls';
+
+/**
+ * A listener: its own port (`port` 0 picks a free one; no `host` = all interfaces), or an
+ * existing `server` whose app keeps every request and upgrade that is not for a Duet path.
+ */
+export interface ListenerConfig {
+  port?: number;
+  host?: string;
+  /** Share an app's HTTP(S) server instead of opening a port. */
+  server?: HttpServer | HttpsServer;
+  /** TLS (wss) for a listener with its own port. */
+  secureSocket?: SecureSocketConfig;
+  /** Open connections (and upgrades in progress) allowed; more are answered 503. Default 10000. */
+  maxConnections?: number;
+  /** Seconds a client may take to send its upgrade request, and the upgrade checks may take. Default 10. */
+  handshakeTimeout?: number;
+  /** Largest request head in bytes; larger is answered 431. Default 16384 (Node's). */
+  maxHeaderSize?: number;
+  /** Longest request target in bytes; longer is answered 414. Default 8192. */
+  maxUriLength?: number;
+}
+
+export interface ResolvedListenerConfig {
+  readonly port: number | undefined;
+  readonly host: string | undefined;
+  readonly server: HttpServer | undefined;
+  readonly tls: TlsServerOptions | undefined;
+  readonly maxConnections: number;
+  readonly handshakeTimeout: number;
+  readonly maxHeaderSize: number;
+  readonly maxUriLength: number;
+}
+
+export const DEFAULT_MAX_CONNECTIONS = 10000;
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10;
+export const DEFAULT_MAX_HEADER_SIZE = 16384;
+export const DEFAULT_MAX_URI_LENGTH = 8192;
+
+export function resolveListenerConfig(name: string, raw: unknown): ResolvedListenerConfig {
+  if (raw === null || typeof raw !== 'object') {
+    throw new ListenerConfigError(name, 'config', 'must be { port, host? } or { server }');
+  }
+  const config = raw as ListenerConfig;
+  const hasServer = config.server !== undefined;
+  if (hasServer === (config.port !== undefined)) {
+    throw new ListenerConfigError(name, 'port', "give exactly one of 'port' and 'server'");
+  }
+  if (hasServer && typeof (config.server as { on?: unknown }).on !== 'function') {
+    throw new ListenerConfigError(name, 'server', 'must be a node:http or node:https server');
+  }
+  if (!hasServer) checkWhole(name, 'port', config.port, 0, 65535);
+  if (config.host !== undefined && (typeof config.host !== 'string' || config.host === '')) {
+    throw new ListenerConfigError(name, 'host', 'must be a non-empty string');
+  }
+  if (hasServer && config.secureSocket !== undefined) {
+    throw new ListenerConfigError(name, 'secureSocket', "belongs to the shared server's own options");
+  }
+  return Object.freeze({
+    port: config.port,
+    host: config.host,
+    server: config.server as HttpServer | undefined,
+    tls: config.secureSocket === undefined ? undefined : buildTlsOptions(name, config.secureSocket),
+    maxConnections: optionalWhole(name, 'maxConnections', config.maxConnections, DEFAULT_MAX_CONNECTIONS),
+    handshakeTimeout: optionalSeconds(name, 'handshakeTimeout', config.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT),
+    maxHeaderSize: optionalWhole(name, 'maxHeaderSize', config.maxHeaderSize, DEFAULT_MAX_HEADER_SIZE),
+    maxUriLength: optionalWhole(name, 'maxUriLength', config.maxUriLength, DEFAULT_MAX_URI_LENGTH),
+  });
+}
+
+function checkWhole(name: string, field: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ListenerConfigError(name, field, `must be a whole number from ${min} to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function optionalWhole(name: string, field: string, value: unknown, fallback: number): number {
+  return value === undefined ? fallback : checkWhole(name, field, value, 1, Number.MAX_SAFE_INTEGER);
+}
+
+function optionalSeconds(name: string, field: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 2147483) {
+    throw new ListenerConfigError(name, field, `must be a positive number of seconds, got ${String(value)}`);
+  }
+  return value;
+}

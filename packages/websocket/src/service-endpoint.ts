@@ -1,0 +1,168 @@
+// The upgrade line of one service, after the listener has matched its path:
+//   origin → authentication → service instance → @OnUpgrade → handshake (sub-protocol,
+//   frame limit, extra headers) → Connection.
+// Services with none of the optional steps take the synchronous path: no promise per handshake.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type WebSocket from 'ws';
+import { Connection } from './connection';
+import { UpgradeError } from './errors';
+import type { Logger } from './logger';
+import { HandlerEvent } from './metadata';
+import type { PathParams } from './path-matcher';
+import type { RoutingTable } from './routing-table';
+import { selectSubProtocol } from './sub-protocol';
+import { isSafeHeader, refuseUpgrade } from './upgrade-refusal';
+import { UpgradeRequest } from './upgrade-request';
+
+/** What the endpoint needs from its listener. */
+export interface EndpointHost {
+  readonly logger: Logger;
+  /** Seconds an upgrade may take between its headers and the handshake. */
+  readonly handshakeTimeout: number;
+  /** An upgrade started (counts against maxConnections until it ends). */
+  upgradeStarted(): void;
+  upgradeEnded(): void;
+  accepted(connection: Connection): void;
+  closed(connection: Connection): void;
+}
+
+const kExtraHeaders = Symbol('duet.extraHeaders');
+type RequestWithHeaders = IncomingMessage & { [kExtraHeaders]?: Readonly<Record<string, string>> };
+
+export class ServiceEndpoint {
+  private readonly server: WebSocketServer;
+  private readonly needsAsyncAdmission: boolean;
+  private readonly forget: (connection: Connection) => void;
+
+  constructor(
+    readonly table: RoutingTable,
+    private readonly host: EndpointHost,
+  ) {
+    const supported = table.supportedSubProtocols;
+    this.server = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      maxPayload: table.config.maxFrameSize,
+      // With @OnPing the service answers pings itself.
+      autoPong: table.handlers[HandlerEvent.Ping] === undefined,
+      // Always given: without it ws would pick the client's first offer even when unsupported.
+      handleProtocols: (offered: Set<string>) => selectSubProtocol(offered, supported),
+    });
+    this.server.on('headers', appendExtraHeaders);
+    this.needsAsyncAdmission = table.gate !== undefined || table.upgradeHandler !== undefined;
+    this.forget = (connection) => host.closed(connection);
+  }
+
+  /** Takes an upgrade request whose path matched this service. */
+  admit(request: IncomingMessage, socket: Duplex, head: Buffer, params: PathParams): void {
+    const { originPolicy } = this.table;
+    if (originPolicy !== undefined && !originPolicy.allows(request.headers.origin)) {
+      refuseUpgrade(socket, 403, 'Origin not allowed');
+      return;
+    }
+    const upgradeRequest = new UpgradeRequest(request, params);
+    if (!this.needsAsyncAdmission) {
+      const instance = this.createInstance(socket);
+      if (instance !== undefined) this.handshake(request, socket, head, upgradeRequest, instance);
+      return;
+    }
+    this.host.upgradeStarted();
+    void this.admitAfterChecks(request, socket, head, upgradeRequest).finally(() => this.host.upgradeEnded());
+  }
+
+  private async admitAfterChecks(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    upgradeRequest: UpgradeRequest,
+  ): Promise<void> {
+    // Until ws takes the socket, its errors (a client that left) are ours to absorb.
+    socket.on('error', ignoreSocketError);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      refuseUpgrade(socket, 503, 'The upgrade took too long');
+    }, this.host.handshakeTimeout * 1000);
+    try {
+      const { gate, upgradeHandler } = this.table;
+      if (gate !== undefined) upgradeRequest.principal = await gate.authenticate(upgradeRequest);
+      if (timedOut || socket.destroyed) return;
+      const instance = this.createInstance(socket);
+      if (instance === undefined) return;
+      if (upgradeHandler !== undefined) {
+        const result = await upgradeHandler.call(instance, upgradeRequest);
+        (request as RequestWithHeaders)[kExtraHeaders] = this.extraHeaders(result);
+      }
+      if (timedOut || socket.destroyed) return;
+      clearTimeout(timer);
+      socket.off('error', ignoreSocketError);
+      this.handshake(request, socket, head, upgradeRequest, instance);
+    } catch (error) {
+      if (timedOut) return;
+      if (error instanceof UpgradeError) {
+        refuseUpgrade(socket, error.status, error.message, error.headers);
+      } else {
+        this.host.logger.error('the upgrade failed', { service: this.table.serviceName, error });
+        refuseUpgrade(socket, 500);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private createInstance(socket: Duplex): object | undefined {
+    try {
+      return this.table.instanceForConnection();
+    } catch (error) {
+      this.host.logger.error('could not create the service instance for a connection', {
+        service: this.table.serviceName,
+        error,
+      });
+      refuseUpgrade(socket, 500);
+      return undefined;
+    }
+  }
+
+  private handshake(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    upgradeRequest: UpgradeRequest,
+    instance: object,
+  ): void {
+    this.server.handleUpgrade(request, socket, head, (ws: WebSocket) => {
+      const connection = new Connection(ws, {
+        table: this.table,
+        instance,
+        request: upgradeRequest,
+        logger: this.host.logger,
+        onClosed: this.forget,
+      });
+      if (connection.closeCode === undefined) this.host.accepted(connection);
+    });
+  }
+
+  /** `{ headers }` returned by @OnUpgrade; anything else adds nothing. */
+  private extraHeaders(result: unknown): Readonly<Record<string, string>> | undefined {
+    if (result === null || typeof result !== 'object' || !('headers' in result)) return undefined;
+    const headers = (result as { headers: unknown }).headers;
+    if (headers === null || typeof headers !== 'object') return undefined;
+    const safe: Record<string, string> = {};
+    for (const [name, value] of Object.entries(headers)) {
+      if (isSafeHeader(name, value)) safe[name] = value;
+      else this.host.logger.warn('@OnUpgrade returned a header that cannot be sent; left out', { name });
+    }
+    return safe;
+  }
+}
+
+function appendExtraHeaders(headers: string[], request: IncomingMessage): void {
+  const extra = (request as RequestWithHeaders)[kExtraHeaders];
+  if (extra === undefined) return;
+  for (const name of Object.keys(extra)) headers.push(`${name}: ${extra[name]}`);
+}
+
+function ignoreSocketError(): void {}
