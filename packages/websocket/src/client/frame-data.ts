@@ -1,6 +1,6 @@
 // Checks and encodings of what the client sends: a value given to `writeMessage` becomes a
-// text or binary frame, and ping/pong payloads are held to the 125-byte control frame limit.
-import { MAX_CONTROL_PAYLOAD_BYTES } from '../close-codes';
+// text or binary frame; ping/pong payloads and close arguments are held to RFC 6455's limits.
+import { MAX_CLOSE_REASON_BYTES, MAX_CONTROL_PAYLOAD_BYTES, isSendableCloseCode } from '../close-codes';
 import { InvalidArgumentError } from '../errors';
 
 /** Bytes a binary write accepts. */
@@ -30,6 +30,20 @@ export function checkControlPayload(kind: string, data: unknown): InvalidArgumen
   if (size < 0) return new InvalidArgumentError(`${kind} data must be a Buffer, Uint8Array, ArrayBuffer or string`);
   if (size > MAX_CONTROL_PAYLOAD_BYTES) {
     return new InvalidArgumentError(`${kind} data is ${size} bytes; control frames carry at most ${MAX_CONTROL_PAYLOAD_BYTES}`);
+  }
+  return undefined;
+}
+
+/** An error when `close(statusCode, reason, timeoutSeconds)` cannot be done as asked, otherwise `undefined`. */
+export function checkCloseArguments(statusCode: unknown, reason: unknown, timeoutSeconds: unknown): InvalidArgumentError | undefined {
+  if (typeof statusCode !== 'number' || !isSendableCloseCode(statusCode)) {
+    return new InvalidArgumentError(`${String(statusCode)} is not a close code that may be sent`);
+  }
+  if (typeof reason !== 'string' || Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) {
+    return new InvalidArgumentError(`a close reason must be a string of at most ${MAX_CLOSE_REASON_BYTES} bytes`);
+  }
+  if (typeof timeoutSeconds !== 'number' || !(timeoutSeconds >= 0)) {
+    return new InvalidArgumentError('timeoutSeconds must be a number of seconds, 0 or more');
   }
   return undefined;
 }

@@ -6,11 +6,10 @@
 // per message beyond the message itself.
 import { randomUUID } from 'node:crypto';
 import type WebSocket from 'ws';
-import { MAX_CLOSE_REASON_BYTES, isSendableCloseCode } from '../close-codes';
 import { ConnectionClosedError, InvalidArgumentError } from '../errors';
 import { type ResolvedClientConfig, type WebSocketClientConfig, resolveClientConfig } from './client-config';
 import { type HttpHeaders, openSocket } from './client-handshake';
-import { type ClientBinaryData, checkControlPayload, isBinaryData, toMessageData } from './frame-data';
+import { type ClientBinaryData, checkCloseArguments, checkControlPayload, isBinaryData, toMessageData } from './frame-data';
 import { type Message, MessageQueue, ReadKind } from './message-queue';
 import { PendingWrites } from './pending-writes';
 import { PingPongHooks } from './ping-pong-hooks';
@@ -137,15 +136,8 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
    * Messages that arrived before the close can still be read.
    */
   close(statusCode = 1000, reason = '', timeoutSeconds = 60): Promise<void> {
-    if (!isSendableCloseCode(statusCode)) {
-      return Promise.reject(new InvalidArgumentError(`${statusCode} is not a close code that may be sent`));
-    }
-    if (typeof reason !== 'string' || Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) {
-      return Promise.reject(new InvalidArgumentError(`a close reason must be a string of at most ${MAX_CLOSE_REASON_BYTES} bytes`));
-    }
-    if (typeof timeoutSeconds !== 'number' || !(timeoutSeconds >= 0)) {
-      return Promise.reject(new InvalidArgumentError('timeoutSeconds must be a number of seconds, 0 or more'));
-    }
+    const invalid = checkCloseArguments(statusCode, reason, timeoutSeconds);
+    if (invalid !== undefined) return Promise.reject(invalid);
     if (this.endError !== undefined) return Promise.resolve();
     this.closeRequested = true;
     const socket = this.socket;
