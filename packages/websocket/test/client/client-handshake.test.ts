@@ -3,9 +3,11 @@
 import { type Server, createServer } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer, type Socket } from 'node:net';
 import {
+  Caller,
   ClientConfigError,
   ConnectError,
   HandshakeError,
+  OnOpen,
   OnText,
   WebSocketClient,
   WebSocketService,
@@ -24,6 +26,20 @@ class ProtocolService {
   @OnText()
   onText(): string {
     return 'ok';
+  }
+}
+
+@WebSocketService({ path: '/whoami' })
+class RequestEchoService {
+  @OnOpen()
+  onOpen(caller: Caller): Promise<void> {
+    const { headers, cookies } = caller.request;
+    return caller.writeTextMessage(JSON.stringify({ tenant: headers['x-tenant'], cookies, authorization: headers.authorization }));
+  }
+
+  @OnText()
+  onText(): undefined {
+    return undefined;
   }
 }
 
@@ -59,6 +75,22 @@ describe('WebSocketClient handshake', () => {
     const credentials = request.headers.authorization ?? '';
     expect(credentials.startsWith('Basic ')).toBe(true);
     expect(Buffer.from(credentials.slice(6), 'base64').toString('utf8')).toBe('alice:pä:ss');
+  });
+
+  it('sends headers, cookies and a Bearer token that a Duet service reads from its upgrade request', async () => {
+    const { url } = await startServices([RequestEchoService]);
+    const client = track(
+      await WebSocketClient.connect(url('/whoami'), {
+        customHeaders: { 'X-Tenant': 'acme' },
+        cookies: { session: 's3cr3t', theme: 'dark' },
+        auth: { token: 'abc.def' },
+      }),
+    );
+    expect(JSON.parse(await client.readTextMessage())).toEqual({
+      tenant: 'acme',
+      cookies: { session: 's3cr3t', theme: 'dark' },
+      authorization: 'Bearer abc.def',
+    });
   });
 
   it('sends a Bearer token', async () => {

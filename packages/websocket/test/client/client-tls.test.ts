@@ -1,7 +1,8 @@
 // wss: trusting a CA given as PEM or as a PKCS#12 trust store, refusing a certificate no
 // trusted CA signed, mutual TLS with a PEM pair or a PKCS#12 keystore, and `enable: false`.
 import type { TLSSocket } from 'node:tls';
-import { ClientConfigError, TlsError, WebSocketClient } from '@duet/websocket';
+import { Caller, ClientConfigError, OnOpen, OnText, TlsError, WebSocketClient, WebSocketService } from '@duet/websocket';
+import { cleanup, startServices } from '../helpers';
 import { closeAll, rejectionOf, startPlainServer, track } from './support';
 import { type TlsMaterial, makeTlsMaterial } from './tls-material';
 
@@ -13,7 +14,33 @@ beforeAll(() => {
 
 afterAll(() => tls.remove());
 
-afterEach(closeAll);
+afterEach(async () => {
+  await closeAll();
+  await cleanup();
+});
+
+@WebSocketService({ path: '/ws' })
+class SecureService {
+  @OnOpen()
+  onOpen(caller: Caller): Promise<void> {
+    const subject = caller.request.clientCertificate?.subject as { CN?: string } | undefined;
+    return caller.writeTextMessage(`secure=${caller.isSecure()} client=${subject?.CN ?? 'none'}`);
+  }
+
+  @OnText()
+  onText(_caller: Caller, text: string): string {
+    return `Echo: ${text}`;
+  }
+}
+
+const duetTlsListener = (mutual: boolean) => ({
+  port: 0,
+  host: '127.0.0.1',
+  secureSocket: {
+    key: { certFile: tls.serverCertFile, keyFile: tls.serverKeyFile },
+    ...(mutual ? { mutualSsl: { verifyClient: 'require' as const, cert: tls.caFile } } : {}),
+  },
+});
 
 function echo(socket: import('ws').WebSocket): void {
   socket.on('message', (data: Buffer, isBinary) => socket.send(data, { binary: isBinary }));
@@ -84,6 +111,24 @@ describe('WebSocketClient over wss', () => {
     const server = await trustedServer({ ca: tls.ca, requestCert: true, rejectUnauthorized: true });
     const error = await rejectionOf(WebSocketClient.connect(server.url(), { secureSocket: { cert: tls.caFile } }));
     expect(error).toBeInstanceOf(TlsError);
+  });
+
+  it('talks to a Duet service on a TLS listener whose CA it trusts', async () => {
+    const { url } = await startServices([SecureService], undefined, duetTlsListener(false));
+    const client = track(await WebSocketClient.connect(url('/ws').replace('ws:', 'wss:'), { secureSocket: { cert: tls.caFile } }));
+    expect(await client.readTextMessage()).toBe('secure=true client=none');
+    await client.writeTextMessage('Hello!');
+    expect(await client.readTextMessage()).toBe('Echo: Hello!');
+  });
+
+  it('presents its PKCS#12 keystore to a Duet service that requires mutual TLS', async () => {
+    const { url } = await startServices([SecureService], undefined, duetTlsListener(true));
+    const client = track(
+      await WebSocketClient.connect(url('/ws').replace('ws:', 'wss:'), {
+        secureSocket: { trustStore: { path: tls.trustStoreFile, password: tls.password }, key: { path: tls.clientKeyStoreFile, password: tls.password } },
+      }),
+    );
+    expect(await client.readTextMessage()).toBe('secure=true client=duet-test-client');
   });
 
   it('rejects a trust store with the wrong password with ClientConfigError', async () => {

@@ -14,6 +14,8 @@ export interface TlsMaterial {
   readonly clientCertFile: string;
   readonly clientKeyFile: string;
   readonly clientKeyStoreFile: string;
+  readonly serverCertFile: string;
+  readonly serverKeyFile: string;
   readonly password: string;
   /** PEM texts for the servers. */
   readonly ca: string;
@@ -55,6 +57,8 @@ export function makeTlsMaterial(): TlsMaterial {
     clientCertFile: at('client.pem'),
     clientKeyFile: at('client.key'),
     clientKeyStoreFile: at('client.p12'),
+    serverCertFile: at('server.pem'),
+    serverKeyFile: at('server.key'),
     password,
     ca: text('ca.pem'),
     serverCert: text('server.pem'),
