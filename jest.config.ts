@@ -14,6 +14,8 @@ const config: Config = {
   },
   // inversify 8 ships ES modules only; jest on Node 20 needs them compiled to CommonJS.
   transformIgnorePatterns: ['/node_modules/(?!(inversify|@inversifyjs|jose)/)'],
+  // Samples run as processes on the built package: build it once, first.
+  globalSetup: '<rootDir>/scripts/jest-global-setup.js',
   testTimeout: 15000,
 };
 

@@ -1,15 +1,18 @@
 // Test support for samples: runs `samples/<name>/main.ts` as its own process (as
 // `npm run sample -- <name>` does), collects what it prints and stops it by its PID.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.join(__dirname, '..');
 
-/** Builds @duet/websocket once if its dist is missing: samples import the built package. */
+/**
+ * Samples import the built package. jest's global setup builds it before any test; this only
+ * checks, so a sample test run on its own with a stale or missing build fails clearly.
+ */
 export function ensureBuilt(): void {
   if (!existsSync(path.join(root, 'packages/websocket/dist/index.js'))) {
-    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'packages/websocket'], { cwd: root });
+    throw new Error('packages/websocket/dist is missing: run `npm run build` (jest does it in its global setup)');
   }
 }
 
