@@ -132,7 +132,8 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
 
   /**
    * Starts the close handshake and resolves when it completes; after `timeoutSeconds` without
-   * the server's answer the socket is terminated. Resolves at once when already closed.
+   * the server's answer the socket is terminated (the `ws` engine also ends a close that has
+   * waited 30 s, so longer timeouts act as 30 s). Resolves at once when already closed.
    * Messages that arrived before the close can still be read.
    */
   close(statusCode = 1000, reason = '', timeoutSeconds = 60): Promise<void> {
