@@ -21,6 +21,7 @@ export interface CallerLink {
   readonly closeCode: number | undefined;
   readonly closeReason: string;
   closeWithin(statusCode: number, reason: string, timeoutMs: number): Promise<void>;
+  stopStream(id: unknown): boolean;
 }
 
 export type BinaryData = Buffer | Uint8Array | ArrayBuffer;
@@ -106,6 +107,14 @@ export class Caller {
       return Promise.reject(new InvalidArgumentError('timeoutSeconds must be a number of seconds, 0 or more'));
     }
     return this.link.closeWithin(statusCode, reason, timeoutSeconds * 1000);
+  }
+
+  /**
+   * Ends this connection's running reply stream of `id` (the `dispatcherStreamId` value of the
+   * message that started it); its iterator's `return()` runs. False when no such stream runs.
+   */
+  stopStream(id: unknown): boolean {
+    return this.link.stopStream(id);
   }
 
   /** The sub-protocol selected at the handshake, if any. */

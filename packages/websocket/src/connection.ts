@@ -7,15 +7,26 @@ import { randomUUID } from 'node:crypto';
 import type WebSocket from 'ws';
 import { Caller, type CallerLink } from './caller';
 import { CloseCode, MAX_CONTROL_PAYLOAD_BYTES } from './close-codes';
-import { PendingMessagesOverflowError, ProtocolError, UnsupportedMessageError } from './errors';
+import {
+  type MessageValidationError,
+  PendingMessagesOverflowError,
+  ProtocolError,
+  UnsupportedMessageError,
+} from './errors';
 import { IdleTimer } from './idle-timer';
 import type { Logger } from './logger';
+import type { MessageRoute, MessageRouter } from './messages/dispatcher';
+import { ReplyStreams, type StreamSink, isAsyncIterable } from './messages/reply-streams';
+import type { StandardResult } from './messages/standard-schema';
+import { defaultErrorReply, invalidJsonError, schemaError, unmatchedError } from './messages/validation';
 import { HandlerEvent } from './metadata';
 import { toFrameData, toPongData } from './replies';
 import type { Handler, RoutingTable } from './routing-table';
 import type { UpgradeRequest } from './upgrade-request';
 
 const OPEN: typeof WebSocket.OPEN = 1;
+// Past this many queued outbound bytes a reply stream waits for the socket to drain.
+const STREAM_HIGH_WATER_MARK = 1024 * 1024;
 const CLOSED: typeof WebSocket.CLOSED = 3;
 
 // The socket's listeners are shared by every connection and find theirs through this link,
@@ -37,7 +48,7 @@ interface CloseWaiter {
   readonly timer: NodeJS.Timeout | undefined;
 }
 
-export class Connection implements CallerLink {
+export class Connection implements CallerLink, StreamSink {
   readonly caller: Caller;
   closeCode: number | undefined;
   closeReason = '';
@@ -57,6 +68,12 @@ export class Connection implements CallerLink {
   private onSettled: ((value: unknown) => void) | undefined;
   private onRejected: ((error: unknown) => void) | undefined;
   private closeWaiters: CloseWaiter[] | undefined;
+  private readonly router: MessageRouter | undefined;
+  /** The stream id of the message being handled, for its reply. */
+  private replyId: unknown;
+  /** The typed route whose schema is validating the current message. */
+  private validatingRoute: MessageRoute | undefined;
+  private streams: ReplyStreams | undefined;
   private finished = false;
   private finishWaiters: (() => void)[] | undefined;
 
@@ -68,6 +85,7 @@ export class Connection implements CallerLink {
     this.handlers = table.handlers;
     this.instance = options.instance;
     this.maxPending = table.config.maxPendingMessages;
+    this.router = table.router;
     this.caller = new Caller(this, randomUUID(), options.request);
     if (table.config.idleTimeout > 0) {
       this.idle = new IdleTimer(table.config.idleTimeout, () => this.dispatch(HandlerEvent.IdleTimeout));
@@ -106,9 +124,12 @@ export class Connection implements CallerLink {
     if (this.idle !== undefined) this.idle.touch();
     if (isBinary) {
       if (this.handlers[HandlerEvent.Binary] !== undefined) this.dispatch(HandlerEvent.Binary, data);
+      else if (this.router?.generic !== undefined) this.dispatch(HandlerEvent.Message, data);
       else this.refuseUnsupported('binary');
     } else if (this.handlers[HandlerEvent.Text] !== undefined) {
       this.dispatch(HandlerEvent.Text, data.toString());
+    } else if (this.router !== undefined) {
+      this.dispatch(HandlerEvent.Message, data.toString());
     } else {
       this.refuseUnsupported('text');
     }
@@ -137,6 +158,7 @@ export class Connection implements CallerLink {
         waiter.resolve();
       }
     }
+    this.streams?.stopAll();
     this.options.onClosed(this);
     this.dispatch(HandlerEvent.Close, code, reason);
   }
@@ -149,7 +171,16 @@ export class Connection implements CallerLink {
   }
 
   private run(event: HandlerEvent, first: unknown, second: unknown): void {
+    if (event === HandlerEvent.Message) {
+      this.routeMessage(first as string | Buffer);
+      return;
+    }
     const handler = this.handlers[event];
+    this.call(event, handler, first, second);
+  }
+
+  /** Calls a handler; a returned promise makes the connection busy until it settles. */
+  private call(event: HandlerEvent, handler: Handler | undefined, first: unknown, second: unknown): void {
     if (handler === undefined) {
       this.complete(event, undefined);
       return;
@@ -175,12 +206,14 @@ export class Connection implements CallerLink {
 
   private settled(value: unknown): void {
     this.busy = false;
-    this.complete(this.runningEvent, value);
+    if (this.validatingRoute !== undefined) this.validated(value as StandardResult<unknown>);
+    else this.complete(this.runningEvent, value);
     this.drain();
   }
 
   private rejected(error: unknown): void {
     this.busy = false;
+    this.validatingRoute = undefined;
     this.fail(this.runningEvent, error, CloseCode.InternalError);
     this.drain();
   }
@@ -190,7 +223,10 @@ export class Connection implements CallerLink {
     switch (event) {
       case HandlerEvent.Text:
       case HandlerEvent.Binary:
-        if (value !== undefined) this.reply(event, value);
+      case HandlerEvent.Message:
+        if (value === undefined) return;
+        if (isAsyncIterable(value)) (this.streams ??= new ReplyStreams(this)).start(value, this.replyId);
+        else this.reply(event, this.withReplyId(value, this.replyId));
         return;
       case HandlerEvent.Ping:
         if (value !== undefined) this.replyPong(value);
@@ -208,6 +244,141 @@ export class Connection implements CallerLink {
       default:
         return;
     }
+  }
+
+  // --- @OnMessage routing ------------------------------------------------------------------
+
+  /** JSON text → typed handler by key (validated), else the generic handler, else onUnmatched. */
+  private routeMessage(raw: string | Buffer): void {
+    const router = this.router!;
+    this.replyId = undefined;
+    if (typeof raw !== 'string') {
+      this.call(HandlerEvent.Message, router.generic!.handler, raw, undefined);
+      return;
+    }
+    let message: unknown;
+    try {
+      message = JSON.parse(raw);
+    } catch {
+      if (router.generic !== undefined) this.call(HandlerEvent.Message, router.generic.handler, raw, undefined);
+      else this.badMessage(invalidJsonError());
+      return;
+    }
+    const isObject = message !== null && typeof message === 'object' && !Array.isArray(message);
+    if (isObject && router.streamId !== undefined) this.replyId = (message as Record<string, unknown>)[router.streamId];
+    const key = isObject && router.typed.size > 0 ? (message as Record<string, unknown>)[router.dispatcherKey] : undefined;
+    const route = typeof key === 'string' ? router.typed.get(key) : undefined;
+    if (route !== undefined) this.validateAndCall(route, message);
+    else if (router.generic !== undefined) this.call(HandlerEvent.Message, router.generic.handler, message, undefined);
+    else this.unmatched(key);
+  }
+
+  private validateAndCall(route: MessageRoute, message: unknown): void {
+    if (route.schema === undefined) {
+      this.call(HandlerEvent.Message, route.handler, message, undefined);
+      return;
+    }
+    let result: StandardResult<unknown> | Promise<StandardResult<unknown>>;
+    try {
+      result = route.schema['~standard'].validate(message);
+    } catch (error) {
+      this.fail(HandlerEvent.Message, error, CloseCode.InternalError);
+      return;
+    }
+    this.validatingRoute = route;
+    if (!isThenable(result)) {
+      this.validated(result);
+      return;
+    }
+    this.busy = true;
+    this.runningEvent = HandlerEvent.Message;
+    result.then(
+      (this.onSettled ??= (value) => this.settled(value)),
+      (this.onRejected ??= (error) => this.rejected(error)),
+    );
+  }
+
+  private validated(result: StandardResult<unknown>): void {
+    const route = this.validatingRoute!;
+    this.validatingRoute = undefined;
+    if (result.issues !== undefined) this.badMessage(schemaError(route.key!, result.issues));
+    else this.call(HandlerEvent.Message, route.handler, result.value, undefined);
+  }
+
+  private unmatched(key: unknown): void {
+    const { onUnmatched } = this.options.table.config;
+    if (onUnmatched === 'ignore') {
+      this.options.logger.debug('message ignored: no handler matches it', { ...this.logFields(), key });
+    } else {
+      this.badMessage(unmatchedError(this.router!.dispatcherKey, key));
+    }
+  }
+
+  /** A message the service cannot take: the error reply (or a close), then @OnError. */
+  private badMessage(error: MessageValidationError): void {
+    const { config } = this.options.table;
+    if (config.onInvalidMessage === 'close' || config.onUnmatched === 'close' && error.kind === 'unmatched') {
+      this.failureCloseCode = error.closeCode;
+      this.closeIfOpen(error.closeCode, error.kind === 'invalid-json' ? 'invalid JSON' : 'invalid message');
+    } else {
+      let reply: unknown;
+      try {
+        reply =
+          config.errorReply === undefined ? defaultErrorReply(config.dispatcherKey, error) : config.errorReply(error);
+      } catch (replyError) {
+        this.fail(HandlerEvent.Message, replyError, CloseCode.InternalError);
+        return;
+      }
+      if (reply !== undefined) this.reply(HandlerEvent.Message, this.withReplyId(reply, this.replyId));
+    }
+    if (this.handlers[HandlerEvent.Error] !== undefined) this.call(HandlerEvent.Error, this.handlers[HandlerEvent.Error], error, undefined);
+    else if (this.failureCloseCode !== undefined) this.complete(HandlerEvent.Error, undefined);
+  }
+
+  /** With `dispatcherStreamId`, a reply to a message that carried an id carries it too. */
+  private withReplyId(value: unknown, id: unknown): unknown {
+    if (id === undefined) return value;
+    const key = this.router!.streamId!;
+    if (isPlainObject(value)) return { ...value, [key]: id };
+    return { [key]: id, data: value };
+  }
+
+  // --- streams (StreamSink) ------------------------------------------------------------
+
+  sendStreamItem(item: unknown, id: unknown): boolean {
+    if (this.socket.readyState !== OPEN) return false;
+    let data;
+    try {
+      data = toFrameData(this.withReplyId(item, id));
+    } catch (error) {
+      this.streamFailed(error);
+      return false;
+    }
+    this.socket.send(data);
+    this.touch();
+    return true;
+  }
+
+  whenWritable(): Promise<void> | undefined {
+    if (this.socket.bufferedAmount <= STREAM_HIGH_WATER_MARK) return undefined;
+    // ws calls back once what was queued before this empty frame has been written out.
+    return new Promise((resolve) => this.socket.ping(undefined, undefined, () => resolve()));
+  }
+
+  streamFailed(error: unknown): void {
+    if (this.failureCloseCode !== undefined || this.closeCode !== undefined) return;
+    this.failureCloseCode = CloseCode.InternalError;
+    if (this.handlers[HandlerEvent.Error] !== undefined) {
+      this.dispatch(HandlerEvent.Error, error);
+      return;
+    }
+    this.options.logger.error('a reply stream failed', { ...this.logFields(), error });
+    this.closeIfOpen(CloseCode.InternalError, closeReasonFor(CloseCode.InternalError));
+  }
+
+  /** Ends the running stream of `id` (with `dispatcherStreamId`); false when there is none. */
+  stopStream(id: unknown): boolean {
+    return this.streams?.stop(id) ?? false;
   }
 
   private reply(event: HandlerEvent, value: unknown): void {
@@ -368,6 +539,12 @@ function onSocketClose(this: WebSocket, code: number, reason: Buffer): void {
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 function isMessageEvent(event: HandlerEvent): boolean {

@@ -4,6 +4,7 @@ import { injectable } from 'inversify';
 import type { Caller } from './caller';
 import { HandlerEvent, recordHandler, recordServiceConfig } from './metadata';
 import type { WebSocketServiceConfig } from './service-config';
+import type { InferOutput, StandardSchemaV1 } from './messages/standard-schema';
 import type { UpgradeRequest } from './upgrade-request';
 
 /**
@@ -75,3 +76,40 @@ export const OnError = handlerDecorator<(caller: Caller, error: Error) => unknow
  * headers; return `{ headers }` to add headers to the 101 response.
  */
 export const OnUpgrade = handlerDecorator<(request: UpgradeRequest) => unknown>(HandlerEvent.Upgrade);
+
+/** Options of a typed `@OnMessage` handler. */
+export interface OnMessageOptions<Schema extends StandardSchemaV1 = StandardSchemaV1> {
+  /** Validates the whole parsed message (key included); the handler gets what it returns. */
+  schema?: Schema;
+  /** A JSON Schema of the message, for AsyncAPI when the validator cannot give one. */
+  jsonSchema?: object;
+  /** What the handler sends back, for AsyncAPI: a JSON Schema. */
+  reply?: { jsonSchema?: object; schema?: StandardSchemaV1 };
+  /** A line for the AsyncAPI document. */
+  summary?: string;
+}
+
+/**
+ * Handles messages by their content. `@OnMessage()` is the generic handler: JSON text arrives
+ * parsed, other text as the string, binary as a `Buffer`. `@OnMessage('subscribe')` handles JSON
+ * messages whose `dispatcherKey` field (default `type`) is `'subscribe'`; with a `schema` the
+ * handler gets the validated value. `@OnText`/`@OnBinary`, when present, win for their frame type.
+ *
+ * @example
+ * ```ts
+ * const Subscribe = z.object({ type: z.literal('subscribe'), pair: z.string() });
+ * @OnMessage('subscribe', { schema: Subscribe })
+ * onSubscribe(caller: Caller, message: z.infer<typeof Subscribe>) { return { type: 'subscribed', pair: message.pair }; }
+ * ```
+ */
+export function OnMessage(): MethodOf<(caller: Caller, message: unknown) => unknown>;
+export function OnMessage<Schema extends StandardSchemaV1>(
+  key: string,
+  options: OnMessageOptions<Schema> & { schema: Schema },
+): MethodOf<(caller: Caller, message: InferOutput<Schema>) => unknown>;
+export function OnMessage(key: string, options?: OnMessageOptions): MethodOf<(caller: Caller, message: any) => unknown>;
+export function OnMessage(key?: string, options?: OnMessageOptions): MethodOf<(caller: Caller, message: any) => unknown> {
+  return (target, propertyKey) => {
+    recordHandler(target.constructor, { event: HandlerEvent.Message, method: propertyKey, key, options });
+  };
+}

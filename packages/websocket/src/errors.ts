@@ -181,3 +181,32 @@ export class TlsConfigError extends DuetError {
     super(`listener '${listener}': ${file === undefined ? '' : `${file}: `}${problem}`, options);
   }
 }
+
+/** One problem found in a message: what is wrong and where (`['items', 0, 'price']`). */
+export interface MessageIssue {
+  readonly message: string;
+  readonly path: readonly (string | number)[];
+}
+
+/**
+ * A message the service cannot take: text that is not JSON where JSON is required
+ * (`kind: 'invalid-json'`, close code 1007), one a schema refused (`'schema'`, 1008), or one no
+ * handler matches under `onUnmatched: 'error'` (`'unmatched'`, 1008). By default the client is
+ * answered with the issues and the connection stays open.
+ */
+export class MessageValidationError extends DuetError {
+  readonly code = 'DUET_ERR_MESSAGE_VALIDATION';
+
+  constructor(
+    message: string,
+    readonly kind: 'invalid-json' | 'schema' | 'unmatched',
+    readonly issues: readonly MessageIssue[],
+  ) {
+    super(message);
+  }
+
+  /** 1007 for text that is not JSON, 1008 (policy) for the rest. */
+  get closeCode(): number {
+    return this.kind === 'invalid-json' ? CloseCode.InvalidPayload : CloseCode.PolicyViolation;
+  }
+}

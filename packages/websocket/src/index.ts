@@ -7,6 +7,8 @@ export {
   OnClose,
   OnError,
   OnIdleTimeout,
+  OnMessage,
+  type OnMessageOptions,
   OnOpen,
   OnPing,
   OnPong,
@@ -23,6 +25,8 @@ export {
   InvalidArgumentError,
   ListenError,
   ListenerConfigError,
+  type MessageIssue,
+  MessageValidationError,
   PendingMessagesOverflowError,
   ProtocolError,
   ReplyEncodingError,
@@ -54,6 +58,7 @@ export {
 } from './security/auth/password-hash';
 export { UpgradeRequest, type Principal } from './upgrade-request';
 export type { PathParams } from './path-matcher';
+export type { InferOutput, StandardIssue, StandardResult, StandardSchemaV1 } from './messages/standard-schema';
 export {
   DEFAULT_LISTENER,
   DEFAULT_MAX_FRAME_SIZE,

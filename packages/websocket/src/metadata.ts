@@ -14,12 +14,14 @@ export const HandlerEvent = {
   Error: 7,
   /** Not a connection event: runs before the handshake, with the `UpgradeRequest`. */
   Upgrade: 8,
+  /** A message routed by `@OnMessage` (the generic one, or a typed one by its key). */
+  Message: 9,
 } as const;
 
 export type HandlerEvent = (typeof HandlerEvent)[keyof typeof HandlerEvent];
 
 /** How many handler events there are: the length of a routing table's handler array. */
-export const HANDLER_EVENT_COUNT = 9;
+export const HANDLER_EVENT_COUNT = 10;
 
 /** The decorator name of each event, for error messages. */
 export const HANDLER_DECORATOR_NAMES: readonly string[] = [
@@ -32,12 +34,16 @@ export const HANDLER_DECORATOR_NAMES: readonly string[] = [
   '@OnClose',
   '@OnError',
   '@OnUpgrade',
+  '@OnMessage',
 ];
 
 /** One decorated method: which event, which property of the prototype. */
 export interface HandlerRecord {
   readonly event: HandlerEvent;
   readonly method: string | symbol;
+  /** `@OnMessage` only: the dispatch key value (`undefined` for the generic handler) and options. */
+  readonly key?: string;
+  readonly options?: unknown;
 }
 
 const SERVICE_CONFIG_KEY = 'duet:websocket-service';

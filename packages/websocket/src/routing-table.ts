@@ -2,8 +2,10 @@
 // array slot, and how to get the service instance. Connections only index into this.
 import type { Container, Newable } from 'inversify';
 import { ServiceConfigError } from './errors';
+import { type MessageRouter, compileMessageRouter } from './messages/dispatcher';
 import {
   HANDLER_DECORATOR_NAMES,
+  type HandlerRecord,
   HANDLER_EVENT_COUNT,
   HandlerEvent,
   hasServiceConfig,
@@ -34,6 +36,8 @@ export interface RoutingTable {
   readonly supportedSubProtocols: ReadonlySet<string>;
   /** `@OnUpgrade`, run before the handshake with the `UpgradeRequest`. */
   readonly upgradeHandler: Handler | undefined;
+  /** `@OnMessage` routing, when the service has such handlers. */
+  readonly router: MessageRouter | undefined;
   /** Authentication on upgrade, when the service configures `auth`. */
   readonly gate: UpgradeGate | undefined;
   /** The `allowedOrigins` check, when the service has one. */
@@ -52,7 +56,14 @@ export async function compileRoutingTable(serviceClass: Newable<object>, contain
   }
   const raw = readServiceConfig(serviceClass);
   const config = resolveServiceConfig(serviceName, raw);
-  const handlers = compileHandlers(serviceClass, serviceName);
+  const records = readHandlers(serviceClass);
+  const handlers = compileHandlers(serviceName, serviceClass, records.filter((record) => record.event !== HandlerEvent.Message));
+  const router = compileMessageRouter(
+    serviceName,
+    config,
+    records.filter((record) => record.event === HandlerEvent.Message),
+    serviceClass.prototype as Record<string | symbol, unknown>,
+  );
   const gate = await compileGate(serviceName, raw as { auth?: unknown; requiredScopes?: unknown }, container);
   const instanceForConnection = instanceFactory(serviceClass, config, container);
   return Object.freeze({
@@ -62,6 +73,7 @@ export async function compileRoutingTable(serviceClass: Newable<object>, contain
     handlers,
     supportedSubProtocols: new Set(config.subProtocols),
     upgradeHandler: handlers[HandlerEvent.Upgrade],
+    router,
     gate,
     originPolicy: compileOriginPolicy(serviceName, config.allowedOrigins),
     instanceForConnection,
@@ -91,11 +103,15 @@ function resolveAuthenticator(cls: AuthenticatorClass, container: Container): Au
   return container.get(cls);
 }
 
-function compileHandlers(serviceClass: Newable<object>, serviceName: string): readonly (Handler | undefined)[] {
+function compileHandlers(
+  serviceName: string,
+  serviceClass: Newable<object>,
+  records: readonly HandlerRecord[],
+): readonly (Handler | undefined)[] {
   const handlers: (Handler | undefined)[] = new Array(HANDLER_EVENT_COUNT).fill(undefined);
   const methods: (string | symbol | undefined)[] = new Array(HANDLER_EVENT_COUNT).fill(undefined);
   const prototype = serviceClass.prototype as Record<string | symbol, unknown>;
-  for (const { event, method } of readHandlers(serviceClass)) {
+  for (const { event, method } of records) {
     const field = String(method);
     const decorator = HANDLER_DECORATOR_NAMES[event];
     const previous = methods[event];

@@ -1,6 +1,6 @@
 // What `@WebSocketService` accepts, its defaults, and the start-time validation that turns a
 // raw decorator argument into a frozen, complete configuration (or a ServiceConfigError).
-import { ServiceConfigError } from './errors';
+import { type MessageValidationError, ServiceConfigError } from './errors';
 import type { AuthConfigEntry } from './security/auth/auth-config';
 
 /** How service instances are made: one per connection (default) or one shared by all. */
@@ -38,6 +38,28 @@ export interface WebSocketServiceConfig {
   auth?: AuthConfigEntry[];
   /** Scopes the accepted principal must all hold (403 otherwise). Needs `auth`. */
   requiredScopes?: string[];
+  /** The JSON field typed `@OnMessage('…')` handlers are chosen by (default `'type'`). */
+  dispatcherKey?: string;
+  /**
+   * A JSON field that correlates replies: a reply to a message carrying it carries the same
+   * value (added to a returned object, else `{ id, data }`), and so does every item of a stream.
+   */
+  dispatcherStreamId?: string;
+  /**
+   * A JSON message no typed handler matches, on a service without a generic `@OnMessage()`:
+   * `'ignore'` it (default, as Ballerina), answer an `'error'`, or `'close'` with 1008.
+   */
+  onUnmatched?: 'ignore' | 'error' | 'close';
+  /**
+   * A bad message (not JSON where JSON is required, refused by a schema, unmatched under
+   * `'error'`): `'reply'` with the issues and stay open (default), or `'close'` with 1007/1008.
+   */
+  onInvalidMessage?: 'reply' | 'close';
+  /**
+   * The reply to a bad message; by default `{ [dispatcherKey]: 'error', message, issues }`.
+   * Return `undefined` to send nothing.
+   */
+  errorReply?: (error: MessageValidationError) => unknown;
 }
 
 /** A validated configuration with every default applied. */
@@ -50,6 +72,11 @@ export interface ResolvedServiceConfig {
   readonly scope: ServiceScope;
   readonly maxPendingMessages: number;
   readonly allowedOrigins: readonly string[] | undefined;
+  readonly dispatcherKey: string;
+  readonly dispatcherStreamId: string | undefined;
+  readonly onUnmatched: 'ignore' | 'error' | 'close';
+  readonly onInvalidMessage: 'reply' | 'close';
+  readonly errorReply: ((error: MessageValidationError) => unknown) | undefined;
 }
 
 export const DEFAULT_LISTENER = 'default';
@@ -88,7 +115,32 @@ export function resolveServiceConfig(serviceName: string, raw: unknown): Resolve
       fail,
     ),
     allowedOrigins: validateAllowedOrigins(config.allowedOrigins, fail),
+    dispatcherKey: validateFieldName('dispatcherKey', config.dispatcherKey, fail) ?? 'type',
+    dispatcherStreamId: validateFieldName('dispatcherStreamId', config.dispatcherStreamId, fail),
+    onUnmatched: validateChoice('onUnmatched', config.onUnmatched, ['ignore', 'error', 'close'] as const, fail),
+    onInvalidMessage: validateChoice('onInvalidMessage', config.onInvalidMessage, ['reply', 'close'] as const, fail),
+    errorReply: validateFunction<(error: MessageValidationError) => unknown>('errorReply', config.errorReply, fail),
   });
+}
+
+function validateFieldName(field: string, value: unknown, fail: Fail): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') return fail(field, 'must be a non-empty field name');
+  return value;
+}
+
+function validateChoice<T extends string>(field: string, value: unknown, choices: readonly T[], fail: Fail): T {
+  if (value === undefined) return choices[0];
+  if (!choices.includes(value as T)) {
+    return fail(field, `must be one of ${choices.map((choice) => `'${choice}'`).join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as T;
+}
+
+function validateFunction<F>(field: string, value: unknown, fail: Fail): F | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') return fail(field, 'must be a function');
+  return value as F;
 }
 
 // Only the shape here; security/origin.ts parses each entry when it compiles the policy.

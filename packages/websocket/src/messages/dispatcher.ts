@@ -1,0 +1,101 @@
+// Compiles a service's `@OnMessage` handlers, once at start, into a router: a Map from the
+// dispatch key's value to its handler and schema, plus the generic handler. Per message the
+// connection does one JSON.parse, one property read and one Map lookup.
+import { ServiceConfigError } from '../errors';
+import type { HandlerRecord } from '../metadata';
+import type { ResolvedServiceConfig } from '../service-config';
+import { type StandardSchemaV1, isStandardSchema } from './standard-schema';
+
+/** A handler as the connection calls it: `this` is the service instance. */
+type MessageHandler = (this: object, caller: unknown, message: unknown) => unknown;
+
+export interface MessageRoute {
+  /** The dispatch key value, `undefined` for the generic handler. */
+  readonly key: string | undefined;
+  readonly method: string | symbol;
+  readonly handler: MessageHandler;
+  readonly schema: StandardSchemaV1 | undefined;
+  readonly jsonSchema: object | undefined;
+  readonly replyJsonSchema: object | undefined;
+  readonly replySchema: StandardSchemaV1 | undefined;
+  readonly summary: string | undefined;
+}
+
+export interface MessageRouter {
+  readonly dispatcherKey: string;
+  readonly streamId: string | undefined;
+  readonly typed: ReadonlyMap<string, MessageRoute>;
+  readonly generic: MessageRoute | undefined;
+}
+
+export function compileMessageRouter(
+  serviceName: string,
+  config: ResolvedServiceConfig,
+  records: readonly HandlerRecord[],
+  prototype: Record<string | symbol, unknown>,
+): MessageRouter | undefined {
+  if (records.length === 0) return undefined;
+  const typed = new Map<string, MessageRoute>();
+  let generic: MessageRoute | undefined;
+  for (const record of records) {
+    const route = compileRoute(serviceName, record, prototype);
+    if (route.key === undefined) {
+      if (generic !== undefined && generic.method !== route.method) {
+        throw new ServiceConfigError(serviceName, String(route.method), `has @OnMessage(), which '${String(generic.method)}' already has`);
+      }
+      generic = route;
+      continue;
+    }
+    const previous = typed.get(route.key);
+    if (previous !== undefined && previous.method !== route.method) {
+      throw new ServiceConfigError(
+        serviceName,
+        String(route.method),
+        `has @OnMessage('${route.key}'), which '${String(previous.method)}' already has`,
+      );
+    }
+    typed.set(route.key, route);
+  }
+  return Object.freeze({ dispatcherKey: config.dispatcherKey, streamId: config.dispatcherStreamId, typed, generic });
+}
+
+function compileRoute(serviceName: string, record: HandlerRecord, prototype: Record<string | symbol, unknown>): MessageRoute {
+  const field = String(record.method);
+  const handler = prototype[record.method];
+  if (typeof handler !== 'function') {
+    throw new ServiceConfigError(serviceName, field, 'is decorated with @OnMessage but is not a method');
+  }
+  if (record.key !== undefined && (typeof record.key !== 'string' || record.key === '')) {
+    throw new ServiceConfigError(serviceName, field, '@OnMessage takes a non-empty string key');
+  }
+  const options = (record.options ?? {}) as {
+    schema?: unknown;
+    jsonSchema?: unknown;
+    reply?: { jsonSchema?: unknown; schema?: unknown };
+    summary?: unknown;
+  };
+  if (typeof options !== 'object') throw new ServiceConfigError(serviceName, field, '@OnMessage options must be an object');
+  if (options.schema !== undefined && !isStandardSchema(options.schema)) {
+    throw new ServiceConfigError(serviceName, field, 'has a schema that does not implement Standard Schema v1 (zod ≥ 3.24, valibot, arktype…)');
+  }
+  if (options.schema !== undefined && record.key === undefined) {
+    throw new ServiceConfigError(serviceName, field, 'a schema needs a typed handler: @OnMessage(key, { schema })');
+  }
+  if (options.reply?.schema !== undefined && !isStandardSchema(options.reply.schema)) {
+    throw new ServiceConfigError(serviceName, field, 'has a reply schema that does not implement Standard Schema v1');
+  }
+  return Object.freeze({
+    key: record.key,
+    method: record.method,
+    handler: handler as MessageHandler,
+    schema: options.schema as StandardSchemaV1 | undefined,
+    jsonSchema: objectOrUndefined(options.jsonSchema),
+    replyJsonSchema: objectOrUndefined(options.reply?.jsonSchema),
+    replySchema: options.reply?.schema as StandardSchemaV1 | undefined,
+    summary: typeof options.summary === 'string' ? options.summary : undefined,
+  });
+}
+
+function objectOrUndefined(value: unknown): object | undefined {
+  return value !== null && typeof value === 'object' ? value : undefined;
+}

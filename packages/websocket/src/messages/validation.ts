@@ -1,0 +1,34 @@
+// Bad messages: turning a schema's issues into Duet's, and the default error reply a client
+// receives — the validator's own messages, so a client can show them.
+import { MessageValidationError, type MessageIssue } from '../errors';
+import type { StandardIssue } from './standard-schema';
+
+export function schemaError(key: string, issues: readonly StandardIssue[]): MessageValidationError {
+  return new MessageValidationError(`The '${key}' message is not valid.`, 'schema', issues.map(toIssue));
+}
+
+export function invalidJsonError(): MessageValidationError {
+  return new MessageValidationError('The message is not valid JSON.', 'invalid-json', [
+    { message: 'Expected a JSON text', path: [] },
+  ]);
+}
+
+export function unmatchedError(dispatcherKey: string, key: unknown): MessageValidationError {
+  const shown = typeof key === 'string' ? `'${key}'` : 'missing';
+  return new MessageValidationError(`No handler for a message whose '${dispatcherKey}' is ${shown}.`, 'unmatched', [
+    { message: `Unknown ${dispatcherKey}: ${shown}`, path: [dispatcherKey] },
+  ]);
+}
+
+/** `{ <dispatcherKey>: 'error', message, issues: [{ message, path }] }`. */
+export function defaultErrorReply(dispatcherKey: string, error: MessageValidationError): Record<string, unknown> {
+  return { [dispatcherKey]: 'error', message: error.message, issues: error.issues };
+}
+
+function toIssue(issue: StandardIssue): MessageIssue {
+  const path = (issue.path ?? []).map((segment) => {
+    const key = typeof segment === 'object' && segment !== null ? segment.key : segment;
+    return typeof key === 'number' ? key : String(key);
+  });
+  return { message: issue.message, path };
+}
