@@ -5,6 +5,8 @@ import { CloseCode } from './close-codes';
 import { ApplicationStateError, ListenerConfigError, ServiceConfigError } from './errors';
 import { Listener } from './listener';
 import { LOGGER, type Logger, consoleLogger } from './logger';
+import { BACKPLANE, type Backplane } from './registry/backplane';
+import { ConnectionRegistry } from './registry/connection-registry';
 import { type ResolvedListenerConfig, resolveListenerConfig } from './listener-config';
 import { type ModuleDefinition, WEB_SOCKET_MODULE } from './module';
 import { PathMatcher } from './path-matcher';
@@ -23,6 +25,9 @@ export class WebSocketApplication {
     private readonly listeners: ReadonlyMap<string, Listener>,
     /** The compiled services, in the order they were declared. */
     readonly services: readonly RoutingTable[],
+    /** Every open connection, rooms and broadcasts (the container's singleton). */
+    readonly registry: ConnectionRegistry,
+    private readonly logger: Logger,
   ) {}
 
   /**
@@ -35,13 +40,16 @@ export class WebSocketApplication {
     const listenerConfigs = mergeListeners(definitions);
     const tables = await compileServices(definitions, container, listenerConfigs);
     const logger = container.isBound(LOGGER) ? container.get<Logger>(LOGGER) : consoleLogger;
+    const registry = container.get(ConnectionRegistry);
+    registry.setServicePaths(new Map(tables.map((table) => [table.serviceClass, table.config.path])));
     const listeners = new Map<string, Listener>();
     for (const [name, config] of listenerConfigs) {
       const served = tables.filter((table) => table.config.listener === name);
-      listeners.set(name, new Listener(name, config, served, logger));
+      listeners.set(name, new Listener(name, config, served, logger, registry));
     }
-    const app = new WebSocketApplication(listeners, tables);
+    const app = new WebSocketApplication(listeners, tables, registry, logger);
     try {
+      await registry.start(container.isBound(BACKPLANE) ? container.get<Backplane>(BACKPLANE) : undefined);
       for (const listener of listeners.values()) await listener.listen();
     } catch (error) {
       await app.stop();
@@ -65,8 +73,10 @@ export class WebSocketApplication {
   }
 
   /**
-   * Stops accepting, closes every connection with 1001 (going away) and resolves when every
-   * socket is gone. Calling it again returns the same promise.
+   * Stops gracefully: no new connections; handlers in flight (and messages already received)
+   * finish and send their replies; then every connection is closed with 1001 (going away) and
+   * the close handshakes and `@OnClose` handlers are awaited — all within `timeout`, after
+   * which sockets are terminated. Calling it again returns the same promise.
    */
   stop(options: StopOptions = {}): Promise<void> {
     const timeoutMs = (options.timeout ?? 10) * 1000;
@@ -74,8 +84,23 @@ export class WebSocketApplication {
       [...this.listeners.values()].map((listener) =>
         listener.close(CloseCode.GoingAway, 'server shutting down', timeoutMs),
       ),
-    ).then(() => undefined);
+    ).then(() => this.registry.stop());
     return this.stopping;
+  }
+
+  /**
+   * Stops the application gracefully on `signals` (default SIGINT and SIGTERM): no new
+   * connections, handlers in flight finish and send their replies, every client gets 1001.
+   * Opt-in, as a library must not take over a process's signals on its own.
+   */
+  enableShutdownHooks(signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'], options: StopOptions = {}): this {
+    const onSignal = (signal: NodeJS.Signals) => {
+      for (const other of signals) process.off(other, onSignal);
+      this.logger.info('shutting down', { signal });
+      void this.stop(options);
+    };
+    for (const signal of signals) process.once(signal, onSignal);
+    return this;
   }
 }
 

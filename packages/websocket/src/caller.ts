@@ -3,18 +3,27 @@
 // is not open they reject with ConnectionClosedError.
 import type WebSocket from 'ws';
 import { MAX_CLOSE_REASON_BYTES, MAX_CONTROL_PAYLOAD_BYTES, isSendableCloseCode } from './close-codes';
+import { WriteOutcome } from './backpressure';
 import { ConnectionClosedError, InvalidArgumentError } from './errors';
 import type { PathParams } from './path-matcher';
+import { type FrameData, toFrameData } from './replies';
 import type { Principal, UpgradeRequest } from './upgrade-request';
 
-// Writes hand the frame to the socket synchronously, so one settled promise serves them all.
-const HANDED_TO_SOCKET: Promise<void> = Promise.resolve();
+// Writes hand the frame to the socket synchronously, so settled promises can be shared.
+const HANDED_TO_SOCKET: Promise<boolean> = Promise.resolve(true);
+const DROPPED: Promise<boolean> = Promise.resolve(false);
+const HANDED_TO_SOCKET_VOID: Promise<void> = Promise.resolve();
 
 const OPEN: typeof WebSocket.OPEN = 1;
 
 /** The connection-side operations a `Caller` needs; implemented by the connection. */
 export interface CallerLink {
   readonly socket: WebSocket;
+  /** Writes under the slow-consumer policy; a direct write may wait under 'wait'. */
+  write(data: FrameData, mayWait: boolean): WriteOutcome | Promise<boolean>;
+  join(room: string): void;
+  leave(room: string): void;
+  rooms(): ReadonlySet<string>;
   /** Marks outbound activity for the idle timer. */
   touch(): void;
   /** Close code and reason once the connection has closed. */
@@ -51,16 +60,19 @@ export class Caller {
     return this.request.principal;
   }
 
-  /** Sends a text frame. */
-  writeTextMessage(text: string): Promise<void> {
+  /**
+   * Sends a text frame. Resolves `true` once handed to the socket, `false` when the
+   * slow-consumer policy 'drop' dropped it; rejects with ConnectionClosedError when not open.
+   */
+  writeTextMessage(text: string): Promise<boolean> {
     if (typeof text !== 'string') {
       return Promise.reject(new InvalidArgumentError(`writeTextMessage takes a string, got ${typeof text}`));
     }
     return this.send(text);
   }
 
-  /** Sends a binary frame. */
-  writeBinaryMessage(data: BinaryData): Promise<void> {
+  /** Sends a binary frame; resolves as `writeTextMessage` does. */
+  writeBinaryMessage(data: BinaryData): Promise<boolean> {
     if (!isBinaryData(data)) {
       return Promise.reject(
         new InvalidArgumentError('writeBinaryMessage takes a Buffer, Uint8Array or ArrayBuffer'),
@@ -76,7 +88,7 @@ export class Caller {
     if (!this.isOpen()) return Promise.reject(this.closedError());
     this.link.socket.ping(data);
     this.link.touch();
-    return HANDED_TO_SOCKET;
+    return HANDED_TO_SOCKET_VOID;
   }
 
   /** Sends a pong (at most 125 bytes of data). */
@@ -86,7 +98,7 @@ export class Caller {
     if (!this.isOpen()) return Promise.reject(this.closedError());
     this.link.socket.pong(data);
     this.link.touch();
-    return HANDED_TO_SOCKET;
+    return HANDED_TO_SOCKET_VOID;
   }
 
   /**
@@ -149,12 +161,38 @@ export class Caller {
     this.attributes?.delete(key);
   }
 
-  private send(data: string | BinaryData): Promise<void> {
-    const socket = this.link.socket;
-    if (socket.readyState !== OPEN) return Promise.reject(this.closedError());
-    socket.send(data);
-    this.link.touch();
-    return HANDED_TO_SOCKET;
+  /** A string as text, bytes as binary, anything else as JSON text. */
+  writeMessage(value: unknown): Promise<boolean> {
+    if (value === undefined) return Promise.reject(new InvalidArgumentError('writeMessage has nothing to send'));
+    let data: FrameData;
+    try {
+      data = toFrameData(value);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.send(data);
+  }
+
+  /** Joins a room (at once): `registry.to(room)` broadcasts reach this connection. Left on close. */
+  join(room: string): void {
+    this.link.join(room);
+  }
+
+  leave(room: string): void {
+    this.link.leave(room);
+  }
+
+  /** The rooms this connection is in. */
+  rooms(): ReadonlySet<string> {
+    return this.link.rooms();
+  }
+
+  private send(data: FrameData): Promise<boolean> {
+    const outcome = this.link.write(data, true);
+    if (outcome === WriteOutcome.Sent) return HANDED_TO_SOCKET;
+    if (outcome === WriteOutcome.Dropped) return DROPPED;
+    if (outcome === WriteOutcome.Closed) return Promise.reject(this.closedError());
+    return outcome;
   }
 
   private closedError(): ConnectionClosedError {

@@ -5,6 +5,7 @@
 // an async handler runs wait in a bounded queue.
 import { randomUUID } from 'node:crypto';
 import type WebSocket from 'ws';
+import { exceedsBacklog, sendAndWaitForFlush, WriteOutcome } from './backpressure';
 import { Caller, type CallerLink } from './caller';
 import { CloseCode, MAX_CONTROL_PAYLOAD_BYTES } from './close-codes';
 import {
@@ -20,11 +21,16 @@ import { ReplyStreams, type StreamSink, isAsyncIterable } from './messages/reply
 import type { StandardResult } from './messages/standard-schema';
 import { defaultErrorReply, invalidJsonError, schemaError, unmatchedError } from './messages/validation';
 import { HandlerEvent } from './metadata';
-import { toFrameData, toPongData } from './replies';
+import type { ServiceClass } from './module';
+import type { ConnectionRegistry, RegistryMember } from './registry/connection-registry';
+import { type FrameData, toFrameData, toPongData } from './replies';
 import type { Handler, RoutingTable } from './routing-table';
 import type { UpgradeRequest } from './upgrade-request';
 
 const OPEN: typeof WebSocket.OPEN = 1;
+const TEXT_FRAME = { binary: false } as const;
+const BINARY_FRAME = { binary: true } as const;
+const SLOW_CONSUMER_CLOSE_TIMEOUT_MS = 5000;
 // Past this many queued outbound bytes a reply stream waits for the socket to drain.
 const STREAM_HIGH_WATER_MARK = 1024 * 1024;
 const CLOSED: typeof WebSocket.CLOSED = 3;
@@ -39,6 +45,9 @@ export interface ConnectionOptions {
   readonly instance: object;
   readonly request: UpgradeRequest;
   readonly logger: Logger;
+  readonly registry: ConnectionRegistry;
+  /** Called once, before `@OnOpen` runs. */
+  readonly onAccepted: (connection: Connection) => void;
   /** Called once, the moment the socket has closed. */
   readonly onClosed: (connection: Connection) => void;
 }
@@ -48,8 +57,12 @@ interface CloseWaiter {
   readonly timer: NodeJS.Timeout | undefined;
 }
 
-export class Connection implements CallerLink, StreamSink {
+export class Connection implements CallerLink, StreamSink, RegistryMember {
   readonly caller: Caller;
+  readonly serviceClass: ServiceClass;
+  readonly servicePath: string;
+  /** Awaiting the pong of a heartbeat ping. */
+  awaitingPong = false;
   closeCode: number | undefined;
   closeReason = '';
 
@@ -76,6 +89,7 @@ export class Connection implements CallerLink, StreamSink {
   private streams: ReplyStreams | undefined;
   private finished = false;
   private finishWaiters: (() => void)[] | undefined;
+  private idleWaiters: (() => void)[] | undefined;
 
   constructor(
     readonly socket: WebSocket,
@@ -90,8 +104,84 @@ export class Connection implements CallerLink, StreamSink {
     if (table.config.idleTimeout > 0) {
       this.idle = new IdleTimer(table.config.idleTimeout, () => this.dispatch(HandlerEvent.IdleTimeout));
     }
+    this.serviceClass = table.serviceClass;
+    this.servicePath = table.config.path;
     this.listen(socket as LinkedSocket);
+    options.registry.add(this);
+    options.onAccepted(this);
     this.dispatch(HandlerEvent.Open);
+  }
+
+  // --- writes (Caller, replies, streams, broadcasts) -------------------------------------
+
+  /**
+   * Hands a frame to the socket under the slow-consumer policy. `mayWait`: a direct Caller
+   * write, which under 'wait' resolves once flushed; replies and streams are paced by the
+   * handler order and `whenWritable`, so only 'drop' and 'close' apply to them.
+   */
+  write(data: FrameData, mayWait: boolean): WriteOutcome | Promise<boolean> {
+    const socket = this.socket;
+    if (socket.readyState !== OPEN) return WriteOutcome.Closed;
+    const { maxBufferedBytes, slowConsumerPolicy } = this.options.table.config;
+    if (exceedsBacklog(socket, data, maxBufferedBytes)) {
+      if (slowConsumerPolicy === 'close') {
+        this.closeAsSlowConsumer();
+        return WriteOutcome.Closed;
+      }
+      if (slowConsumerPolicy === 'drop' || !mayWait) {
+        if (slowConsumerPolicy !== 'wait' || !mayWait) {
+          this.options.registry.countDropped();
+          return WriteOutcome.Dropped;
+        }
+      }
+      this.touch();
+      return sendAndWaitForFlush(socket, data);
+    }
+    socket.send(data);
+    this.touch();
+    return WriteOutcome.Sent;
+  }
+
+  /** RegistryMember: a broadcast frame (under 'wait', a broadcast drops instead of waiting). */
+  writeBroadcast(data: Buffer, binary: boolean): boolean {
+    const socket = this.socket;
+    if (socket.readyState !== OPEN) return false;
+    const { maxBufferedBytes, slowConsumerPolicy } = this.options.table.config;
+    if (exceedsBacklog(socket, data, maxBufferedBytes)) {
+      if (slowConsumerPolicy === 'close') this.closeAsSlowConsumer();
+      else this.options.registry.countDropped();
+      return false;
+    }
+    socket.send(data, binary ? BINARY_FRAME : TEXT_FRAME);
+    this.touch();
+    return true;
+  }
+
+  /** A heartbeat ping; the pong clears `awaitingPong`. */
+  sendHeartbeat(): void {
+    if (this.socket.readyState !== OPEN) return;
+    this.awaitingPong = true;
+    this.socket.ping();
+  }
+
+  join(room: string): void {
+    this.options.registry.join(this, room);
+  }
+
+  leave(room: string): void {
+    this.options.registry.leave(this, room);
+  }
+
+  rooms(): ReadonlySet<string> {
+    return this.options.registry.roomsOf(this);
+  }
+
+  private closeAsSlowConsumer(): void {
+    if (this.failureCloseCode !== undefined) return;
+    this.failureCloseCode = CloseCode.TryAgainLater;
+    this.options.logger.warn('slow consumer: outbound buffer over maxBufferedBytes; closing with 1013', this.logFields());
+    // Its backlog may never be read: give the close handshake a short while, then terminate.
+    void this.closeWithin(CloseCode.TryAgainLater, 'slow consumer', SLOW_CONSUMER_CLOSE_TIMEOUT_MS);
   }
 
   get service(): RoutingTable {
@@ -110,6 +200,12 @@ export class Connection implements CallerLink, StreamSink {
       (this.closeWaiters ??= []).push({ resolve, timer });
       if (this.socket.readyState === OPEN) this.socket.close(statusCode, reason);
     });
+  }
+
+  /** Resolves when no handler runs and no message waits (for a graceful stop). */
+  whenIdle(): Promise<void> {
+    if (!this.busy && this.pendingCount === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.idleWaiters ??= []).push(resolve));
   }
 
   /** Resolves once the socket has closed and `@OnClose` has finished. */
@@ -137,6 +233,7 @@ export class Connection implements CallerLink, StreamSink {
 
   receiveControl(event: typeof HandlerEvent.Ping | typeof HandlerEvent.Pong, data: Buffer): void {
     if (this.idle !== undefined) this.idle.touch();
+    if (event === HandlerEvent.Pong) this.awaitingPong = false;
     if (this.handlers[event] !== undefined) this.dispatch(event, data);
   }
 
@@ -159,6 +256,7 @@ export class Connection implements CallerLink, StreamSink {
       }
     }
     this.streams?.stopAll();
+    this.options.registry.remove(this);
     this.options.onClosed(this);
     this.dispatch(HandlerEvent.Close, code, reason);
   }
@@ -354,9 +452,8 @@ export class Connection implements CallerLink, StreamSink {
       this.streamFailed(error);
       return false;
     }
-    this.socket.send(data);
-    this.touch();
-    return true;
+    // A dropped item (slow consumer under 'drop') does not end the stream; a close does.
+    return this.write(data, false) !== WriteOutcome.Closed;
   }
 
   whenWritable(): Promise<void> | undefined {
@@ -389,12 +486,9 @@ export class Connection implements CallerLink, StreamSink {
       this.fail(event, error, CloseCode.InternalError);
       return;
     }
-    if (this.socket.readyState !== OPEN) {
-      this.options.logger.debug('reply dropped: the connection closed before the handler returned', this.logFields());
-      return;
+    if (this.write(data, false) === WriteOutcome.Closed && this.closeCode !== undefined) {
+      this.options.logger.debug('reply not sent: the connection closed before the handler returned', this.logFields());
     }
-    this.socket.send(data);
-    this.touch();
   }
 
   private replyPong(value: unknown): void {
@@ -462,6 +556,11 @@ export class Connection implements CallerLink, StreamSink {
       if (this.failureCloseCode !== undefined && isMessageEvent(event)) continue;
       this.run(event, first, second);
     }
+    if (this.idleWaiters !== undefined && !this.busy && this.pendingCount === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = undefined;
+      for (const resolve of waiters) resolve();
+    }
   }
 
   private overflow(): void {
@@ -513,7 +612,8 @@ export class Connection implements CallerLink, StreamSink {
     socket.on('close', onSocketClose);
     const { handlers } = this;
     if (this.idle !== undefined || handlers[HandlerEvent.Ping] !== undefined) socket.on('ping', onSocketPing);
-    if (this.idle !== undefined || handlers[HandlerEvent.Pong] !== undefined) socket.on('pong', onSocketPong);
+    const heartbeat = this.options.table.config.pingInterval > 0;
+    if (this.idle !== undefined || heartbeat || handlers[HandlerEvent.Pong] !== undefined) socket.on('pong', onSocketPong);
   }
 }
 

@@ -58,9 +58,22 @@ export {
 } from './security/auth/password-hash';
 export { UpgradeRequest, type Principal } from './upgrade-request';
 export type { PathParams } from './path-matcher';
+export {
+  BACKPLANE,
+  InMemoryBackplane,
+  InMemoryBus,
+  type Backplane,
+  type BackplaneMessage,
+  type BackplaneStats,
+} from './registry/backplane';
+export { BroadcastTarget, type BroadcastResult } from './registry/broadcast';
+export { ConnectionRegistry, type RegistryStats } from './registry/connection-registry';
+export type { SlowConsumerPolicy } from './backpressure';
 export type { InferOutput, StandardIssue, StandardResult, StandardSchemaV1 } from './messages/standard-schema';
+export { generateAsyncApi, isWebSocketService, toYaml, type AsyncApiDocument, type AsyncApiInfo } from './messages/asyncapi';
 export {
   DEFAULT_LISTENER,
+  DEFAULT_MAX_BUFFERED_BYTES,
   DEFAULT_MAX_FRAME_SIZE,
   DEFAULT_MAX_PENDING_MESSAGES,
   type ServiceScope,

@@ -9,12 +9,14 @@ import { ListenError } from './errors';
 import type { Logger } from './logger';
 import type { ResolvedListenerConfig } from './listener-config';
 import { PathMatcher } from './path-matcher';
+import type { ConnectionRegistry } from './registry/connection-registry';
 import type { RoutingTable } from './routing-table';
 import { type EndpointHost, ServiceEndpoint } from './service-endpoint';
 import { refuseUpgrade } from './upgrade-refusal';
 
 export class Listener implements EndpointHost {
   readonly connections = new Set<Connection>();
+  private readonly endpoints: ServiceEndpoint[] = [];
   readonly handshakeTimeout: number;
   private readonly routes = new PathMatcher<ServiceEndpoint>();
   private readonly http: Server;
@@ -30,9 +32,14 @@ export class Listener implements EndpointHost {
     private readonly config: ResolvedListenerConfig,
     tables: readonly RoutingTable[],
     readonly logger: Logger,
+    readonly registry: ConnectionRegistry,
   ) {
     this.handshakeTimeout = config.handshakeTimeout;
-    for (const table of tables) this.routes.add(table.config.path, new ServiceEndpoint(table, this));
+    for (const table of tables) {
+      const endpoint = new ServiceEndpoint(table, this);
+      this.endpoints.push(endpoint);
+      this.routes.add(table.config.path, endpoint);
+    }
     this.shared = config.server !== undefined;
     this.http = config.server ?? this.createOwnServer();
     this.http.on('upgrade', this.onUpgrade);
@@ -76,21 +83,28 @@ export class Listener implements EndpointHost {
     this.connections.delete(connection);
   }
 
-  /** Stops accepting, closes every connection with `statusCode`, resolves when all are gone. */
+  /**
+   * Stops accepting; lets each connection finish the handlers in flight, then closes it with
+   * `statusCode` and waits for its close handshake and `@OnClose` — all before `timeoutMs`,
+   * when what is left is terminated.
+   */
   async close(statusCode: number, reason: string, timeoutMs: number): Promise<void> {
     this.http.off('upgrade', this.onUpgrade);
+    for (const endpoint of this.endpoints) endpoint.stop();
     const serverClosed = this.shared ? Promise.resolve() : this.closeOwnServer();
-    const connections = [...this.connections];
+    const deadline = Date.now() + timeoutMs;
+    let expire: NodeJS.Timeout | undefined;
+    const expired = new Promise<void>((resolve) => (expire = setTimeout(resolve, timeoutMs + 100)));
     const closing = Promise.all(
-      connections.map((connection) =>
-        connection.closeWithin(statusCode, reason, timeoutMs).then(() => connection.whenFinished()),
-      ),
+      [...this.connections].map(async (connection) => {
+        await Promise.race([connection.whenIdle(), expired]);
+        await connection.closeWithin(statusCode, reason, Math.max(deadline - Date.now(), 0));
+        await connection.whenFinished();
+      }),
     );
-    // Sockets are terminated at the deadline; a handler that never settles must not hold stop forever.
-    let deadline: NodeJS.Timeout | undefined;
-    const expired = new Promise<void>((resolve) => (deadline = setTimeout(resolve, timeoutMs + 100)));
+    // A handler that never settles must not hold stop forever.
     await Promise.race([closing, expired]);
-    clearTimeout(deadline);
+    clearTimeout(expire);
     if (!this.shared) this.http.closeAllConnections();
     await serverClosed;
   }

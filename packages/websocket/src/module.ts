@@ -3,6 +3,8 @@
 import { ContainerModule, type Newable } from 'inversify';
 import { hasServiceConfig, readServiceConfig } from './metadata';
 import type { ListenerConfig } from './listener-config';
+import { BACKPLANE, type Backplane } from './registry/backplane';
+import { ConnectionRegistry } from './registry/connection-registry';
 import { DEFAULT_LISTENER } from './service-config';
 
 /** A class decorated with `@WebSocketService`. */
@@ -18,6 +20,8 @@ export interface WebSocketModuleOptions {
   host?: string;
   /** The service classes, each decorated with `@WebSocketService`. */
   services: ServiceClass[];
+  /** Carries broadcasts to other processes (e.g. `RedisBackplane` from @duet/redis); in-memory by default. */
+  backplane?: Backplane;
 }
 
 /** What one loaded module contributes; collected by `WebSocketApplication.start`. */
@@ -43,8 +47,10 @@ export const WEB_SOCKET_MODULE = Symbol.for('@duet/websocket:module');
  */
 export function webSocketModule(options: WebSocketModuleOptions): ContainerModule {
   const definition = defineModule(options);
-  return new ContainerModule(({ bind }) => {
+  return new ContainerModule(({ bind, isBound }) => {
     bind(WEB_SOCKET_MODULE).toConstantValue(definition);
+    if (!isBound(ConnectionRegistry)) bind(ConnectionRegistry).toSelf().inSingletonScope();
+    if (options?.backplane !== undefined) bind(BACKPLANE).toConstantValue(options.backplane);
     for (const service of definition.services) {
       if (typeof service !== 'function') continue; // reported at start, with the other config errors
       const binding = bind(service).toSelf();

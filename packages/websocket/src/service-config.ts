@@ -1,6 +1,7 @@
 // What `@WebSocketService` accepts, its defaults, and the start-time validation that turns a
 // raw decorator argument into a frozen, complete configuration (or a ServiceConfigError).
 import { type MessageValidationError, ServiceConfigError } from './errors';
+import type { SlowConsumerPolicy } from './backpressure';
 import type { AuthConfigEntry } from './security/auth/auth-config';
 
 /** How service instances are made: one per connection (default) or one shared by all. */
@@ -60,6 +61,22 @@ export interface WebSocketServiceConfig {
    * Return `undefined` to send nothing.
    */
   errorReply?: (error: MessageValidationError) => unknown;
+  /**
+   * Bytes that may wait to be written to one connection (default 1 MiB). A write that would
+   * go past it follows `slowConsumerPolicy`; a single larger message still goes to a reader
+   * whose backlog is empty.
+   */
+  maxBufferedBytes?: number;
+  /**
+   * A connection over `maxBufferedBytes`: `'close'` it with 1013 (default), `'drop'` the
+   * message for it (the write resolves to `false`, and it is counted), or `'wait'` — a direct
+   * `Caller` write then resolves once the socket has flushed it (broadcasts drop instead).
+   */
+  slowConsumerPolicy?: SlowConsumerPolicy;
+  /** Seconds between server pings (0 = none, the default). */
+  pingInterval?: number;
+  /** Seconds a ping may wait for its pong before the connection is terminated (1006). Default: pingInterval. */
+  pongTimeout?: number;
 }
 
 /** A validated configuration with every default applied. */
@@ -77,11 +94,16 @@ export interface ResolvedServiceConfig {
   readonly onUnmatched: 'ignore' | 'error' | 'close';
   readonly onInvalidMessage: 'reply' | 'close';
   readonly errorReply: ((error: MessageValidationError) => unknown) | undefined;
+  readonly maxBufferedBytes: number;
+  readonly slowConsumerPolicy: SlowConsumerPolicy;
+  readonly pingInterval: number;
+  readonly pongTimeout: number;
 }
 
 export const DEFAULT_LISTENER = 'default';
 export const DEFAULT_MAX_FRAME_SIZE = 65536;
 export const DEFAULT_MAX_PENDING_MESSAGES = 1024;
+export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
 
 // RFC 7230 token: what a Sec-WebSocket-Protocol value may be made of.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -120,6 +142,10 @@ export function resolveServiceConfig(serviceName: string, raw: unknown): Resolve
     onUnmatched: validateChoice('onUnmatched', config.onUnmatched, ['ignore', 'error', 'close'] as const, fail),
     onInvalidMessage: validateChoice('onInvalidMessage', config.onInvalidMessage, ['reply', 'close'] as const, fail),
     errorReply: validateFunction<(error: MessageValidationError) => unknown>('errorReply', config.errorReply, fail),
+    maxBufferedBytes: validateNumber('maxBufferedBytes', config.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES, true, fail),
+    slowConsumerPolicy: validateChoice('slowConsumerPolicy', config.slowConsumerPolicy, ['close', 'drop', 'wait'] as const, fail),
+    pingInterval: validateTimer('pingInterval', config.pingInterval, 0, fail),
+    pongTimeout: validateTimer('pongTimeout', config.pongTimeout, config.pingInterval ?? 0, fail),
   });
 }
 
@@ -207,9 +233,13 @@ function validateNumber(
 const MAX_IDLE_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 function validateIdleTimeout(value: unknown, fail: Fail): number {
-  const seconds = validateNumber('idleTimeout', value, 0, false, fail);
+  return validateTimer('idleTimeout', value, 0, fail);
+}
+
+function validateTimer(field: string, value: unknown, fallback: unknown, fail: Fail): number {
+  const seconds = validateNumber(field, value, typeof fallback === 'number' ? fallback : 0, false, fail);
   if (seconds > MAX_IDLE_TIMEOUT_SECONDS) {
-    return fail('idleTimeout', `must be at most ${MAX_IDLE_TIMEOUT_SECONDS} seconds, got ${seconds}`);
+    return fail(field, `must be at most ${MAX_IDLE_TIMEOUT_SECONDS} seconds, got ${seconds}`);
   }
   return seconds;
 }

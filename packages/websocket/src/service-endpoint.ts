@@ -8,9 +8,11 @@ import { WebSocketServer } from 'ws';
 import type WebSocket from 'ws';
 import { Connection } from './connection';
 import { UpgradeError } from './errors';
+import { Heartbeat } from './heartbeat';
 import type { Logger } from './logger';
 import { HandlerEvent } from './metadata';
 import type { PathParams } from './path-matcher';
+import type { ConnectionRegistry } from './registry/connection-registry';
 import type { RoutingTable } from './routing-table';
 import { selectSubProtocol } from './sub-protocol';
 import { isSafeHeader, refuseUpgrade } from './upgrade-refusal';
@@ -19,6 +21,7 @@ import { UpgradeRequest } from './upgrade-request';
 /** What the endpoint needs from its listener. */
 export interface EndpointHost {
   readonly logger: Logger;
+  readonly registry: ConnectionRegistry;
   /** Seconds an upgrade may take between its headers and the handshake. */
   readonly handshakeTimeout: number;
   /** An upgrade started (counts against maxConnections until it ends). */
@@ -34,7 +37,11 @@ type RequestWithHeaders = IncomingMessage & { [kExtraHeaders]?: Readonly<Record<
 export class ServiceEndpoint {
   private readonly server: WebSocketServer;
   private readonly needsAsyncAdmission: boolean;
+  private readonly remember: (connection: Connection) => void;
   private readonly forget: (connection: Connection) => void;
+  /** This service's open connections (for the heartbeat and the listener's stop). */
+  readonly connections = new Set<Connection>();
+  private readonly heartbeat: Heartbeat | undefined;
 
   constructor(
     readonly table: RoutingTable,
@@ -53,7 +60,21 @@ export class ServiceEndpoint {
     });
     this.server.on('headers', appendExtraHeaders);
     this.needsAsyncAdmission = table.gate !== undefined || table.upgradeHandler !== undefined;
-    this.forget = (connection) => host.closed(connection);
+    this.remember = (connection) => {
+      this.connections.add(connection);
+      host.accepted(connection);
+    };
+    this.forget = (connection) => {
+      this.connections.delete(connection);
+      host.closed(connection);
+    };
+    const { pingInterval, pongTimeout } = table.config;
+    if (pingInterval > 0) this.heartbeat = new Heartbeat(pingInterval, pongTimeout, this.connections);
+  }
+
+  /** Stops the heartbeat (the listener closes the connections). */
+  stop(): void {
+    this.heartbeat?.stop();
   }
 
   /** Takes an upgrade request whose path matched this service. */
@@ -139,9 +160,10 @@ export class ServiceEndpoint {
         instance,
         request: upgradeRequest,
         logger: this.host.logger,
+        registry: this.host.registry,
+        onAccepted: this.remember,
         onClosed: this.forget,
       });
-      if (connection.closeCode === undefined) this.host.accepted(connection);
     });
   }
 

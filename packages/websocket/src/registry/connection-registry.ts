@@ -1,0 +1,174 @@
+// `ConnectionRegistry`: every open connection of the app, by id, by service and by room, and
+// the broadcasts that reach them — on this process and, through the backplane, on the others.
+// Bound as a singleton by `webSocketModule`: inject it or `container.get(ConnectionRegistry)`.
+import { randomUUID } from 'node:crypto';
+import { injectable } from 'inversify';
+import type { Caller } from '../caller';
+import type { ServiceClass } from '../module';
+import { type Backplane, type BackplaneMessage, type BackplaneStats, InMemoryBackplane } from './backplane';
+import { type BroadcastHost, type BroadcastMember, BroadcastTarget } from './broadcast';
+import { Rooms } from './rooms';
+
+/** A connection as the registry holds it. */
+export interface RegistryMember extends BroadcastMember {
+  readonly serviceClass: ServiceClass;
+  readonly servicePath: string;
+}
+
+export interface RegistryStats {
+  readonly connections: number;
+  readonly rooms: number;
+  /** Messages dropped for slow consumers under the 'drop' policy, since start. */
+  readonly droppedMessages: number;
+  readonly backplane: BackplaneStats;
+}
+
+const NONE: ReadonlySet<RegistryMember> = new Set();
+
+@injectable()
+export class ConnectionRegistry implements BroadcastHost {
+  /** This process's id on the backplane. */
+  readonly nodeId = randomUUID();
+  private readonly byId = new Map<string, RegistryMember>();
+  private readonly byService = new Map<ServiceClass, Set<RegistryMember>>();
+  private readonly rooms = new Rooms<RegistryMember>();
+  private backplane: Backplane = new InMemoryBackplane();
+  private dropped = 0;
+  private servicePaths: ReadonlyMap<ServiceClass, string> = new Map();
+
+  /** Open connections, of one service class or of all. */
+  count(service?: ServiceClass): number {
+    return service === undefined ? this.byId.size : (this.byService.get(service)?.size ?? 0);
+  }
+
+  /** The callers of open connections, of one service class or of all (a new array). */
+  list(service?: ServiceClass): Caller[] {
+    const members = service === undefined ? this.byId.values() : (this.byService.get(service) ?? NONE).values();
+    return Array.from(members, (member) => member.caller);
+  }
+
+  get(connectionId: string): Caller | undefined {
+    return this.byId.get(connectionId)?.caller;
+  }
+
+  /** Iterates the callers of every open connection without copying. */
+  *[Symbol.iterator](): IterableIterator<Caller> {
+    for (const member of this.byId.values()) yield member.caller;
+  }
+
+  /** The members of `room` on this process. */
+  membersOf(room: string): Caller[] {
+    return Array.from(this.rooms.membersOf(room), (member) => member.caller);
+  }
+
+  /** A broadcast target: every member of `room`, on every node. */
+  to(room: string): BroadcastTarget {
+    return new BroadcastTarget(this, room, undefined);
+  }
+
+  /** A broadcast target: every connection (of `service`, when given), on every node. */
+  broadcast(service?: ServiceClass): BroadcastTarget {
+    return new BroadcastTarget(this, undefined, service === undefined ? undefined : this.pathOf(service));
+  }
+
+  /** Open connections over every node of the backplane. */
+  clusterCount(): Promise<number> {
+    return this.backplane.clusterCount();
+  }
+
+  stats(): RegistryStats {
+    return {
+      connections: this.byId.size,
+      rooms: [...this.rooms.roomNames()].length,
+      droppedMessages: this.dropped,
+      backplane: this.backplane.stats(),
+    };
+  }
+
+  // --- used by the application and connections ------------------------------------------
+
+  /** @internal The paths of the app's services: a service broadcast travels by path between nodes. */
+  setServicePaths(paths: ReadonlyMap<ServiceClass, string>): void {
+    this.servicePaths = paths;
+  }
+
+  /** @internal */
+  async start(backplane: Backplane | undefined): Promise<void> {
+    if (backplane !== undefined) this.backplane = backplane;
+    await this.backplane.start(this.nodeId, (message) => this.deliver(message));
+    this.backplane.reportCount(this.byId.size);
+  }
+
+  /** @internal */
+  stop(): Promise<void> {
+    return this.backplane.stop();
+  }
+
+  /** @internal */
+  add(member: RegistryMember): void {
+    this.byId.set(member.caller.getConnectionId(), member);
+    let members = this.byService.get(member.serviceClass);
+    if (members === undefined) this.byService.set(member.serviceClass, (members = new Set()));
+    members.add(member);
+    this.backplane.reportCount(this.byId.size);
+  }
+
+  /** @internal Removes a closed connection from everything, rooms included. */
+  remove(member: RegistryMember): void {
+    if (!this.byId.delete(member.caller.getConnectionId())) return;
+    this.byService.get(member.serviceClass)?.delete(member);
+    this.rooms.leaveAll(member);
+    this.backplane.reportCount(this.byId.size);
+  }
+
+  /** @internal */
+  join(member: RegistryMember, room: string): void {
+    if (this.byId.has(member.caller.getConnectionId())) this.rooms.join(member, room);
+  }
+
+  /** @internal */
+  leave(member: RegistryMember, room: string): void {
+    this.rooms.leave(member, room);
+  }
+
+  /** @internal */
+  roomsOf(member: RegistryMember): ReadonlySet<string> {
+    return this.rooms.roomsOf(member);
+  }
+
+  /** @internal */
+  countDropped(): void {
+    this.dropped++;
+  }
+
+  /** @internal BroadcastHost */
+  targets(room: string | undefined, servicePath: string | undefined): Iterable<RegistryMember> {
+    if (room !== undefined) return this.rooms.membersOf(room);
+    if (servicePath === undefined) return this.byId.values();
+    return this.membersOnPath(servicePath);
+  }
+
+  /** @internal BroadcastHost */
+  publish(message: BackplaneMessage): void {
+    this.backplane.publish(message);
+  }
+
+  private deliver(message: BackplaneMessage): void {
+    if (message.origin === this.nodeId) return;
+    const binary = message.binary !== undefined;
+    const data = binary ? Buffer.from(message.binary!, 'base64') : Buffer.from(message.text ?? '');
+    new BroadcastTarget(this, message.room, message.servicePath).deliverLocally(data, binary, message.except);
+  }
+
+  private *membersOnPath(path: string): IterableIterator<RegistryMember> {
+    for (const [service, members] of this.byService) {
+      if (this.servicePaths.get(service) === path) yield* members;
+    }
+  }
+
+  private pathOf(service: ServiceClass): string {
+    const path = this.servicePaths.get(service);
+    if (path === undefined) throw new TypeError(`${service.name} is not a service of this application`);
+    return path;
+  }
+}

@@ -1,0 +1,190 @@
+import { connect } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { Container } from 'inversify';
+import {
+  Caller,
+  ConnectionRegistry,
+  InMemoryBackplane,
+  InMemoryBus,
+  OnClose,
+  OnOpen,
+  OnText,
+  WebSocketApplication,
+  WebSocketService,
+  webSocketModule,
+} from '@duet/websocket';
+import { TestClient, cleanup, eventually, pause, startServices, withTimeout } from './helpers';
+
+afterEach(cleanup);
+
+@WebSocketService({ path: '/chat/:room' })
+class ChatService {
+  constructor(private readonly registry: ConnectionRegistry) {}
+
+  @OnOpen()
+  onOpen(caller: Caller): void {
+    caller.join(caller.params.room);
+  }
+
+  @OnText()
+  async onText(caller: Caller, text: string): Promise<string | undefined> {
+    if (text.startsWith('join:')) {
+      caller.join(text.slice(5));
+      return `rooms=${[...caller.rooms()].sort().join(',')}`;
+    }
+    if (text.startsWith('leave:')) {
+      caller.leave(text.slice(6));
+      return `rooms=${[...caller.rooms()].sort().join(',')}`;
+    }
+    if (text.startsWith('all:')) {
+      const result = await this.registry.broadcast().except(caller).writeTextMessage(text.slice(4));
+      return `sent=${result.sent}`;
+    }
+    const [room, message] = text.split('>');
+    await this.registry.to(room).except(caller).writeMessage({ room, message, from: caller.getConnectionId() });
+    return undefined;
+  }
+}
+
+@WebSocketService({ path: '/other' })
+class OtherService {
+  @OnClose() onClose() {}
+}
+
+describe('ConnectionRegistry', () => {
+  it('counts, lists, finds and iterates connections, per service and in all, and forgets them on every kind of close', async () => {
+    const { url, container } = await startServices([ChatService, OtherService]);
+    const registry = container.get(ConnectionRegistry);
+    const a = await TestClient.connect(url('/chat/lobby'));
+    const b = await TestClient.connect(url('/chat/lobby'));
+    const c = await TestClient.connect(url('/other'));
+    await eventually(() => registry.count() === 3, 2000, 'three connections');
+    expect(registry.count(ChatService)).toBe(2);
+    expect(registry.count(OtherService)).toBe(1);
+    expect(registry.list(ChatService)).toHaveLength(2);
+    const ids = [...registry].map((caller) => caller.getConnectionId());
+    expect(new Set(ids).size).toBe(3);
+    expect(registry.get(ids[0])?.getConnectionId()).toBe(ids[0]);
+    a.socket.close(1000); // a clean close
+    b.socket.terminate(); // a dropped socket
+    c.send('x'); // OtherService has no @OnText: the server closes with 1003
+    await Promise.all([a.waitClosed(), b.waitClosed(), c.waitClosed()]);
+    await eventually(() => registry.count() === 0, 2000, 'an empty registry');
+    expect(registry.list()).toEqual([]);
+    expect(registry.membersOf('lobby')).toEqual([]);
+    expect(registry.stats().rooms).toBe(0);
+  });
+
+  it('delivers a room message to the other members only, once each, and never to other rooms', async () => {
+    const { url } = await startServices([ChatService]);
+    const ann = await TestClient.connect(url('/chat/lobby'));
+    const bob = await TestClient.connect(url('/chat/lobby'));
+    const cat = await TestClient.connect(url('/chat/kitchen'));
+    ann.send('lobby>hello');
+    expect(JSON.parse(await bob.nextText())).toMatchObject({ room: 'lobby', message: 'hello' });
+    await pause(50);
+    expect(ann.messages).toEqual([]);
+    expect(cat.messages).toEqual([]);
+    expect(bob.messages).toEqual([]);
+  });
+
+  it('joins and leaves rooms at once, and broadcasts to everyone but the sender', async () => {
+    const { url } = await startServices([ChatService]);
+    const ann = await TestClient.connect(url('/chat/lobby'));
+    const bob = await TestClient.connect(url('/chat/kitchen'));
+    ann.send('join:kitchen');
+    expect(await ann.nextText()).toBe('rooms=kitchen,lobby');
+    bob.send('kitchen>soup');
+    expect(JSON.parse(await ann.nextText())).toMatchObject({ room: 'kitchen', message: 'soup' });
+    ann.send('leave:kitchen');
+    expect(await ann.nextText()).toBe('rooms=lobby');
+    bob.send('kitchen>more soup');
+    bob.send('all:news');
+    expect(await bob.nextText()).toBe('sent=1');
+    expect(await ann.nextText()).toBe('news');
+    await pause(30);
+    expect(ann.messages).toEqual([]);
+  });
+
+  it('writes the same encoded bytes to every member of a broadcast', async () => {
+    const { url, container } = await startServices([ChatService]);
+    const registry = container.get(ConnectionRegistry);
+    const clients = await Promise.all(Array.from({ length: 20 }, () => TestClient.connect(url('/chat/big'))));
+    await eventually(() => registry.count() === 20, 2000, 'twenty connections');
+    const payload = randomBytes(3000);
+    const result = await registry.to('big').writeBinaryMessage(payload);
+    expect(result).toEqual({ sent: 20, skipped: 0 });
+    for (const client of clients) expect(await client.next()).toEqual({ data: payload, isBinary: true });
+  });
+});
+
+describe('an in-memory backplane shared by two apps', () => {
+  it('delivers room messages across apps, exactly once per connection, and counts the whole cluster', async () => {
+    const bus = new InMemoryBus();
+    const start = async () => {
+      const container = new Container();
+      container.load(
+        webSocketModule({
+          listeners: { default: { port: 0, host: '127.0.0.1' } },
+          services: [ChatService],
+          backplane: new InMemoryBackplane(bus),
+        }),
+      );
+      return WebSocketApplication.start(container);
+    };
+    const [one, two] = await Promise.all([start(), start()]);
+    try {
+      const ann = await TestClient.connect(`ws://127.0.0.1:${one.port()}/chat/lobby`);
+      const bob = await TestClient.connect(`ws://127.0.0.1:${two.port()}/chat/lobby`);
+      const cat = await TestClient.connect(`ws://127.0.0.1:${two.port()}/chat/lobby`);
+      await eventually(() => one.registry.count() + two.registry.count() === 3, 2000, 'three connections');
+      expect(await one.registry.clusterCount()).toBe(3);
+      ann.send('lobby>across');
+      expect(JSON.parse(await bob.nextText()).message).toBe('across');
+      expect(JSON.parse(await cat.nextText()).message).toBe('across');
+      await pause(50);
+      expect([ann.messages, bob.messages, cat.messages]).toEqual([[], [], []]);
+    } finally {
+      await Promise.all([one.stop({ timeout: 1 }), two.stop({ timeout: 1 })]);
+    }
+  });
+});
+
+describe('heartbeats', () => {
+  @WebSocketService({ path: '/beat', pingInterval: 0.1, pongTimeout: 0.1 })
+  class BeatService {
+    static closes: number[] = [];
+    @OnClose() onClose(_caller: Caller, code: number) {
+      BeatService.closes.push(code);
+    }
+  }
+
+  it('keeps a peer that answers pings, and terminates one that vanished (reported as 1006)', async () => {
+    BeatService.closes = [];
+    const { app, url } = await startServices([BeatService]);
+    const alive = await TestClient.connect(url('/beat'));
+    // A peer that completed the handshake and then went silent: it never answers a ping.
+    const silent = connect(app.port(), '127.0.0.1');
+    silent.on('error', () => {});
+    await withTimeout(
+      new Promise<void>((resolve) => {
+        silent.once('connect', () => {
+          silent.write(
+            `GET /beat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+              `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+          );
+          silent.once('data', () => resolve());
+        });
+      }),
+      2000,
+      'the silent handshake',
+    );
+    silent.pause();
+    await eventually(() => BeatService.closes.length === 1, 3000, 'the silent peer to be terminated');
+    expect(BeatService.closes).toEqual([1006]);
+    await pause(300);
+    expect(alive.pings.length).toBeGreaterThanOrEqual(2);
+    expect(alive.socket.readyState).toBe(alive.socket.OPEN);
+    silent.destroy();
+  });
+});
