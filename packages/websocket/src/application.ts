@@ -5,6 +5,8 @@ import { CloseCode } from './close-codes';
 import { ApplicationStateError, ListenerConfigError, ServiceConfigError } from './errors';
 import { Listener } from './listener';
 import { LOGGER, type Logger, consoleLogger } from './logger';
+import { OBSERVER, type WebSocketObserver, combineObservers } from './monitoring/observer';
+import { TrafficLogger } from './monitoring/traffic-logger';
 import { BACKPLANE, type Backplane } from './registry/backplane';
 import { ConnectionRegistry } from './registry/connection-registry';
 import { type ResolvedListenerConfig, resolveListenerConfig } from './listener-config';
@@ -41,11 +43,12 @@ export class WebSocketApplication {
     const tables = await compileServices(definitions, container, listenerConfigs);
     const logger = container.isBound(LOGGER) ? container.get<Logger>(LOGGER) : consoleLogger;
     const registry = container.get(ConnectionRegistry);
+    const observer = collectObservers(container, definitions, logger);
     registry.setServicePaths(new Map(tables.map((table) => [table.serviceClass, table.config.path])));
     const listeners = new Map<string, Listener>();
     for (const [name, config] of listenerConfigs) {
       const served = tables.filter((table) => table.config.listener === name);
-      listeners.set(name, new Listener(name, config, served, logger, registry));
+      listeners.set(name, new Listener(name, config, served, logger, registry, observer));
     }
     const app = new WebSocketApplication(listeners, tables, registry, logger);
     try {
@@ -109,6 +112,19 @@ function collectDefinitions(container: Container): readonly ModuleDefinition[] {
     throw new ListenerConfigError(DEFAULT_LISTENER, 'webSocketModule', 'no webSocketModule is loaded in the container');
   }
   return container.getAll<ModuleDefinition>(WEB_SOCKET_MODULE);
+}
+
+function collectObservers(
+  container: Container,
+  definitions: readonly ModuleDefinition[],
+  logger: Logger,
+): WebSocketObserver | undefined {
+  const observers = container.isBound(OBSERVER) ? [...container.getAll<WebSocketObserver>(OBSERVER)] : [];
+  const trafficLog = definitions.find((definition) => definition.trafficLog !== undefined)?.trafficLog;
+  if (trafficLog !== undefined && trafficLog !== false) {
+    observers.push(new TrafficLogger(logger, trafficLog === true ? {} : trafficLog));
+  }
+  return combineObservers(observers, (error) => logger.error('an observer failed', { error }));
 }
 
 function mergeListeners(definitions: readonly ModuleDefinition[]): Map<string, ResolvedListenerConfig> {

@@ -16,6 +16,7 @@ import {
 } from './errors';
 import { IdleTimer } from './idle-timer';
 import type { Logger } from './logger';
+import { type ConnectionInfo, HANDLER_NAMES, type WebSocketObserver, errorKind } from './monitoring/observer';
 import type { MessageRoute, MessageRouter } from './messages/dispatcher';
 import { ReplyStreams, type StreamSink, isAsyncIterable } from './messages/reply-streams';
 import type { StandardResult } from './messages/standard-schema';
@@ -50,6 +51,7 @@ export interface ConnectionOptions {
   readonly onAccepted: (connection: Connection) => void;
   /** Called once, the moment the socket has closed. */
   readonly onClosed: (connection: Connection) => void;
+  readonly observer: WebSocketObserver | undefined;
 }
 
 interface CloseWaiter {
@@ -90,6 +92,9 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
   private finished = false;
   private finishWaiters: (() => void)[] | undefined;
   private idleWaiters: (() => void)[] | undefined;
+  private readonly observer: WebSocketObserver | undefined;
+  private info: ConnectionInfo | undefined;
+  private handlerStartedAt = 0;
 
   constructor(
     readonly socket: WebSocket,
@@ -109,6 +114,11 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
     this.listen(socket as LinkedSocket);
     options.registry.add(this);
     options.onAccepted(this);
+    this.observer = options.observer;
+    if (this.observer !== undefined) {
+      this.info = { caller: this.caller, service: table.serviceName, path: table.config.path };
+      this.observer.connectionOpened?.(this.info);
+    }
     this.dispatch(HandlerEvent.Open);
   }
 
@@ -135,10 +145,12 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
         }
       }
       this.touch();
+      if (this.observer !== undefined) this.observeSent(data, typeof data !== 'string');
       return sendAndWaitForFlush(socket, data);
     }
     socket.send(data);
     this.touch();
+    if (this.observer !== undefined) this.observeSent(data, typeof data !== 'string');
     return WriteOutcome.Sent;
   }
 
@@ -154,6 +166,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
     }
     socket.send(data, binary ? BINARY_FRAME : TEXT_FRAME);
     this.touch();
+    if (this.observer !== undefined) this.observeSent(data, binary);
     return true;
   }
 
@@ -179,6 +192,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
   private closeAsSlowConsumer(): void {
     if (this.failureCloseCode !== undefined) return;
     this.failureCloseCode = CloseCode.TryAgainLater;
+    this.observer?.errorOccurred?.(this.info!, 'DUET_SLOW_CONSUMER', undefined);
     this.options.logger.warn('slow consumer: outbound buffer over maxBufferedBytes; closing with 1013', this.logFields());
     // Its backlog may never be read: give the close handshake a short while, then terminate.
     void this.closeWithin(CloseCode.TryAgainLater, 'slow consumer', SLOW_CONSUMER_CLOSE_TIMEOUT_MS);
@@ -218,6 +232,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
 
   receiveMessage(data: Buffer, isBinary: boolean): void {
     if (this.idle !== undefined) this.idle.touch();
+    if (this.observer !== undefined) this.observer.messageReceived?.(this.info!, isBinary ? 'binary' : 'text', data);
     if (isBinary) {
       if (this.handlers[HandlerEvent.Binary] !== undefined) this.dispatch(HandlerEvent.Binary, data);
       else if (this.router?.generic !== undefined) this.dispatch(HandlerEvent.Message, data);
@@ -240,7 +255,9 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
   receiveSocketError(error: Error & { code?: string }): void {
     // The engine closes the connection itself after a protocol error; the service is told why.
     const closeCode = statusCodeOf(error);
-    this.dispatch(HandlerEvent.Error, new ProtocolError(error.message, closeCode, error.code));
+    const protocolError = new ProtocolError(error.message, closeCode, error.code);
+    this.observeError(protocolError);
+    this.dispatch(HandlerEvent.Error, protocolError);
   }
 
   receiveClose(code: number, reason: string): void {
@@ -258,6 +275,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
     this.streams?.stopAll();
     this.options.registry.remove(this);
     this.options.onClosed(this);
+    if (this.observer !== undefined) this.observer.connectionClosed?.(this.info!, code, reason);
     this.dispatch(HandlerEvent.Close, code, reason);
   }
 
@@ -283,6 +301,8 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
       this.complete(event, undefined);
       return;
     }
+    const observed = this.observer !== undefined;
+    if (observed) this.handlerStartedAt = performance.now();
     let result: unknown;
     try {
       result = handler.call(this.instance, this.caller, first, second);
@@ -296,24 +316,45 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
         return;
       }
     } catch (error) {
+      if (observed) this.observeHandler(event, true);
       this.fail(event, error, CloseCode.InternalError);
       return;
     }
+    if (observed) this.observeHandler(event, false);
     this.complete(event, result);
   }
 
   private settled(value: unknown): void {
     this.busy = false;
-    if (this.validatingRoute !== undefined) this.validated(value as StandardResult<unknown>);
-    else this.complete(this.runningEvent, value);
+    if (this.validatingRoute !== undefined) {
+      this.validated(value as StandardResult<unknown>);
+    } else {
+      if (this.observer !== undefined) this.observeHandler(this.runningEvent, false);
+      this.complete(this.runningEvent, value);
+    }
     this.drain();
   }
 
   private rejected(error: unknown): void {
     this.busy = false;
+    if (this.observer !== undefined && this.validatingRoute === undefined) this.observeHandler(this.runningEvent, true);
     this.validatingRoute = undefined;
     this.fail(this.runningEvent, error, CloseCode.InternalError);
     this.drain();
+  }
+
+  // --- observers (only reached when some are bound) --------------------------------------
+
+  private observeHandler(event: HandlerEvent, failed: boolean): void {
+    this.observer!.handlerFinished?.(this.info!, HANDLER_NAMES[event], performance.now() - this.handlerStartedAt, failed);
+  }
+
+  private observeSent(data: FrameData, binary: boolean): void {
+    this.observer!.messageSent?.(this.info!, binary ? 'binary' : 'text', data);
+  }
+
+  private observeError(error: unknown): void {
+    this.observer?.errorOccurred?.(this.info!, errorKind(error), error);
   }
 
   /** What follows a handler that finished: its reply, or the event's default behaviour. */
@@ -415,6 +456,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
   /** A message the service cannot take: the error reply (or a close), then @OnError. */
   private badMessage(error: MessageValidationError): void {
     const { config } = this.options.table;
+    this.observeError(error);
     if (config.onInvalidMessage === 'close' || config.onUnmatched === 'close' && error.kind === 'unmatched') {
       this.failureCloseCode = error.closeCode;
       this.closeIfOpen(error.closeCode, error.kind === 'invalid-json' ? 'invalid JSON' : 'invalid message');
@@ -465,6 +507,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
   streamFailed(error: unknown): void {
     if (this.failureCloseCode !== undefined || this.closeCode !== undefined) return;
     this.failureCloseCode = CloseCode.InternalError;
+    this.observeError(error);
     if (this.handlers[HandlerEvent.Error] !== undefined) {
       this.dispatch(HandlerEvent.Error, error);
       return;
@@ -518,6 +561,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
       return;
     }
     this.failureCloseCode = closeCode;
+    this.observeError(error);
     if (this.handlers[HandlerEvent.Error] !== undefined) {
       this.run(HandlerEvent.Error, error, undefined);
       return;
@@ -571,8 +615,10 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
     });
     this.failureCloseCode = CloseCode.TryAgainLater;
     this.closeIfOpen(CloseCode.TryAgainLater, closeReasonFor(CloseCode.TryAgainLater));
+    const overflow = new PendingMessagesOverflowError(this.maxPending);
+    this.observeError(overflow);
     const queue = (this.pending ??= []);
-    queue.push(HandlerEvent.Error, new PendingMessagesOverflowError(this.maxPending), undefined);
+    queue.push(HandlerEvent.Error, overflow, undefined);
     this.pendingCount++;
   }
 
@@ -582,6 +628,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
     );
     if (this.failureCloseCode !== undefined) return;
     this.failureCloseCode = CloseCode.UnsupportedData;
+    this.observeError(error);
     this.closeIfOpen(CloseCode.UnsupportedData, closeReasonFor(CloseCode.UnsupportedData));
     this.dispatch(HandlerEvent.Error, error);
   }

@@ -69,6 +69,14 @@ export {
 export { BroadcastTarget, type BroadcastResult } from './registry/broadcast';
 export { ConnectionRegistry, type RegistryStats } from './registry/connection-registry';
 export type { SlowConsumerPolicy } from './backpressure';
+export {
+  OBSERVER,
+  type ConnectionInfo,
+  type MessageKind as ObservedMessageKind,
+  type ObservedData,
+  type WebSocketObserver,
+} from './monitoring/observer';
+export { TrafficLogger, type TrafficLogOptions } from './monitoring/traffic-logger';
 export type { InferOutput, StandardIssue, StandardResult, StandardSchemaV1 } from './messages/standard-schema';
 export { generateAsyncApi, isWebSocketService, toYaml, type AsyncApiDocument, type AsyncApiInfo } from './messages/asyncapi';
 export {

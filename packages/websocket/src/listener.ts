@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { Connection } from './connection';
 import { ListenError } from './errors';
 import type { Logger } from './logger';
+import type { WebSocketObserver } from './monitoring/observer';
 import type { ResolvedListenerConfig } from './listener-config';
 import { PathMatcher } from './path-matcher';
 import type { ConnectionRegistry } from './registry/connection-registry';
@@ -33,6 +34,7 @@ export class Listener implements EndpointHost {
     tables: readonly RoutingTable[],
     readonly logger: Logger,
     readonly registry: ConnectionRegistry,
+    readonly observer: WebSocketObserver | undefined,
   ) {
     this.handshakeTimeout = config.handshakeTimeout;
     for (const table of tables) {
@@ -138,23 +140,34 @@ export class Listener implements EndpointHost {
     const match = this.routes.match(url);
     if (match === undefined) {
       // On an app's own server another upgrade listener may own this path.
-      if (!this.shared || this.http.listenerCount('upgrade') === 1) refuseUpgrade(socket, 404);
+      if (!this.shared || this.http.listenerCount('upgrade') === 1) this.refuse(socket, request, 404);
       return;
     }
-    if (url.length > this.config.maxUriLength) return refuseUpgrade(socket, 414);
+    if (url.length > this.config.maxUriLength) return this.refuse(socket, request, 414);
     if (this.connections.size + this.upgrading >= this.config.maxConnections) {
-      return refuseUpgrade(socket, 503, 'Too many connections', { 'Retry-After': '5' });
+      return this.refuse(socket, request, 503, 'Too many connections', { 'Retry-After': '5' });
     }
     if (!isSupportedVersion(request.headers['sec-websocket-version'])) {
       // RFC 6455 §4.2.2: answer 426 with the versions the server speaks.
-      return refuseUpgrade(socket, 426, undefined, { 'Sec-WebSocket-Version': '13' });
+      return this.refuse(socket, request, 426, undefined, { 'Sec-WebSocket-Version': '13' });
     }
     const tlsSocket = socket as Duplex & { encrypted?: boolean; authorized?: boolean; getPeerCertificate?: () => object };
     if (tlsSocket.encrypted && this.config.tls?.requestCert && !tlsSocket.authorized && hasCertificate(tlsSocket)) {
       // mutualSsl 'optional': no certificate is fine, a certificate that does not verify is not.
-      return refuseUpgrade(socket, 401, 'Client certificate not trusted');
+      return this.refuse(socket, request, 401, 'Client certificate not trusted');
     }
     match.value.admit(request, socket, head, match.params);
+  }
+
+  refuse(
+    socket: Duplex,
+    request: IncomingMessage,
+    status: number,
+    body?: string,
+    headers?: Readonly<Record<string, string>>,
+  ): void {
+    if (this.observer !== undefined) this.observer.upgradeRefused?.(pathOf(request.url ?? '/'), status);
+    refuseUpgrade(socket, status, body, headers);
   }
 
   private answerPlainRequest(request: IncomingMessage, response: ServerResponse): void {
@@ -164,6 +177,11 @@ export class Listener implements EndpointHost {
     if (status === 426) headers.Upgrade = 'websocket';
     response.writeHead(status, headers).end(`${STATUS_CODES[status]}\n`);
   }
+}
+
+function pathOf(url: string): string {
+  const queryAt = url.indexOf('?');
+  return queryAt === -1 ? url : url.slice(0, queryAt);
 }
 
 function isSupportedVersion(version: string | undefined): boolean {

@@ -3,6 +3,7 @@
 import { ContainerModule, type Newable } from 'inversify';
 import { hasServiceConfig, readServiceConfig } from './metadata';
 import type { ListenerConfig } from './listener-config';
+import type { TrafficLogOptions } from './monitoring/traffic-logger';
 import { BACKPLANE, type Backplane } from './registry/backplane';
 import { ConnectionRegistry } from './registry/connection-registry';
 import { DEFAULT_LISTENER } from './service-config';
@@ -22,6 +23,8 @@ export interface WebSocketModuleOptions {
   services: ServiceClass[];
   /** Carries broadcasts to other processes (e.g. `RedisBackplane` from @duet/redis); in-memory by default. */
   backplane?: Backplane;
+  /** Logs every connection's traffic at debug level, payloads cut short (for debugging). */
+  trafficLog?: boolean | TrafficLogOptions;
 }
 
 /** What one loaded module contributes; collected by `WebSocketApplication.start`. */
@@ -30,6 +33,7 @@ export interface ModuleDefinition {
   readonly services: readonly Newable<object>[];
   /** When both `listeners` and `port` were given, which is a mistake reported at start. */
   readonly conflictingListenerOptions: boolean;
+  readonly trafficLog: boolean | TrafficLogOptions | undefined;
 }
 
 /** The container token under which every `webSocketModule` binds its definition. */
@@ -71,6 +75,7 @@ function defineModule(options: WebSocketModuleOptions): ModuleDefinition {
     listeners: Object.freeze(listeners),
     services: Object.freeze(services),
     conflictingListenerOptions: hasPort && options.listeners !== undefined,
+    trafficLog: options?.trafficLog,
   });
 }
 

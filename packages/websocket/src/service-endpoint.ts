@@ -10,18 +10,22 @@ import { Connection } from './connection';
 import { UpgradeError } from './errors';
 import { Heartbeat } from './heartbeat';
 import type { Logger } from './logger';
+import type { WebSocketObserver } from './monitoring/observer';
 import { HandlerEvent } from './metadata';
 import type { PathParams } from './path-matcher';
 import type { ConnectionRegistry } from './registry/connection-registry';
 import type { RoutingTable } from './routing-table';
 import { selectSubProtocol } from './sub-protocol';
-import { isSafeHeader, refuseUpgrade } from './upgrade-refusal';
+import { isSafeHeader } from './upgrade-refusal';
 import { UpgradeRequest } from './upgrade-request';
 
 /** What the endpoint needs from its listener. */
 export interface EndpointHost {
   readonly logger: Logger;
   readonly registry: ConnectionRegistry;
+  readonly observer: WebSocketObserver | undefined;
+  /** Answers an upgrade with an HTTP error (and tells the observers). */
+  refuse(socket: Duplex, request: IncomingMessage, status: number, body?: string, headers?: Readonly<Record<string, string>>): void;
   /** Seconds an upgrade may take between its headers and the handshake. */
   readonly handshakeTimeout: number;
   /** An upgrade started (counts against maxConnections until it ends). */
@@ -81,12 +85,12 @@ export class ServiceEndpoint {
   admit(request: IncomingMessage, socket: Duplex, head: Buffer, params: PathParams): void {
     const { originPolicy } = this.table;
     if (originPolicy !== undefined && !originPolicy.allows(request.headers.origin)) {
-      refuseUpgrade(socket, 403, 'Origin not allowed');
+      this.host.refuse(socket, request, 403, 'Origin not allowed');
       return;
     }
     const upgradeRequest = new UpgradeRequest(request, params);
     if (!this.needsAsyncAdmission) {
-      const instance = this.createInstance(socket);
+      const instance = this.createInstance(socket, request);
       if (instance !== undefined) this.handshake(request, socket, head, upgradeRequest, instance);
       return;
     }
@@ -105,13 +109,13 @@ export class ServiceEndpoint {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      refuseUpgrade(socket, 503, 'The upgrade took too long');
+      this.host.refuse(socket, request, 503, 'The upgrade took too long');
     }, this.host.handshakeTimeout * 1000);
     try {
       const { gate, upgradeHandler } = this.table;
       if (gate !== undefined) upgradeRequest.principal = await gate.authenticate(upgradeRequest);
       if (timedOut || socket.destroyed) return;
-      const instance = this.createInstance(socket);
+      const instance = this.createInstance(socket, request);
       if (instance === undefined) return;
       if (upgradeHandler !== undefined) {
         const result = await upgradeHandler.call(instance, upgradeRequest);
@@ -124,17 +128,17 @@ export class ServiceEndpoint {
     } catch (error) {
       if (timedOut) return;
       if (error instanceof UpgradeError) {
-        refuseUpgrade(socket, error.status, error.message, error.headers);
+        this.host.refuse(socket, request, error.status, error.message, error.headers);
       } else {
         this.host.logger.error('the upgrade failed', { service: this.table.serviceName, error });
-        refuseUpgrade(socket, 500);
+        this.host.refuse(socket, request, 500);
       }
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private createInstance(socket: Duplex): object | undefined {
+  private createInstance(socket: Duplex, request: IncomingMessage): object | undefined {
     try {
       return this.table.instanceForConnection();
     } catch (error) {
@@ -142,7 +146,7 @@ export class ServiceEndpoint {
         service: this.table.serviceName,
         error,
       });
-      refuseUpgrade(socket, 500);
+      this.host.refuse(socket, request, 500);
       return undefined;
     }
   }
@@ -161,6 +165,7 @@ export class ServiceEndpoint {
         request: upgradeRequest,
         logger: this.host.logger,
         registry: this.host.registry,
+        observer: this.host.observer,
         onAccepted: this.remember,
         onClosed: this.forget,
       });

@@ -1,0 +1,84 @@
+// What monitoring sees of a running app: connections opening and closing, messages in and
+// out, handler durations, errors and refused upgrades. Observers are bound in the container
+// under OBSERVER (metrics, traffic logs, your own); with none bound, the runtime skips every
+// hook behind one `undefined` check.
+import type { Caller } from '../caller';
+
+/** Which connection an event belongs to. One object per connection, made only when observed. */
+export interface ConnectionInfo {
+  readonly caller: Caller;
+  /** The service class name. */
+  readonly service: string;
+  /** The service's path pattern (`/chat/:room`). */
+  readonly path: string;
+}
+
+export type MessageKind = 'text' | 'binary';
+export type ObservedData = string | Buffer | Uint8Array | ArrayBuffer;
+
+/** Every hook is optional; an observer that throws is logged and never breaks a connection. */
+export interface WebSocketObserver {
+  connectionOpened?(connection: ConnectionInfo): void;
+  connectionClosed?(connection: ConnectionInfo, statusCode: number, reason: string): void;
+  messageReceived?(connection: ConnectionInfo, kind: MessageKind, data: Buffer): void;
+  messageSent?(connection: ConnectionInfo, kind: MessageKind, data: ObservedData): void;
+  /** A handler finished: `handler` is the event (`open`, `text`, `message`…), `failed` if it threw. */
+  handlerFinished?(connection: ConnectionInfo, handler: string, durationMs: number, failed: boolean): void;
+  /** An error reached a connection: `kind` is its `code` (or its name). */
+  errorOccurred?(connection: ConnectionInfo, kind: string, error: unknown): void;
+  upgradeRefused?(path: string, status: number): void;
+}
+
+/** The container token for observers; bind several with `container.bind(OBSERVER).toConstantValue(…)`. */
+export const OBSERVER = Symbol.for('@duet/websocket:observer');
+
+/** The handler names observers see, by `HandlerEvent` index. */
+export const HANDLER_NAMES: readonly string[] = [
+  'open',
+  'text',
+  'binary',
+  'ping',
+  'pong',
+  'idleTimeout',
+  'close',
+  'error',
+  'upgrade',
+  'message',
+];
+
+/** Fans hooks out to several observers; one that throws is reported and the others still run. */
+export function combineObservers(
+  observers: readonly WebSocketObserver[],
+  onFailure: (error: unknown) => void,
+): WebSocketObserver | undefined {
+  if (observers.length === 0) return undefined;
+  const each =
+    <K extends keyof WebSocketObserver>(hook: K) =>
+    (...args: Parameters<NonNullable<WebSocketObserver[K]>>) => {
+      for (const observer of observers) {
+        const fn = observer[hook] as ((...a: unknown[]) => void) | undefined;
+        if (fn === undefined) continue;
+        try {
+          fn.apply(observer, args);
+        } catch (error) {
+          onFailure(error);
+        }
+      }
+    };
+  return {
+    connectionOpened: each('connectionOpened'),
+    connectionClosed: each('connectionClosed'),
+    messageReceived: each('messageReceived'),
+    messageSent: each('messageSent'),
+    handlerFinished: each('handlerFinished'),
+    errorOccurred: each('errorOccurred'),
+    upgradeRefused: each('upgradeRefused'),
+  };
+}
+
+/** The kind of an error for `errorOccurred`: its `code`, else its class name. */
+export function errorKind(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') return code;
+  return error instanceof Error ? error.name : typeof error;
+}
