@@ -1,6 +1,6 @@
 // What a listener accepts in `webSocketModule({ listeners })`, its safe defaults, and the
 // start-time validation (ListenerConfigError / TlsConfigError, naming the listener and field).
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Server as HttpsServer, ServerOptions as TlsServerOptions } from 'node:https';
 import { ListenerConfigError } from './errors';
 import { type SecureSocketConfig, buildTlsOptions } from './security/tls';
@@ -24,6 +24,11 @@ export interface ListenerConfig {
   maxHeaderSize?: number;
   /** Longest request target in bytes; longer is answered 414. Default 8192. */
   maxUriLength?: number;
+  /**
+   * Plain HTTP requests (not upgrades) on a listener with its own port: health checks, a
+   * `/metrics` endpoint… Without it they are answered 426 on a service path, 404 elsewhere.
+   */
+  onRequest?: (request: IncomingMessage, response: ServerResponse) => void;
 }
 
 export interface ResolvedListenerConfig {
@@ -35,6 +40,7 @@ export interface ResolvedListenerConfig {
   readonly handshakeTimeout: number;
   readonly maxHeaderSize: number;
   readonly maxUriLength: number;
+  readonly onRequest: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
 }
 
 export const DEFAULT_MAX_CONNECTIONS = 10000;
@@ -70,7 +76,15 @@ export function resolveListenerConfig(name: string, raw: unknown): ResolvedListe
     handshakeTimeout: optionalSeconds(name, 'handshakeTimeout', config.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT),
     maxHeaderSize: optionalWhole(name, 'maxHeaderSize', config.maxHeaderSize, DEFAULT_MAX_HEADER_SIZE),
     maxUriLength: optionalWhole(name, 'maxUriLength', config.maxUriLength, DEFAULT_MAX_URI_LENGTH),
+    onRequest: requestHandler(name, config.onRequest, hasServer),
   });
+}
+
+function requestHandler(name: string, value: unknown, shared: boolean): ResolvedListenerConfig['onRequest'] {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw new ListenerConfigError(name, 'onRequest', 'must be a function (request, response)');
+  if (shared) throw new ListenerConfigError(name, 'onRequest', "belongs to the shared server's app");
+  return value as ResolvedListenerConfig['onRequest'];
 }
 
 function checkWhole(name: string, field: string, value: unknown, min: number, max: number): number {

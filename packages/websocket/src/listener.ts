@@ -171,6 +171,10 @@ export class Listener implements EndpointHost {
   }
 
   private answerPlainRequest(request: IncomingMessage, response: ServerResponse): void {
+    if (this.config.onRequest !== undefined) {
+      this.config.onRequest(request, response);
+      return;
+    }
     // A plain HTTP request: the path of a service wants an upgrade, any other path is unknown.
     const status = this.routes.match(request.url ?? '/') === undefined ? 404 : 426;
     const headers: Record<string, string> = { 'Content-Type': 'text/plain', Connection: 'close' };

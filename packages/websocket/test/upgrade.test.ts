@@ -81,3 +81,18 @@ describe('the upgrade', () => {
     expect((await rawUpgrade(url('/rooms/a/b'))).status).toBe(404);
   });
 });
+
+describe('plain HTTP requests on a listener', () => {
+  it('go to the listener’s onRequest handler when it has one, while upgrades still reach services', async () => {
+    const { url } = await startServices([OneService], undefined, {
+      port: 0,
+      host: '127.0.0.1',
+      onRequest: (request, response) => response.end(`health ok for ${request.url}`),
+    });
+    const answer = await httpGet(url('/healthz'));
+    expect(answer).toEqual({ status: 200, body: 'health ok for /healthz' });
+    const client = await TestClient.connect(url('/one'));
+    client.send('?');
+    expect(await client.nextText()).toBe('one');
+  });
+});
