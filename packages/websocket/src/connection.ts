@@ -282,6 +282,8 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
   // --- ordered dispatch -------------------------------------------------------------------
 
   private dispatch(event: HandlerEvent, first?: unknown, second?: unknown): void {
+    // After a failure the connection is closing with an error code: no further message is handled.
+    if (this.failureCloseCode !== undefined && isMessageEvent(event)) return;
     if (this.busy) this.enqueue(event, first, second);
     else this.run(event, first, second);
   }
