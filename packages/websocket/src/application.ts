@@ -71,7 +71,7 @@ export class WebSocketApplication {
   /** How many connections are open, over every listener. */
   connectionCount(): number {
     let count = 0;
-    for (const listener of this.listeners.values()) count += listener.connections.size;
+    for (const listener of this.listeners.values()) count += listener.connectionCount;
     return count;
   }
 

@@ -16,7 +16,8 @@ import { type EndpointHost, ServiceEndpoint } from './service-endpoint';
 import { refuseUpgrade } from './upgrade-refusal';
 
 export class Listener implements EndpointHost {
-  readonly connections = new Set<Connection>();
+  /** Open connections over this listener's services (each endpoint keeps its own). */
+  private openConnections = 0;
   private readonly endpoints: ServiceEndpoint[] = [];
   readonly handshakeTimeout: number;
   private readonly routes = new PathMatcher<ServiceEndpoint>();
@@ -77,12 +78,17 @@ export class Listener implements EndpointHost {
     this.upgrading--;
   }
 
-  accepted(connection: Connection): void {
-    this.connections.add(connection);
+  /** Open connections on this listener. */
+  get connectionCount(): number {
+    return this.openConnections;
   }
 
-  closed(connection: Connection): void {
-    this.connections.delete(connection);
+  accepted(_connection: Connection): void {
+    this.openConnections++;
+  }
+
+  closed(_connection: Connection): void {
+    this.openConnections--;
   }
 
   /**
@@ -98,7 +104,7 @@ export class Listener implements EndpointHost {
     let expire: NodeJS.Timeout | undefined;
     const expired = new Promise<void>((resolve) => (expire = setTimeout(resolve, timeoutMs + 100)));
     const closing = Promise.all(
-      [...this.connections].map(async (connection) => {
+      this.endpoints.flatMap((endpoint) => [...endpoint.connections]).map(async (connection) => {
         await Promise.race([connection.whenIdle(), expired]);
         await connection.closeWithin(statusCode, reason, Math.max(deadline - Date.now(), 0));
         await connection.whenFinished();
@@ -144,7 +150,7 @@ export class Listener implements EndpointHost {
       return;
     }
     if (url.length > this.config.maxUriLength) return this.refuse(socket, request, 414);
-    if (this.connections.size + this.upgrading >= this.config.maxConnections) {
+    if (this.openConnections + this.upgrading >= this.config.maxConnections) {
       return this.refuse(socket, request, 503, 'Too many connections', { 'Retry-After': '5' });
     }
     if (!isSupportedVersion(request.headers['sec-websocket-version'])) {
