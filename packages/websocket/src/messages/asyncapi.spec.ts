@@ -232,7 +232,7 @@ describe('toYaml', () => {
   it('writes YAML that reads back as the same value, quoting what a plain scalar would change', () => {
     const value = {
       plain: 'Market feed',
-      tricky: ['yes', 'null', '3.0.0', '- dash', 'a: b', ' #x', '', 'trailing ', 'line\nbreak', '$message.payload#/id', '\u0085\u007f'],
+      tricky: ['yes', 'null', '3.0.0', '- dash', 'a: b', ' #x', '', 'trailing ', 'line\nbreak', '$message.payload#/id', '\u0085\u007f', '/ws', '/'],
       numbers: [0, -1.5, 1e21],
       flags: [true, false, null],
       empty: { object: {}, array: [] },
@@ -240,7 +240,9 @@ describe('toYaml', () => {
       'key with: colon': { $ref: '#/channels/x' },
     };
     expect(parseYaml(toYaml(value))).toEqual(value);
-    expect(toYaml({ title: 'Market feed', version: '1.0.0' })).toBe('title: Market feed\nversion: "1.0.0"\n');
+    expect(toYaml({ title: 'Market feed', version: '1.0.0', address: '/ws' })).toBe(
+      'title: Market feed\nversion: "1.0.0"\naddress: /ws\n',
+    );
   });
 
   it('refuses values JSON cannot hold', () => {

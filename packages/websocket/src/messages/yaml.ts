@@ -41,10 +41,10 @@ function indentItem(body: string[]): string[] {
   return body.map((line, index) => (index === 0 ? `- ${line}` : `  ${line}`));
 }
 
-// Letters first, then letters, digits, spaces and a few marks: never a number, a boolean, a
+// A letter or `/` first, then letters, digits, spaces and a few marks: never a number, a boolean, a
 // null, an indicator (`-`, `?`, `:`, `#`, `&`, `*`, `!`, `|`, `>`, quotes, `%`, `@`, backtick)
 // or a `key: value` / ` #comment` sequence, so the plain form reads back as the same string.
-const PLAIN = /^[A-Za-z_$][A-Za-z0-9_$ ./()'+-]*$/;
+const PLAIN = /^[A-Za-z_$/][A-Za-z0-9_$ ./()'+-]*$/;
 const RESERVED = /^(?:true|false|null|yes|no|on|off|y|n)$/i;
 
 function scalar(value: unknown, where: string): string {
