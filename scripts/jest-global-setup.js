@@ -1,12 +1,12 @@
-// Builds @duet/websocket once before the tests: samples run as their own processes and import
-// the built package, which must never be older than the sources under test.
+// Builds @duet/websocket and @duet/cli once before the tests: samples and the CLI run as their
+// own processes on the built packages, which must never be older than the sources under test.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 
 module.exports = function buildPackages() {
   const root = path.join(__dirname, '..');
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'packages/websocket'], {
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'packages/websocket', 'packages/cli'], {
     cwd: root,
     stdio: 'inherit',
   });
