@@ -1,0 +1,65 @@
+// Idle connections: opened as fast as the server completes handshakes (at most `concurrency`
+// under way), then held without traffic so the server's memory per connection can be read.
+import { CpuMeter, MachineMeter } from '../proc';
+import { Opcode } from './frames';
+import { type LoadConnection, type LoadDriver, closeConnections, openConnections } from './load-connection';
+
+export interface OpenIdleSpec {
+  port: number;
+  path: string;
+  serverPid: number;
+  connections: number;
+  concurrency: number;
+}
+
+export interface OpenIdleResult {
+  opened: number;
+  handshakesPerSecond: number;
+  serverCpu: number;
+  loadCpu: number;
+  machineCpu: number;
+  problems: string[];
+}
+
+class IdleDriver implements LoadDriver {
+  readonly problems = new Set<string>();
+
+  frame(_connection: LoadConnection, opcode: number, length: number): void {
+    if (opcode !== Opcode.Close) this.problems.add(`an idle connection got a frame: opcode ${opcode}, ${length} bytes`);
+  }
+
+  readDone(): void {}
+
+  closed(connection: LoadConnection): void {
+    if (connection.problem !== undefined) this.problems.add(connection.problem);
+  }
+}
+
+/** The idle connections this process holds between `openIdle` and `closeIdle`. */
+const held: LoadConnection[] = [];
+let driver = new IdleDriver();
+
+export async function openIdle(spec: OpenIdleSpec, deadline: number): Promise<OpenIdleResult> {
+  driver = new IdleDriver();
+  const serverCpu = new CpuMeter(spec.serverPid);
+  const loadCpu = new CpuMeter(process.pid);
+  const machineCpu = new MachineMeter();
+  const result = await openConnections(spec.port, spec.path, spec.connections, spec.concurrency, driver, deadline);
+  held.push(...result.connections);
+  if (result.failed > 0) driver.problems.add(`${result.failed} connections failed: ${result.firstProblem}`);
+  return {
+    opened: result.connections.length,
+    handshakesPerSecond: result.connections.length / result.seconds,
+    serverCpu: serverCpu.read(),
+    loadCpu: loadCpu.read(),
+    machineCpu: machineCpu.read(),
+    problems: [...driver.problems],
+  };
+}
+
+/** Closes every held connection; returns what went wrong while they were held. */
+export async function closeIdle(): Promise<string[]> {
+  const connections = held.splice(0);
+  await closeConnections(connections, 5000);
+  return [...driver.problems];
+}
