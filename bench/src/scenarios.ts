@@ -1,0 +1,141 @@
+// What is measured: each scenario names its servers (run in alternation, round after round),
+// the raw ws server its ratios are taken against, and the load.
+
+interface ScenarioBase {
+  id: string;
+  title: string;
+  /** Server ids (servers.ts), in the order they take turns within a round. */
+  servers: string[];
+  /** Every ratio of the scenario is taken against this server, round by round. */
+  baseline: string;
+  /** Further servers to show ratios against in the tables. */
+  alsoAgainst?: string[];
+}
+
+export interface ThroughputScenario extends ScenarioBase {
+  kind: 'throughput';
+  connections: number;
+  window: number;
+  message: string;
+  expectedReply: string;
+}
+
+export interface BroadcastScenario extends ScenarioBase {
+  kind: 'broadcast';
+  connections: number;
+  message: string;
+  warmupBroadcasts: number;
+  broadcasts: number;
+  pauseMs: number;
+}
+
+export interface IdleScenario extends ScenarioBase {
+  kind: 'idle';
+  connections: number;
+  /** Opened and closed before the baseline memory is read, so lazy code and pools exist. */
+  warmupConnections: number;
+  /** Handshakes under way at once. */
+  concurrency: number;
+}
+
+export type Scenario = ThroughputScenario | BroadcastScenario | IdleScenario;
+
+/** `bytes` of printable ASCII text. */
+export function textOf(bytes: number): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ-_';
+  let text = '';
+  while (text.length < bytes) text += alphabet;
+  return text.slice(0, bytes);
+}
+
+const ECHO_SERVERS = ['raw-ws-bytes', 'raw-ws-string', 'duet-echo', 'raw-ws-string-bufferutil', 'duet-echo-bufferutil'];
+const SMALL = textOf(64);
+const LARGE = textOf(16 * 1024);
+// Canonical JSON: a reply of `{ type: 'echo', data }` re-encodes to these very bytes.
+const JSON_MESSAGE = JSON.stringify({ type: 'echo', data: { id: 42, text: 'the quick brown fox jumps over the lazy dog' } });
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    id: 'echo-64-c64',
+    title: 'echo 64 B, C=64, W=16',
+    kind: 'throughput',
+    servers: ECHO_SERVERS,
+    baseline: 'raw-ws-string',
+    alsoAgainst: ['raw-ws-bytes'],
+    connections: 64,
+    window: 16,
+    message: SMALL,
+    expectedReply: SMALL,
+  },
+  {
+    id: 'echo-64-c1000',
+    title: 'echo 64 B, C=1000, W=1',
+    kind: 'throughput',
+    servers: ECHO_SERVERS,
+    baseline: 'raw-ws-string',
+    alsoAgainst: ['raw-ws-bytes'],
+    connections: 1000,
+    window: 1,
+    message: SMALL,
+    expectedReply: SMALL,
+  },
+  {
+    id: 'echo-16k-c16',
+    title: 'echo 16 KiB, C=16, W=8',
+    kind: 'throughput',
+    servers: ECHO_SERVERS,
+    baseline: 'raw-ws-string',
+    alsoAgainst: ['raw-ws-bytes'],
+    connections: 16,
+    window: 8,
+    message: LARGE,
+    expectedReply: LARGE,
+  },
+  {
+    id: 'json-c64',
+    title: 'JSON dispatch, C=64, W=16',
+    kind: 'throughput',
+    servers: ['raw-ws-json', 'duet-json', 'nest-json'],
+    baseline: 'raw-ws-json',
+    alsoAgainst: ['nest-json'],
+    connections: 64,
+    window: 16,
+    message: JSON_MESSAGE,
+    expectedReply: JSON_MESSAGE,
+  },
+  {
+    id: 'broadcast-5000',
+    title: 'broadcast 64 B to 5,000 connections',
+    kind: 'broadcast',
+    servers: ['raw-ws-broadcast', 'duet-broadcast'],
+    baseline: 'raw-ws-broadcast',
+    connections: 5000,
+    message: SMALL,
+    warmupBroadcasts: 5,
+    broadcasts: 20,
+    pauseMs: 25,
+  },
+  {
+    id: 'idle-10000',
+    title: '10,000 idle connections',
+    kind: 'idle',
+    servers: ['raw-ws-bytes', 'duet-echo', 'duet-json', 'nest-json'],
+    baseline: 'raw-ws-bytes',
+    connections: 10000,
+    warmupConnections: 1000,
+    concurrency: 64,
+  },
+];
+
+/** The smoke run of `bench/smoke.test.ts`: raw ws against Duet echo, a moment each. */
+export const SMOKE_SCENARIO: ThroughputScenario = {
+  id: 'smoke-echo',
+  title: 'smoke: echo 64 B, C=8, W=4',
+  kind: 'throughput',
+  servers: ['raw-ws-string', 'duet-echo'],
+  baseline: 'raw-ws-string',
+  connections: 8,
+  window: 4,
+  message: SMALL,
+  expectedReply: SMALL,
+};

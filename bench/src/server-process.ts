@@ -1,0 +1,123 @@
+// A server under test as a child process: started with the memory harness preloaded, its port
+// read from the line it prints, asked for its memory over IPC, and stopped by its PID.
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { residentBytes } from './proc';
+import { BENCH_ROOT, REPO_ROOT, type ServerDefinition } from './servers';
+
+const LISTENING = /listening on ws:\/\/[^:/]+:(\d+)\//;
+const HARNESS = path.join(BENCH_ROOT, 'servers/harness.cjs');
+
+export interface MemoryReport {
+  /** Resident set size, from /proc. */
+  rss: number;
+  heapUsed: number;
+  external: number;
+  bufferutil: boolean;
+}
+
+/** The command that runs `command args` on processor `cpu` (taskset execs it: the PID stays). */
+export function pinned(cpu: number | undefined, command: string, args: string[]): [string, string[]] {
+  return cpu === undefined ? [command, args] : ['taskset', ['-c', String(cpu), command, ...args]];
+}
+
+export class ServerProcess {
+  output = '';
+  private nextQuery = 1;
+  private readonly exited: Promise<void>;
+
+  private constructor(
+    readonly definition: ServerDefinition,
+    private readonly child: ChildProcess,
+    readonly port: number,
+    exited: Promise<void>,
+  ) {
+    this.exited = exited;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Starts the server; with `cpu` it runs on that processor only (through taskset). */
+  static async start(definition: ServerDefinition, cpu?: number, timeoutMs = 30000): Promise<ServerProcess> {
+    const args = ['--expose-gc'];
+    if (definition.runtime === 'ts') args.push('-r', 'ts-node/register/transpile-only');
+    args.push('-r', HARNESS, path.join(REPO_ROOT, definition.entry));
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' };
+    if (definition.tsProject !== undefined) env.TS_NODE_PROJECT = path.join(REPO_ROOT, definition.tsProject);
+    if (definition.bufferutil) {
+      // ws is the one @duet/websocket depends on, at the repository root; NODE_PATH lets it find
+      // the bench's bufferutil without the root depending on it.
+      env.NODE_PATH = path.join(BENCH_ROOT, 'node_modules');
+      delete env.WS_NO_BUFFER_UTIL;
+    } else {
+      env.WS_NO_BUFFER_UTIL = '1';
+    }
+    const [command, commandArgs] = pinned(cpu, process.execPath, args);
+    const child = spawn(command, commandArgs, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    let output = '';
+    const append = (chunk: string) => {
+      output = (output + chunk).slice(-20000);
+    };
+    child.stdout!.setEncoding('utf8').on('data', append);
+    child.stderr!.setEncoding('utf8').on('data', append);
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => fail(`did not print its port within ${timeoutMs} ms`), timeoutMs);
+      const check = () => {
+        const match = LISTENING.exec(output);
+        if (match) {
+          clearTimeout(timer);
+          child.stdout!.off('data', check);
+          resolve(Number(match[1]));
+        }
+      };
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        child.kill('SIGKILL');
+        reject(new Error(`${definition.id} ${why}; it printed:\n${output}`));
+      };
+      child.stdout!.on('data', check);
+      child.once('exit', (code, signal) => fail(`exited (${code ?? signal}) before listening`));
+    });
+    const server = new ServerProcess(definition, child, port, exited);
+    child.stdout!.on('data', (chunk: string) => (server.output = (server.output + chunk).slice(-20000)));
+    child.stderr!.on('data', (chunk: string) => (server.output = (server.output + chunk).slice(-20000)));
+    server.output = output;
+    return server;
+  }
+
+  /** The server's memory, after two full garbage collections when `gc` is set. */
+  memory(gc: boolean, timeoutMs = 10000): Promise<MemoryReport> {
+    const id = this.nextQuery++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.child.off('message', onMessage);
+        reject(new Error(`${this.definition.id} did not report its memory within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onMessage = (message: { type?: string; id?: number; heapUsed: number; external: number; bufferutil: boolean }) => {
+        if (message?.type !== 'memory' || message.id !== id) return;
+        clearTimeout(timer);
+        this.child.off('message', onMessage);
+        // RSS from /proc, read right after the collection, rather than from the process itself.
+        resolve({ rss: residentBytes(this.pid), heapUsed: message.heapUsed, external: message.external, bufferutil: message.bufferutil });
+      };
+      this.child.on('message', onMessage);
+      this.child.send({ type: 'memory', id, gc });
+    });
+  }
+
+  isRunning(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** SIGTERM, then SIGKILL if it is still there after `graceMs`. */
+  async stop(graceMs = 1500): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,132 @@
+// The servers under test. Each is its own process on its own port; adding one is adding an
+// entry here and naming it in a scenario (scenarios.ts).
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const BENCH_ROOT = path.join(REPO_ROOT, 'bench');
+
+export interface ServerDefinition {
+  id: string;
+  /** How tables and the chart name it. */
+  label: string;
+  /** The entry file, from the repository root. */
+  entry: string;
+  /** `ts`: run with ts-node (transpile only, at start); `esm`: a plain ES module. */
+  runtime: 'ts' | 'esm';
+  /** The tsconfig ts-node uses for a `ts` entry. */
+  tsProject?: string;
+  /** Let ws load the native `bufferutil` (from the bench's own dependencies). */
+  bufferutil?: boolean;
+  /** Why the server cannot run now (checked at run time), or undefined when it can. */
+  unavailable?: () => string | undefined;
+}
+
+const BENCH_TSCONFIG = 'bench/tsconfig.json';
+
+function nestUnavailable(): string | undefined {
+  return existsSync(path.join(BENCH_ROOT, 'node_modules/@nestjs/platform-ws/package.json'))
+    ? undefined
+    : "the bench's dependencies are not installed (npm ci --prefix bench)";
+}
+
+/** Whether the built @duet/websocket exports `name` (features land in Duet as issues close). */
+export function duetExports(name: string): boolean {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const duet = require(path.join(REPO_ROOT, 'packages/websocket')) as Record<string, unknown>;
+    return typeof duet[name] === 'function';
+  } catch {
+    return false;
+  }
+}
+
+export const SERVERS: readonly ServerDefinition[] = [
+  {
+    id: 'raw-ws-bytes',
+    label: 'raw ws (bytes echo)',
+    entry: 'bench/servers/raw-ws-echo-bytes.ts',
+    runtime: 'ts',
+    tsProject: BENCH_TSCONFIG,
+  },
+  {
+    id: 'raw-ws-string',
+    label: 'raw ws (string echo)',
+    entry: 'bench/servers/raw-ws-echo-string.ts',
+    runtime: 'ts',
+    tsProject: BENCH_TSCONFIG,
+  },
+  {
+    id: 'duet-echo',
+    label: 'Duet samples/echo',
+    entry: 'samples/echo/main.ts',
+    runtime: 'ts',
+    tsProject: 'samples/tsconfig.json',
+  },
+  {
+    id: 'raw-ws-string-bufferutil',
+    label: 'raw ws (string echo) + bufferutil',
+    entry: 'bench/servers/raw-ws-echo-string.ts',
+    runtime: 'ts',
+    tsProject: BENCH_TSCONFIG,
+    bufferutil: true,
+    unavailable: bufferutilUnavailable,
+  },
+  {
+    id: 'duet-echo-bufferutil',
+    label: 'Duet samples/echo + bufferutil',
+    entry: 'samples/echo/main.ts',
+    runtime: 'ts',
+    tsProject: 'samples/tsconfig.json',
+    bufferutil: true,
+    unavailable: bufferutilUnavailable,
+  },
+  {
+    id: 'raw-ws-json',
+    label: 'raw ws (hand-routed JSON)',
+    entry: 'bench/servers/raw-ws-json.ts',
+    runtime: 'ts',
+    tsProject: BENCH_TSCONFIG,
+  },
+  {
+    id: 'duet-json',
+    label: 'Duet @OnMessage',
+    entry: 'bench/servers/duet-json.ts',
+    runtime: 'ts',
+    tsProject: BENCH_TSCONFIG,
+    unavailable: () => (duetExports('OnMessage') ? undefined : 'not available yet: @duet/websocket does not export OnMessage (issue 5)'),
+  },
+  {
+    id: 'nest-json',
+    label: 'NestJS @SubscribeMessage',
+    entry: 'bench/servers/nest-json.mjs',
+    runtime: 'esm',
+    unavailable: nestUnavailable,
+  },
+  {
+    id: 'raw-ws-broadcast',
+    label: 'raw ws (send loop)',
+    entry: 'bench/servers/raw-ws-broadcast.ts',
+    runtime: 'ts',
+    tsProject: BENCH_TSCONFIG,
+  },
+  {
+    id: 'duet-broadcast',
+    label: 'Duet (writeTextMessage loop)',
+    entry: 'bench/servers/duet-broadcast.ts',
+    runtime: 'ts',
+    tsProject: BENCH_TSCONFIG,
+  },
+];
+
+function bufferutilUnavailable(): string | undefined {
+  return existsSync(path.join(BENCH_ROOT, 'node_modules/bufferutil/package.json'))
+    ? undefined
+    : "bufferutil is not installed (it is one of the bench's dependencies: npm ci --prefix bench)";
+}
+
+export function serverById(id: string): ServerDefinition {
+  const server = SERVERS.find((candidate) => candidate.id === id);
+  if (server === undefined) throw new Error(`no bench server '${id}'`);
+  return server;
+}
