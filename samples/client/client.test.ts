@@ -1,8 +1,5 @@
 // The guide's client sample run as its own process against a data-message style service
 // started here, in the test, on an ephemeral port.
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { Caller, OnText, WebSocketService } from '@duet/websocket';
 import { cleanup, startServices } from '../../packages/websocket/test/helpers';
 import { SampleProcess, ensureBuilt } from '../sample-process';
@@ -15,19 +12,10 @@ class DataMessageService {
   }
 }
 
-/** Builds the package when its dist predates the client (samples import the built package). */
-function ensureClientBuilt(): void {
-  ensureBuilt();
-  const root = path.join(__dirname, '../..');
-  if (!existsSync(path.join(root, 'packages/websocket/dist/client/websocket-client.js'))) {
-    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'packages/websocket'], { cwd: root });
-  }
-}
-
 describe('sample: client', () => {
   let sample: SampleProcess | undefined;
 
-  beforeAll(() => ensureClientBuilt(), 60000);
+  beforeAll(() => ensureBuilt());
   afterEach(async () => {
     await sample?.stop();
     await cleanup();

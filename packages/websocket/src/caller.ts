@@ -10,9 +10,11 @@ import { type FrameData, toFrameData } from './replies';
 import type { Principal, UpgradeRequest } from './upgrade-request';
 
 // Writes hand the frame to the socket synchronously, so settled promises can be shared.
-const HANDED_TO_SOCKET: Promise<boolean> = Promise.resolve(true);
-const DROPPED: Promise<boolean> = Promise.resolve(false);
-const HANDED_TO_SOCKET_VOID: Promise<void> = Promise.resolve();
+// A handed-over write resolves to `undefined`, never `true`: a handler that returns a write's
+// promise must not have its resolved value sent back as a reply.
+const HANDED_TO_SOCKET: Promise<void> = Promise.resolve();
+// Under slowConsumerPolicy 'drop' a dropped write resolves to `false` (see writeTextMessage).
+const DROPPED = Promise.resolve(false) as unknown as Promise<void>;
 
 const OPEN: typeof WebSocket.OPEN = 1;
 
@@ -61,10 +63,12 @@ export class Caller {
   }
 
   /**
-   * Sends a text frame. Resolves `true` once handed to the socket, `false` when the
-   * slow-consumer policy 'drop' dropped it; rejects with ConnectionClosedError when not open.
+   * Sends a text frame. Resolves once the frame is handed to the socket; rejects with
+   * ConnectionClosedError when the connection is not open. Under `slowConsumerPolicy: 'drop'`
+   * a write that was dropped resolves to `false` instead of `undefined` (test it with
+   * `(await caller.writeTextMessage(text)) === false`).
    */
-  writeTextMessage(text: string): Promise<boolean> {
+  writeTextMessage(text: string): Promise<void> {
     if (typeof text !== 'string') {
       return Promise.reject(new InvalidArgumentError(`writeTextMessage takes a string, got ${typeof text}`));
     }
@@ -72,7 +76,7 @@ export class Caller {
   }
 
   /** Sends a binary frame; resolves as `writeTextMessage` does. */
-  writeBinaryMessage(data: BinaryData): Promise<boolean> {
+  writeBinaryMessage(data: BinaryData): Promise<void> {
     if (!isBinaryData(data)) {
       return Promise.reject(
         new InvalidArgumentError('writeBinaryMessage takes a Buffer, Uint8Array or ArrayBuffer'),
@@ -88,7 +92,7 @@ export class Caller {
     if (!this.isOpen()) return Promise.reject(this.closedError());
     this.link.socket.ping(data);
     this.link.touch();
-    return HANDED_TO_SOCKET_VOID;
+    return HANDED_TO_SOCKET;
   }
 
   /** Sends a pong (at most 125 bytes of data). */
@@ -98,7 +102,7 @@ export class Caller {
     if (!this.isOpen()) return Promise.reject(this.closedError());
     this.link.socket.pong(data);
     this.link.touch();
-    return HANDED_TO_SOCKET_VOID;
+    return HANDED_TO_SOCKET;
   }
 
   /**
@@ -162,7 +166,7 @@ export class Caller {
   }
 
   /** A string as text, bytes as binary, anything else as JSON text. */
-  writeMessage(value: unknown): Promise<boolean> {
+  writeMessage(value: unknown): Promise<void> {
     if (value === undefined) return Promise.reject(new InvalidArgumentError('writeMessage has nothing to send'));
     let data: FrameData;
     try {
@@ -187,18 +191,20 @@ export class Caller {
     return this.link.rooms();
   }
 
-  private send(data: FrameData): Promise<boolean> {
+  private send(data: FrameData): Promise<void> {
     const outcome = this.link.write(data, true);
     if (outcome === WriteOutcome.Sent) return HANDED_TO_SOCKET;
     if (outcome === WriteOutcome.Dropped) return DROPPED;
     if (outcome === WriteOutcome.Closed) return Promise.reject(this.closedError());
-    return outcome;
+    return outcome.then(toVoid);
   }
 
   private closedError(): ConnectionClosedError {
     return new ConnectionClosedError(this.link.closeCode, this.link.closeReason);
   }
 }
+
+function toVoid(): void {}
 
 function isBinaryData(data: unknown): data is BinaryData {
   return data instanceof Uint8Array || data instanceof ArrayBuffer;

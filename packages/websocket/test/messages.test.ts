@@ -64,6 +64,24 @@ describe('messages and replies', () => {
     expect(await client.nextText()).toBe('async plain');
   });
 
+  it('sends nothing more when a handler returns the promise of its own write', async () => {
+    @WebSocketService({ path: '/returns-write' })
+    class ReturnsWrite {
+      @OnText()
+      onText(caller: Caller, text: string): Promise<void> {
+        return caller.writeTextMessage(`Echo: ${text}`);
+      }
+    }
+    const { url } = await startServices([ReturnsWrite]);
+    const client = await TestClient.connect(url('/returns-write'));
+    client.send('one');
+    client.send('two');
+    expect(await client.nextText()).toBe('Echo: one');
+    expect(await client.nextText()).toBe('Echo: two');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(client.messages).toEqual([]);
+  });
+
   it('matches the path without its query string', async () => {
     const { url } = await startServices([EchoService]);
     const client = await TestClient.connect(url('/echo?token=abc&x=1'));

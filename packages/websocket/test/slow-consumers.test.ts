@@ -42,7 +42,7 @@ async function neverReads(port: number, path: string): Promise<Socket> {
 function serviceWith(policy: SlowConsumerPolicy) {
   @WebSocketService({ path: `/${policy}`, maxBufferedBytes: LIMIT, slowConsumerPolicy: policy })
   class FloodService {
-    static outcomes: (boolean | string)[] = [];
+    static outcomes: (boolean | string | undefined)[] = [];
     static closes: number[] = [];
     static callers: Caller[] = [];
 
@@ -55,7 +55,10 @@ function serviceWith(policy: SlowConsumerPolicy) {
       if (text !== 'flood') return text;
       // Fresh buffers: the same one sent again would be queued by reference and prove nothing.
       for (let i = 0; i < 2000 && caller.isOpen(); i++) {
-        const outcome = await caller.writeBinaryMessage(randomBytes(CHUNK)).catch((error: Error) => error.name);
+        const outcome = await caller.writeBinaryMessage(randomBytes(CHUNK)).then(
+          (result: unknown) => result as boolean | undefined,
+          (error: Error) => error.name,
+        );
         FloodService.outcomes.push(outcome);
       }
       return undefined;
@@ -104,7 +107,7 @@ describe('slow consumers', () => {
     stalled.write(Buffer.concat([trigger, masked]));
     await eventually(() => Service.outcomes.length === 2000, 10000, 'the flood to end');
     expect(Service.outcomes.filter((outcome) => outcome === false).length).toBeGreaterThan(1000);
-    expect(Service.outcomes.slice(0, 5)).toEqual([true, true, true, true, true]);
+    expect(Service.outcomes.slice(0, 5)).toEqual([undefined, undefined, undefined, undefined, undefined]);
     stalled.destroy();
   });
 
@@ -120,7 +123,7 @@ describe('slow consumers', () => {
     client.send('flood');
     await eventually(() => Service.outcomes.includes('ConnectionClosedError'), 8000, 'the slow consumer to be closed');
     expect(Service.callers[0].isOpen()).toBe(false);
-    expect(Service.outcomes.filter((outcome) => outcome === true).length).toBeLessThan(2000);
+    expect(Service.outcomes.filter((outcome) => outcome === undefined).length).toBeLessThan(2000);
     raw.resume(); // the close frame waits behind the backlog: reading on, the client gets it
     expect((await client.waitClosed(5000)).code).toBe(1013);
     await eventually(() => Service.closes.length === 1, 2000, '@OnClose');
@@ -140,7 +143,7 @@ describe('slow consumers', () => {
     expect(whilePaused).toBeLessThan(2000); // the writer is held back
     raw.resume();
     await eventually(() => Service.outcomes.length === 2000, 10000, 'the flood to finish');
-    expect(Service.outcomes.every((outcome) => outcome === true)).toBe(true);
+    expect(Service.outcomes.every((outcome) => outcome === undefined)).toBe(true);
     await client.until(() => client.messages.length === 2000, 10000, 'every message');
   });
 });
