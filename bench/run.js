@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench`: installs what is missing (the root's dev tools on a fresh clone, the
 // bench's own pinned dependencies), builds @duet/websocket, then runs bench/src/main.ts with
-// the arguments given after `--`. Plain JavaScript: it runs before TypeScript is installed.
+// the arguments given after `--` (`npm run bench -- profile …` runs bench/src/profile.ts
+// instead). Plain JavaScript: it runs before TypeScript is installed.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const { existsSync, statSync } = require('node:fs');
@@ -37,9 +38,12 @@ if (needsInstall(bench)) {
 console.log('bench: building @duet/websocket');
 run(process.execPath, [require.resolve('typescript/bin/tsc', { paths: [root] }), '-b', 'packages/websocket'], { cwd: root });
 
+const args = process.argv.slice(2);
+const entry = args[0] === 'profile' ? 'profile.ts' : 'main.ts';
+if (entry === 'profile.ts') args.shift();
 const result = spawnSync(
   process.execPath,
-  ['-r', 'ts-node/register/transpile-only', path.join(bench, 'src', 'main.ts'), ...process.argv.slice(2)],
+  ['-r', 'ts-node/register/transpile-only', path.join(bench, 'src', entry), ...args],
   { cwd: root, stdio: 'inherit', env: { ...process.env, TS_NODE_PROJECT: path.join(bench, 'tsconfig.json') } },
 );
 process.exit(result.status ?? 1);

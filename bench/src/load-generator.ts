@@ -4,7 +4,7 @@ import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import path from 'node:path';
 import type { BroadcastResult, BroadcastSpec } from './load/broadcast';
 import type { OpenIdleResult, OpenIdleSpec } from './load/idle';
-import type { LoadCommand, LoadResponse } from './load/loadgen';
+import type { LoadCommand, LoadResponse, PhaseListener } from './load/loadgen';
 import type { ThroughputResult, ThroughputSpec } from './load/throughput';
 import { BENCH_ROOT, REPO_ROOT } from './servers';
 
@@ -33,12 +33,12 @@ export class LoadGenerator {
     return new LoadGenerator(child);
   }
 
-  throughput(spec: ThroughputSpec, timeoutMs: number): Promise<ThroughputResult> {
-    return this.send({ kind: 'throughput', spec }, timeoutMs) as Promise<ThroughputResult>;
+  throughput(spec: ThroughputSpec, timeoutMs: number, onPhase?: PhaseListener): Promise<ThroughputResult> {
+    return this.send({ kind: 'throughput', spec }, timeoutMs, onPhase) as Promise<ThroughputResult>;
   }
 
-  broadcast(spec: BroadcastSpec, timeoutMs: number): Promise<BroadcastResult> {
-    return this.send({ kind: 'broadcast', spec }, timeoutMs) as Promise<BroadcastResult>;
+  broadcast(spec: BroadcastSpec, timeoutMs: number, onPhase?: PhaseListener): Promise<BroadcastResult> {
+    return this.send({ kind: 'broadcast', spec }, timeoutMs, onPhase) as Promise<BroadcastResult>;
   }
 
   openIdle(spec: OpenIdleSpec, timeoutMs: number): Promise<OpenIdleResult> {
@@ -55,7 +55,7 @@ export class LoadGenerator {
     await this.exited;
   }
 
-  private send(command: LoadCommand, timeoutMs: number): Promise<unknown> {
+  private send(command: LoadCommand, timeoutMs: number, onPhase?: PhaseListener): Promise<unknown> {
     const id = this.nextId++;
     // The generator gives up a little before the runner does, so it answers with what it has.
     const deadline = Date.now() + timeoutMs - 1000;
@@ -70,6 +70,10 @@ export class LoadGenerator {
       };
       const onMessage = (response: LoadResponse) => {
         if (response.id !== id) return;
+        if (response.phase !== undefined) {
+          onPhase?.(response.phase);
+          return;
+        }
         cleanup();
         if (response.error !== undefined) reject(new Error(response.error));
         else resolve(response.result);

@@ -39,9 +39,12 @@ export class ServerProcess {
     return this.child.pid!;
   }
 
-  /** Starts the server; with `cpu` it runs on that processor only (through taskset). */
-  static async start(definition: ServerDefinition, cpu?: number, timeoutMs = 30000): Promise<ServerProcess> {
-    const args = ['--expose-gc'];
+  /**
+   * Starts the server; with `cpu` it runs on that processor only (through taskset), and
+   * `nodeArgs` go to node (e.g. --cpu-prof).
+   */
+  static async start(definition: ServerDefinition, cpu?: number, nodeArgs: string[] = [], timeoutMs = 30000): Promise<ServerProcess> {
+    const args = ['--expose-gc', ...nodeArgs];
     if (definition.runtime === 'ts') args.push('-r', 'ts-node/register/transpile-only');
     args.push('-r', HARNESS, path.join(REPO_ROOT, definition.entry));
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' };
@@ -89,23 +92,39 @@ export class ServerProcess {
   }
 
   /** The server's memory, after two full garbage collections when `gc` is set. */
-  memory(gc: boolean, timeoutMs = 10000): Promise<MemoryReport> {
+  async memory(gc: boolean): Promise<MemoryReport> {
+    const answer = await this.ask<{ heapUsed: number; external: number; bufferutil: boolean }>('memory', { gc });
+    // RSS from /proc, read right after the collection, rather than from the process itself.
+    return { rss: residentBytes(this.pid), heapUsed: answer.heapUsed, external: answer.external, bufferutil: answer.bufferutil };
+  }
+
+  /** Sends a command to the server's harness (servers/harness.cjs) and waits for its answer. */
+  ask<T = Record<string, unknown>>(type: string, fields: Record<string, unknown> = {}, timeoutMs = 30000): Promise<T> {
     const id = this.nextQuery++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.child.off('message', onMessage);
-        reject(new Error(`${this.definition.id} did not report its memory within ${timeoutMs} ms`));
+        reject(new Error(`${this.definition.id} did not answer '${type}' within ${timeoutMs} ms`));
       }, timeoutMs);
-      const onMessage = (message: { type?: string; id?: number; heapUsed: number; external: number; bufferutil: boolean }) => {
-        if (message?.type !== 'memory' || message.id !== id) return;
+      const onMessage = (message: { type?: string; id?: number; error?: string }) => {
+        if (message?.type !== type || message.id !== id) return;
         clearTimeout(timer);
         this.child.off('message', onMessage);
-        // RSS from /proc, read right after the collection, rather than from the process itself.
-        resolve({ rss: residentBytes(this.pid), heapUsed: message.heapUsed, external: message.external, bufferutil: message.bufferutil });
+        if (message.error !== undefined) reject(new Error(`${this.definition.id}: ${message.error}`));
+        else resolve(message as T);
       };
       this.child.on('message', onMessage);
-      this.child.send({ type: 'memory', id, gc });
+      this.child.send({ ...fields, type, id });
     });
+  }
+
+  /** Asks the server to exit by itself (so that --cpu-prof writes its profile) and waits. */
+  async exit(timeoutMs = 10000): Promise<void> {
+    if (!this.isRunning()) return;
+    await this.ask('exit').catch(() => undefined);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    await this.exited;
+    clearTimeout(timer);
   }
 
   isRunning(): boolean {

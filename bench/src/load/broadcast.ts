@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { CpuMeter, MachineMeter } from '../proc';
 import { Opcode, maskedFrame } from './frames';
 import { type LoadConnection, type LoadDriver, closeConnections, openConnections } from './load-connection';
+import type { PhaseListener } from './loadgen';
 
 export interface BroadcastSpec {
   port: number;
@@ -77,7 +78,7 @@ class BroadcastDriver implements LoadDriver {
   }
 }
 
-export async function runBroadcast(spec: BroadcastSpec, deadline: number): Promise<BroadcastResult> {
+export async function runBroadcast(spec: BroadcastSpec, deadline: number, onPhase?: PhaseListener): Promise<BroadcastResult> {
   const driver = new BroadcastDriver(spec.message);
   const opened = await openConnections(spec.port, spec.path, spec.connections, 100, driver, deadline);
   if (opened.failed > 0) driver.problems.add(`${opened.failed} connections failed: ${opened.firstProblem}`);
@@ -90,6 +91,9 @@ export async function runBroadcast(spec: BroadcastSpec, deadline: number): Promi
   let loadCpu: CpuMeter | undefined;
   for (let i = 0; i < spec.warmupBroadcasts + spec.broadcasts && total > 0 && Date.now() < deadline; i++) {
     if (i === spec.warmupBroadcasts) {
+      onPhase?.('measure-start');
+      // The listener may have to start a profiler in the server: give it a moment.
+      await sleep(200);
       serverCpu = new CpuMeter(spec.serverPid);
       machineCpu = new MachineMeter();
       loadCpu = new CpuMeter(process.pid);
@@ -104,6 +108,7 @@ export async function runBroadcast(spec: BroadcastSpec, deadline: number): Promi
     if (i >= spec.warmupBroadcasts) durationsMs.push(driver.lastArrival - started);
     await sleep(spec.pauseMs);
   }
+  if (serverCpu !== undefined) onPhase?.('measure-end');
   const cpuSeconds = serverCpu?.usedSeconds() ?? Number.NaN;
   const serverCores = serverCpu?.read() ?? Number.NaN;
   const machineCores = machineCpu?.read() ?? Number.NaN;

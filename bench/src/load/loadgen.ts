@@ -21,14 +21,20 @@ export interface LoadResponse {
   id: number;
   result?: unknown;
   error?: string;
+  /** Sent while a command runs: the measured time starts or ends. */
+  phase?: Phase;
 }
 
-function run(command: LoadCommand, deadline: number): Promise<unknown> {
+/** When the measured part of a run starts and ends (profilers hook in there). */
+export type Phase = 'measure-start' | 'measure-end';
+export type PhaseListener = (phase: Phase) => void;
+
+function run(command: LoadCommand, deadline: number, onPhase: PhaseListener): Promise<unknown> {
   switch (command.kind) {
     case 'throughput':
-      return runThroughput(command.spec, deadline);
+      return runThroughput(command.spec, deadline, onPhase);
     case 'broadcast':
-      return runBroadcast(command.spec, deadline);
+      return runBroadcast(command.spec, deadline, onPhase);
     case 'openIdle':
       return openIdle(command.spec, deadline);
     case 'closeIdle':
@@ -42,7 +48,8 @@ if (require.main === module) {
     process.exit(2);
   }
   process.on('message', (request: LoadRequest) => {
-    run(request.command, request.deadline).then(
+    const onPhase = (phase: Phase) => process.send!({ id: request.id, phase } satisfies LoadResponse);
+    run(request.command, request.deadline, onPhase).then(
       (result) => process.send!({ id: request.id, result } satisfies LoadResponse),
       (error: Error) => process.send!({ id: request.id, error: error.stack ?? String(error) } satisfies LoadResponse),
     );

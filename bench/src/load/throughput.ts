@@ -6,6 +6,7 @@ import { CpuMeter, MachineMeter } from '../proc';
 import { Opcode, maskedFrame, repeatFrame } from './frames';
 import { LatencyHistogram } from './histogram';
 import { type LoadConnection, type LoadDriver, closeConnections, openConnections } from './load-connection';
+import type { PhaseListener } from './loadgen';
 
 export interface ThroughputSpec {
   port: number;
@@ -143,13 +144,14 @@ class ThroughputDriver implements LoadDriver {
   }
 }
 
-export async function runThroughput(spec: ThroughputSpec, deadline: number): Promise<ThroughputResult> {
+export async function runThroughput(spec: ThroughputSpec, deadline: number, onPhase?: PhaseListener): Promise<ThroughputResult> {
   const driver = new ThroughputDriver(spec);
   const opened = await openConnections(spec.port, spec.path, spec.connections, 64, driver, deadline);
   if (opened.failed > 0) driver.problems.add(`${opened.failed} connections failed: ${opened.firstProblem}`);
   for (const connection of opened.connections) driver.start(connection);
 
   await sleep(spec.warmupMs);
+  onPhase?.('measure-start');
   driver.measuring = true;
   const serverCpu = new CpuMeter(spec.serverPid);
   const loadCpu = new CpuMeter(process.pid);
@@ -157,6 +159,7 @@ export async function runThroughput(spec: ThroughputSpec, deadline: number): Pro
   const started = performance.now();
   await sleep(spec.measureMs);
   driver.measuring = false;
+  onPhase?.('measure-end');
   const measuredSeconds = (performance.now() - started) / 1000;
   const result: ThroughputResult = {
     messagesPerSecond: driver.measured / measuredSeconds,
