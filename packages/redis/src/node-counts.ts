@@ -1,0 +1,88 @@
+// The cluster-wide connection count. Each node writes its own count under a key that expires
+// (`<prefix>count:<node>`) and adds its id to a set (`<prefix>nodes`); a live node rewrites its
+// key on a timer, so the count of a node that crashed disappears when its key expires. Reading
+// sums the keys of the set in one script and drops the ids whose key has expired.
+import type { Redis } from 'ioredis';
+
+/** How long a burst of connects and closes is gathered into one write. */
+export const COUNT_WRITE_DELAY_MS = 500;
+
+const SUM_LIVE_NODES = `
+local total = 0
+for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local count = redis.call('GET', ARGV[1] .. node)
+  if count then total = total + tonumber(count) else redis.call('SREM', KEYS[1], node) end
+end
+return total`;
+
+/** @internal This node's count in Redis, written in batches and kept alive until `stop()`. */
+export class NodeCounts {
+  private count = 0;
+  private dirty = false;
+  private writeTimer: NodeJS.Timeout | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private readonly nodesKey: string;
+  private readonly countPrefix: string;
+
+  constructor(
+    private readonly redis: Redis,
+    keyPrefix: string,
+    private readonly nodeId: string,
+    private readonly ttlMs: number,
+  ) {
+    this.nodesKey = `${keyPrefix}nodes`;
+    this.countPrefix = `${keyPrefix}count:`;
+  }
+
+  /** Starts rewriting the key well before it expires, and writes the count now. */
+  start(): Promise<void> {
+    this.refreshTimer = setInterval(() => void this.write().catch(() => {}), Math.max(this.ttlMs / 3, 50));
+    this.refreshTimer.unref();
+    return this.write();
+  }
+
+  /** Records the count; it reaches Redis within `COUNT_WRITE_DELAY_MS`. Cheap on every connect and close. */
+  report(count: number): void {
+    this.count = count;
+    this.dirty = true;
+    if (this.writeTimer !== undefined || this.refreshTimer === undefined) return;
+    this.writeTimer = setTimeout(() => {
+      this.writeTimer = undefined;
+      // A failed write stays dirty: the next reconnect or refresh writes it.
+      void this.write().catch(() => {});
+    }, COUNT_WRITE_DELAY_MS);
+    this.writeTimer.unref();
+  }
+
+  /** Writes the count and the node's membership now (after a reconnect, Redis may have lost both). */
+  async write(): Promise<void> {
+    if (this.redis.status !== 'ready') return;
+    this.dirty = false;
+    const count = this.count;
+    try {
+      await this.redis
+        .multi()
+        .set(this.countPrefix + this.nodeId, String(count), 'PX', Math.ceil(this.ttlMs))
+        .sadd(this.nodesKey, this.nodeId)
+        .exec();
+    } catch (error) {
+      this.dirty = true;
+      throw error;
+    }
+  }
+
+  /** The sum over every live node; this node's latest count is written first if it is pending. */
+  async sum(): Promise<number> {
+    if (this.dirty) await this.write();
+    return Number(await this.redis.eval(SUM_LIVE_NODES, 1, this.nodesKey, this.countPrefix));
+  }
+
+  /** Stops the timers and removes this node's count, so it leaves the sum at once. */
+  async stop(): Promise<void> {
+    clearTimeout(this.writeTimer);
+    clearInterval(this.refreshTimer);
+    this.writeTimer = this.refreshTimer = undefined;
+    if (this.redis.status !== 'ready') return;
+    await this.redis.multi().del(this.countPrefix + this.nodeId).srem(this.nodesKey, this.nodeId).exec();
+  }
+}

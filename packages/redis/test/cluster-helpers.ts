@@ -1,0 +1,147 @@
+// Test support for the cross-process cases: a Duet process running fixtures/chat-node.ts
+// (started with ts-node, stopped by its PID), a `ws` client that keeps every text it receives,
+// and a wait with a deadline.
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import WebSocket from 'ws';
+
+const root = path.join(__dirname, '../../..');
+
+/** Polls `condition` every 20 ms; rejects naming `what` after `ms`. */
+export async function eventually(condition: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await pause(20);
+  }
+}
+
+export function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A Duet app with a RedisBackplane, in a process of its own. */
+export class DuetProcess {
+  output = '';
+  private readonly exited: Promise<void>;
+
+  private constructor(private readonly child: ChildProcess) {
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+  }
+
+  /** Starts fixtures/chat-node.ts on `redisUrl`; resolves with the process once it listens. */
+  static async start(redisUrl: string, env: Record<string, string> = {}): Promise<DuetProcess> {
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'fixtures/chat-node.ts')],
+      {
+        cwd: root,
+        env: { ...process.env, TS_NODE_PROJECT: path.join(root, 'samples/tsconfig.json'), REDIS_URL: redisUrl, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const node = new DuetProcess(child);
+    try {
+      await eventually(() => /port=\d+/.test(node.output) || child.exitCode !== null, 15000, 'a Duet process to listen');
+      if (child.exitCode !== null) throw new Error(`the Duet process exited; it printed:\n${node.output}`);
+    } catch (error) {
+      await node.stop();
+      throw error;
+    }
+    return node;
+  }
+
+  get port(): number {
+    return Number(/port=(\d+)/.exec(this.output)![1]);
+  }
+
+  url(room: string): string {
+    return `ws://127.0.0.1:${this.port}/chat/${room}`;
+  }
+
+  /** Log lines of the backplane, as the fixture prints them. */
+  logs(level: string): string[] {
+    return this.output.split('\n').filter((line) => line.startsWith(`log ${level} `));
+  }
+
+  /** Ends the process at once, as a crash would (SIGKILL). */
+  async crash(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** Stops the process gracefully (SIGTERM), or kills it after 5 s. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGTERM');
+    const force = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await this.exited;
+    clearTimeout(force);
+  }
+}
+
+/** A `ws` client that keeps every text frame it receives. */
+export class ChatClient {
+  readonly texts: string[] = [];
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data: Buffer, isBinary) => {
+      if (!isBinary) this.texts.push(data.toString());
+    });
+    socket.on('error', () => {});
+  }
+
+  static connect(url: string): Promise<ChatClient> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(url);
+      const timer = setTimeout(() => reject(new Error(`no connection to ${url} within 5 s`)), 5000);
+      socket.once('open', () => {
+        clearTimeout(timer);
+        resolve(new ChatClient(socket));
+      });
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+  }
+
+  send(text: string): void {
+    this.socket.send(text);
+  }
+
+  /** The texts received that are not answers to `/count` or `/stats`. */
+  get chat(): string[] {
+    return this.texts.filter((text) => !/^(count|stats)=/.test(text));
+  }
+
+  /** Sends `/count` or `/stats` and resolves with the answer after the `=`. */
+  async ask(command: '/count' | '/stats'): Promise<string> {
+    const prefix = `${command.slice(1)}=`;
+    const seen = this.texts.length;
+    this.send(command);
+    let answer: string | undefined;
+    await eventually(
+      () => (answer = this.texts.slice(seen).find((text) => text.startsWith(prefix))) !== undefined,
+      3000,
+      `an answer to ${command}`,
+    );
+    return answer!.slice(prefix.length);
+  }
+
+  /** `registry.stats()` of the process this client is connected to. */
+  async stats(): Promise<{ connections: number; backplane: { undelivered: number; connected: boolean; missed: number } }> {
+    return JSON.parse(await this.ask('/stats'));
+  }
+
+  close(): Promise<void> {
+    if (this.socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.socket.once('close', () => resolve());
+      this.socket.close();
+      setTimeout(() => this.socket.terminate(), 1000).unref();
+    });
+  }
+}
