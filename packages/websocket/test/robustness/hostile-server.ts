@@ -4,6 +4,8 @@
 // is in server-process.ts. It runs on the sources (through ts-node), as the jest tests do.
 //   HOSTILE_HANDSHAKE_TIMEOUT  the listener's handshakeTimeout in seconds (default 1)
 //   HOSTILE_FUZZ_IDLE          idleTimeout of /fuzz in seconds (default 0.5)
+//   HOSTILE_LEAK_PER_CONNECTION  bytes /echo keeps forever per connection (default 0): a deliberate
+//                                leak, to show that the soak's verdict catches one
 import 'reflect-metadata';
 import { Container } from 'inversify';
 import {
@@ -86,12 +88,16 @@ function log(level: string, message: string, fields: LogFields | undefined): voi
   process.stderr.write(`[duet:${level}] ${message} ${String(fields?.service ?? '')}${why}\n`);
 }
 
+const leakPerConnection = Number(process.env.HOSTILE_LEAK_PER_CONNECTION ?? 0);
+const leaked: Buffer[] = [];
+
 /** The well-behaved control: an echo, counting opens and closes. */
 @WebSocketService({ path: '/echo' })
 class EchoService {
   @OnOpen()
   onOpen(): void {
     count('echo.open');
+    if (leakPerConnection > 0) leaked.push(Buffer.alloc(leakPerConnection, 1));
   }
 
   @OnText()
