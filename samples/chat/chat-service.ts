@@ -32,10 +32,11 @@ export class ChatService {
   }
 
   @OnText()
-  onText(caller: Caller, text: string): Promise<unknown> | undefined {
+  async onText(caller: Caller, text: string): Promise<void> {
     const trimmed = text.trim();
-    if (trimmed === '') return undefined;
-    return this.announce(caller, 'message', trimmed.slice(0, MAX_TEXT));
+    if (trimmed === '') return;
+    // Awaited, not returned: what a text handler returns is sent back to the sender as a reply.
+    await this.announce(caller, 'message', trimmed.slice(0, MAX_TEXT));
   }
 
   @OnClose()
