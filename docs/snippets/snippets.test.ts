@@ -3,7 +3,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { SignJWT } from 'jose';
 import ts from 'typescript';
@@ -16,6 +15,8 @@ import {
   WebSocketClient,
   type WebSocketClientConfig,
 } from '@duet/websocket';
+import { RedisBackplane } from '@duet/redis';
+import { RedisServer, freePort } from '../../packages/redis/test/redis-server';
 import { makeTlsFixtures } from '../../packages/websocket/test/tls-fixtures';
 import * as auth from './auth';
 import * as broadcast from './broadcast';
@@ -285,16 +286,6 @@ describe('snippet: auth', () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-    probe.once('error', reject);
-  });
-}
-
 describe('snippet: client', () => {
   it('gets Echo: Hello! from the data-messages service', async () => {
     const base = await serve(dataMessages.start);
@@ -339,15 +330,40 @@ describe('snippet: broadcast', () => {
 });
 
 describe('snippet: scale-out', () => {
-  it('delivers a broadcast made on one node to a reader on the other, and counts readers over both', async () => {
-    const nodes = await scaleOut.startCluster();
-    running.push(...nodes);
+  async function newsExchange(nodes: WebSocketApplication[]): Promise<void> {
     const first = await connect(`ws://127.0.0.1:${nodes[0].port()}/news`);
     const second = await connect(`ws://127.0.0.1:${nodes[1].port()}/news`);
+    // Over Redis a node's count is published at most every 500 ms: wait until both are known.
+    const deadline = Date.now() + 5000;
+    while ((await nodes[0].registry.clusterCount()) !== 2) {
+      if (Date.now() > deadline) throw new Error('the cluster never counted both readers');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     await first.writeTextMessage('breaking');
     expect(await second.readTextMessage()).toBe('breaking');
     expect([await first.readTextMessage(), await first.readTextMessage()]).toEqual(['breaking', '2 readers']);
+  }
+
+  it('delivers a broadcast made on one node to a reader on the other, and counts readers over both', async () => {
+    const nodes = await scaleOut.startPair();
+    running.push(...nodes);
+    await newsExchange(nodes);
   });
+
+  it('does the same between two nodes on a real redis-server through RedisBackplane', async () => {
+    const redis = await RedisServer.start();
+    try {
+      const nodes = [
+        await scaleOut.start(0, new RedisBackplane({ url: redis.url })),
+        await scaleOut.start(0, new RedisBackplane({ url: redis.url })),
+      ];
+      running.push(...nodes);
+      await newsExchange(nodes);
+      await Promise.all(running.splice(0).map((app) => app.stop({ timeout: 2 })));
+    } finally {
+      await redis.stop();
+    }
+  }, 30000);
 });
 
 describe('snippet: shutdown (run as its own process)', () => {
