@@ -1,4 +1,5 @@
 // What the figures were measured on: the machine and the versions under test.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +11,19 @@ export interface MachineInfo {
   memoryGiB: number;
   os: string;
   node: string;
+  /** The commit measured, with "+ local changes" when Duet's sources differ from it. */
+  commit: string;
   versions: Record<string, string>;
+}
+
+function commitOf(): string {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    const commit = git('rev-parse', '--short', 'HEAD');
+    return git('status', '--porcelain', '--', 'packages/websocket/src', 'samples/echo') === '' ? commit : `${commit} + local changes`;
+  } catch {
+    return 'unknown';
+  }
 }
 
 function versionOf(packageJson: string): string | undefined {
@@ -41,6 +54,7 @@ export function describeMachine(): MachineInfo {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     os: `${os.type()} ${os.release()}`,
     node: process.version,
+    commit: commitOf(),
     versions,
   };
 }

@@ -8,9 +8,9 @@ import { SCENARIOS } from './scenarios';
 import { BENCH_ROOT } from './servers';
 
 const USAGE = `Usage: npm run bench -- [--rounds N] [--warmup MS] [--measure MS] [--only ID,ID] [--out DIR] [--time-limit S]
-  --rounds N      turns per server in every scenario (default 3)
-  --warmup MS     warm-up of each turn (default 1000)
-  --measure MS    measured time of each turn (default 2500)
+  --rounds N      turns per server in every scenario (default 5; idle and broadcast at most 3)
+  --warmup MS     warm-up of each turn in the first round (default 1000; later rounds at most 400)
+  --measure MS    measured time of each turn (default 1500)
   --only IDS      scenarios to run, by id: ${SCENARIOS.map((scenario) => scenario.id).join(', ')}
   --out DIR       where results go (default bench/results)
   --time-limit S  no scenario starts after S seconds (default 480)
@@ -73,9 +73,9 @@ async function main(): Promise<void> {
   }
   const outcome = await runBench({
     scenarios,
-    rounds: Math.round(positive(options, 'rounds', 3)),
+    rounds: Math.round(positive(options, 'rounds', 5)),
     warmupMs: positive(options, 'warmup', 1000),
-    measureMs: positive(options, 'measure', 2500),
+    measureMs: positive(options, 'measure', 1500),
     timeLimitSeconds: positive(options, 'time-limit', 480),
     pin: options.pin === 'off' ? undefined : pinning(),
     command: ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '),

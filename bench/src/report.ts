@@ -2,7 +2,7 @@
 // comparison and whatever went wrong, written from the summaries.
 import { FIGURES, FIGURES_OF_KIND, type FigureKey } from './figures';
 import type { MachineInfo } from './machine';
-import type { RunSettings } from './runner';
+import { LATER_WARMUP_MS, type RunSettings } from './runner';
 import { type RatioSummary, type ScenarioSummary, ratioOf } from './summary';
 import { type TargetResult, describeBound } from './targets';
 
@@ -133,9 +133,10 @@ export function renderMarkdown(report: BenchReport, chartFile: string | undefine
       'How it is measured, and how to read it: [docs/performance.md](../../docs/performance.md).',
     '',
     `- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; Node ${machine.node}.`,
-    `- Versions: ${versions}.`,
-    `- ${settings.rounds} round${settings.rounds === 1 ? '' : 's'}; in each, the servers of a scenario take turns (A B C, A B C, …), ` +
-      `each turn ${settings.warmupMs / 1000} s of warm-up and ${settings.measureMs / 1000} s measured. ` +
+    `- Commit ${machine.commit}; versions: ${versions}.`,
+    `- ${settings.rounds} round${settings.rounds === 1 ? '' : 's'} (idle and broadcast: at most 3); in each, the servers of a scenario take turns ` +
+      `(A B C, A B C, …), each turn a warm-up (${settings.warmupMs / 1000} s in the first round, at most ${LATER_WARMUP_MS / 1000} s later, ` +
+      `the servers being warm by then) and ${settings.measureMs / 1000} s measured. ` +
       (settings.pin === undefined
         ? 'Processes not pinned.'
         : `Servers pinned to processor ${settings.pin.server}, the load generator to processor ${settings.pin.load}.`),

@@ -32,7 +32,9 @@ export interface ScenarioRun {
 }
 
 export interface RunSettings {
+  /** Rounds of every scenario (a scenario's `maxRounds` may lower it). */
   rounds: number;
+  /** Warm-up of a turn in the first round; later rounds, on servers already warm, take at most LATER_WARMUP_MS. */
   warmupMs: number;
   measureMs: number;
   /** Processors for the server and for the load generator, or none (the scheduler decides). */
@@ -46,6 +48,12 @@ export interface RunOptions extends RunSettings {
   /** Epoch ms: scenarios that would start after it are skipped. */
   deadline: number;
   log: (line: string) => void;
+}
+
+export const LATER_WARMUP_MS = 400;
+
+function roundsOf(scenario: Scenario, options: RunSettings): number {
+  return Math.min(options.rounds, scenario.maxRounds ?? options.rounds);
 }
 
 export async function runScenarios(options: RunOptions): Promise<ScenarioRun[]> {
@@ -100,7 +108,7 @@ async function runLoaded(
         }
       }),
     );
-    for (let round = 1; round <= options.rounds; round++) {
+    for (let round = 1; round <= roundsOf(scenario, options); round++) {
       for (const [i, server] of servers.entries()) {
         const process = started.get(server.id);
         if (process === undefined) continue;
@@ -127,6 +135,7 @@ async function measureLoaded(
   round: number,
 ): Promise<RoundResult> {
   const target = { port: server.port, path: '/ws', serverPid: server.pid };
+  const warmupMs = round === 1 ? options.warmupMs : Math.min(options.warmupMs, LATER_WARMUP_MS);
   try {
     if (scenario.kind === 'throughput') {
       const result = await load.throughput(
@@ -136,10 +145,10 @@ async function measureLoaded(
           window: scenario.window,
           message: scenario.message,
           expectedReply: scenario.expectedReply,
-          warmupMs: options.warmupMs,
+          warmupMs,
           measureMs: options.measureMs,
         },
-        options.warmupMs + options.measureMs + 30000,
+        warmupMs + options.measureMs + 30000,
       );
       return {
         round,
@@ -182,7 +191,7 @@ async function runIdle(
   load: LoadGenerator,
   options: RunOptions,
 ): Promise<void> {
-  for (let round = 1; round <= options.rounds; round++) {
+  for (let round = 1; round <= roundsOf(scenario, options); round++) {
     for (const [i, server] of servers.entries()) {
       if (run.servers[i].skipped !== undefined) continue;
       let failedToStart: string | undefined;

@@ -10,6 +10,8 @@ interface ScenarioBase {
   baseline: string;
   /** Further servers to show ratios against in the tables. */
   alsoAgainst?: string[];
+  /** At most this many rounds, for scenarios whose figures vary little and whose turns are long. */
+  maxRounds?: number;
 }
 
 export interface ThroughputScenario extends ScenarioBase {
@@ -109,6 +111,7 @@ export const SCENARIOS: readonly Scenario[] = [
     kind: 'broadcast',
     servers: ['raw-ws-broadcast', 'duet-broadcast'],
     baseline: 'raw-ws-broadcast',
+    maxRounds: 3,
     connections: 5000,
     message: SMALL,
     warmupBroadcasts: 5,
@@ -121,6 +124,7 @@ export const SCENARIOS: readonly Scenario[] = [
     kind: 'idle',
     servers: ['raw-ws-bytes', 'duet-echo', 'duet-json', 'nest-json'],
     baseline: 'raw-ws-bytes',
+    maxRounds: 3,
     connections: 10000,
     warmupConnections: 1000,
     concurrency: 64,
