@@ -9,6 +9,7 @@ const config: Config = {
   moduleNameMapper: {
     '^@duet/websocket$': '<rootDir>/packages/websocket/src/index.ts',
     '^@duet/testing$': '<rootDir>/packages/testing/src/index.ts',
+    '^@duet/metrics$': '<rootDir>/packages/metrics/src/index.ts',
     '^@duet/redis$': '<rootDir>/packages/redis/src/index.ts',
   },
   transform: {

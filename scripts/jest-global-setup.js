@@ -6,7 +6,7 @@ const path = require('node:path');
 
 module.exports = function buildPackages() {
   const root = path.join(__dirname, '..');
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'packages/websocket', 'packages/cli', 'packages/redis', 'packages/testing'], {
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'packages/websocket', 'packages/cli', 'packages/redis', 'packages/testing', 'packages/metrics'], {
     cwd: root,
     stdio: 'inherit',
   });
