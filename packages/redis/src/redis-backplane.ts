@@ -184,12 +184,13 @@ export class RedisBackplane implements Backplane {
       return await this.counts.sum();
     } catch (error) {
       throw new RedisBackplaneError(
-        `RedisBackplane: the cluster count is unavailable, Redis at ${this.address()} is not connected`,
+        `RedisBackplane: the cluster count could not be read from Redis at ${this.address()}: ${(error as Error).message}`,
         { cause: error },
       );
     }
   }
 
+  /** What could not cross (`undelivered` from here, `missed` from others) and whether both connections are up. */
   stats(): RedisBackplaneStats {
     return {
       undelivered: this.undelivered,
