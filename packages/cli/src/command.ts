@@ -24,8 +24,10 @@ export interface Command {
  * reported with the command's usage and exit code 2.
  */
 export class UsageError extends Error {
-  override readonly name = 'UsageError';
+  override readonly name: string = 'UsageError';
   readonly exitCode = 2;
+  /** Whether the command's usage follows the message; false when the call was right but its target is not. */
+  readonly showUsage: boolean = true;
 }
 
 /** Runs an argument parser (node's `parseArgs`), turning what it throws into a `UsageError`. */

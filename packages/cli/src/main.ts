@@ -1,10 +1,12 @@
 // `duet <command> …`: finds the command by name and runs it. Exit codes: 0 done, 1 failed,
 // 2 called wrongly (the message says how to call it).
 import { asyncapiCommand } from './commands/asyncapi';
+import { newCommand } from './commands/new';
+import { samplesCommand } from './commands/samples';
 import { type CliIo, type Command, UsageError } from './command';
 
 /** Every command, in the order `duet --help` lists them. */
-export const commands: readonly Command[] = [asyncapiCommand];
+export const commands: readonly Command[] = [newCommand, samplesCommand, asyncapiCommand];
 
 /** The help `duet --help` prints. */
 export function usage(): string {
@@ -36,7 +38,7 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
     return await command.run(rest, io);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr(`duet ${name}: ${error.message}\n\n${command.usage}`);
+      io.stderr(`duet ${name}: ${error.message}\n${error.showUsage ? `\n${command.usage}` : ''}`);
       return error.exitCode;
     }
     io.stderr(`duet ${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
