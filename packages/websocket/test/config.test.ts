@@ -11,9 +11,11 @@ import {
   WebSocketService,
   webSocketModule,
 } from '@duet/websocket';
+import { closeTestApps, createTestApp } from '@duet/testing';
 import { cleanup, startServices } from './helpers';
 
 afterEach(cleanup);
+afterEach(closeTestApps);
 
 
 function serviceWith(name: string, config: object): ServiceClass {
@@ -143,21 +145,10 @@ describe('listening', () => {
   });
 
   it('serves services on named listeners, each on its own port', async () => {
-    const container = new Container();
     const Admin = serviceWith('AdminService', { path: '/admin', listener: 'admin' });
     const Public = serviceWith('PublicService', { path: '/public' });
-    container.load(
-      webSocketModule({
-        listeners: { default: { port: 0, host: '127.0.0.1' }, admin: { port: 0, host: '127.0.0.1' } },
-        services: [Admin, Public],
-      }),
-    );
-    const app = await WebSocketApplication.start(container);
-    try {
-      expect(app.port('admin')).not.toBe(app.port());
-      expect(app.port('admin')).toBeGreaterThan(0);
-    } finally {
-      await app.stop();
-    }
+    const app = await createTestApp({ services: [Admin, Public], listeners: { default: { port: 0 }, admin: { port: 0 } } });
+    expect(app.port('admin')).not.toBe(app.port());
+    expect(app.port('admin')).toBeGreaterThan(0);
   });
 });

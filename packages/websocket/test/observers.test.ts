@@ -8,11 +8,10 @@ import {
   WebSocketService,
   type WebSocketObserver,
 } from '@duet/websocket';
-import { Container } from 'inversify';
-import { WebSocketApplication, webSocketModule } from '@duet/websocket';
-import { TestClient, cleanup, eventually, rawUpgrade, startServices } from './helpers';
+import { closeTestApps, createTestApp, eventually, waitForClose } from '@duet/testing';
+import { rawUpgrade } from './helpers';
 
-afterEach(cleanup);
+afterEach(closeTestApps);
 
 @WebSocketService({ path: '/watched' })
 class WatchedService {
@@ -54,13 +53,13 @@ class RecordingObserver implements WebSocketObserver {
 describe('observers', () => {
   it('see connections, messages both ways, handler durations, errors and refused upgrades', async () => {
     const observer = new RecordingObserver();
-    const { url } = await startServices([WatchedService], (container) => container.bind(OBSERVER).toConstantValue(observer));
-    const client = await TestClient.connect(url('/watched'));
-    client.send('hi');
-    expect(await client.nextText()).toBe('HI');
-    client.send('boom');
-    expect((await client.waitClosed()).code).toBe(1011);
-    expect((await rawUpgrade(url('/missing'))).status).toBe(404);
+    const app = await createTestApp({ services: [WatchedService], bindings: [[OBSERVER, observer]] });
+    const client = await app.client('/watched');
+    await client.writeTextMessage('hi');
+    expect(await client.readTextMessage()).toBe('HI');
+    await client.writeTextMessage('boom');
+    expect((await waitForClose(client)).code).toBe(1011);
+    expect((await rawUpgrade(app.url('/missing'))).status).toBe(404);
     await eventually(() => observer.events.includes('close 1011'), 2000, 'the close');
     expect(observer.events).toEqual([
       'open WatchedService /watched',
@@ -79,17 +78,15 @@ describe('observers', () => {
   it('keep a connection working when an observer throws (the failure is logged)', async () => {
     const errors: string[] = [];
     const logger: Logger = { debug() {}, info() {}, warn() {}, error: (message) => errors.push(message) };
-    const { url } = await startServices([WatchedService], (container) => {
-      container.bind(LOGGER).toConstantValue(logger);
-      container.bind(OBSERVER).toConstantValue({
-        messageReceived() {
-          throw new Error('observer bug');
-        },
-      });
-    });
-    const client = await TestClient.connect(url('/watched'));
-    client.send('ok');
-    expect(await client.nextText()).toBe('OK');
+    const failing: WebSocketObserver = {
+      messageReceived() {
+        throw new Error('observer bug');
+      },
+    };
+    const app = await createTestApp({ services: [WatchedService], bindings: [[LOGGER, logger], [OBSERVER, failing]] });
+    const client = await app.client('/watched');
+    await client.writeTextMessage('ok');
+    expect(await client.readTextMessage()).toBe('OK');
     expect(errors).toContain('an observer failed');
   });
 
@@ -101,26 +98,13 @@ describe('observers', () => {
       warn() {},
       error() {},
     };
-    const container = new Container();
-    container.bind(LOGGER).toConstantValue(logger);
-    container.load(
-      webSocketModule({
-        listeners: { default: { port: 0, host: '127.0.0.1' } },
-        services: [WatchedService],
-        trafficLog: { maxPayload: 8 },
-      }),
-    );
-    const app = await WebSocketApplication.start(container);
-    try {
-      const client = await TestClient.connect(`ws://127.0.0.1:${app.port()}/watched`);
-      client.send('a fairly long message');
-      await client.nextText();
-      const incoming = lines.find((line) => line.message === 'message in');
-      expect(incoming?.fields).toMatchObject({ kind: 'text', bytes: 21, payload: 'a fairly… (21 chars)', service: 'WatchedService' });
-      expect(lines.some((line) => line.message === 'message out')).toBe(true);
-      expect(lines.some((line) => line.message === 'connection opened')).toBe(true);
-    } finally {
-      await app.stop({ timeout: 1 });
-    }
+    const app = await createTestApp({ services: [WatchedService], trafficLog: { maxPayload: 8 }, bindings: [[LOGGER, logger]] });
+    const client = await app.client('/watched');
+    await client.writeTextMessage('a fairly long message');
+    await client.readTextMessage();
+    const incoming = lines.find((line) => line.message === 'message in');
+    expect(incoming?.fields).toMatchObject({ kind: 'text', bytes: 21, payload: 'a fairly… (21 chars)', service: 'WatchedService' });
+    expect(lines.some((line) => line.message === 'message out')).toBe(true);
+    expect(lines.some((line) => line.message === 'connection opened')).toBe(true);
   });
 });

@@ -1,6 +1,5 @@
 import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { Container } from 'inversify';
 import {
   Caller,
   ConnectionRegistry,
@@ -9,13 +8,13 @@ import {
   OnClose,
   OnOpen,
   OnText,
-  WebSocketApplication,
   WebSocketService,
-  webSocketModule,
 } from '@duet/websocket';
+import { closeTestApps, createTestApp } from '@duet/testing';
 import { TestClient, cleanup, eventually, pause, startServices, withTimeout } from './helpers';
 
 afterEach(cleanup);
+afterEach(closeTestApps);
 
 @WebSocketService({ path: '/chat/:room' })
 class ChatService {
@@ -121,32 +120,18 @@ describe('ConnectionRegistry', () => {
 describe('an in-memory backplane shared by two apps', () => {
   it('delivers room messages across apps, exactly once per connection, and counts the whole cluster', async () => {
     const bus = new InMemoryBus();
-    const start = async () => {
-      const container = new Container();
-      container.load(
-        webSocketModule({
-          listeners: { default: { port: 0, host: '127.0.0.1' } },
-          services: [ChatService],
-          backplane: new InMemoryBackplane(bus),
-        }),
-      );
-      return WebSocketApplication.start(container);
-    };
+    const start = () => createTestApp({ services: [ChatService], backplane: new InMemoryBackplane(bus) });
     const [one, two] = await Promise.all([start(), start()]);
-    try {
-      const ann = await TestClient.connect(`ws://127.0.0.1:${one.port()}/chat/lobby`);
-      const bob = await TestClient.connect(`ws://127.0.0.1:${two.port()}/chat/lobby`);
-      const cat = await TestClient.connect(`ws://127.0.0.1:${two.port()}/chat/lobby`);
-      await eventually(() => one.registry.count() + two.registry.count() === 3, 2000, 'three connections');
-      expect(await one.registry.clusterCount()).toBe(3);
-      ann.send('lobby>across');
-      expect(JSON.parse(await bob.nextText()).message).toBe('across');
-      expect(JSON.parse(await cat.nextText()).message).toBe('across');
-      await pause(50);
-      expect([ann.messages, bob.messages, cat.messages]).toEqual([[], [], []]);
-    } finally {
-      await Promise.all([one.stop({ timeout: 1 }), two.stop({ timeout: 1 })]);
-    }
+    const ann = await TestClient.connect(one.url('/chat/lobby'));
+    const bob = await TestClient.connect(two.url('/chat/lobby'));
+    const cat = await TestClient.connect(two.url('/chat/lobby'));
+    await eventually(() => one.registry.count() + two.registry.count() === 3, 2000, 'three connections');
+    expect(await one.registry.clusterCount()).toBe(3);
+    ann.send('lobby>across');
+    expect(JSON.parse(await bob.nextText()).message).toBe('across');
+    expect(JSON.parse(await cat.nextText()).message).toBe('across');
+    await pause(50);
+    expect([ann.messages, bob.messages, cat.messages]).toEqual([[], [], []]);
   });
 });
 
