@@ -651,6 +651,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
       connectionId: this.caller.getConnectionId(),
       service: this.options.table.serviceName,
       path: this.options.table.config.path,
+      remoteAddress: this.caller.request.remoteAddress,
     };
   }
 
