@@ -13,7 +13,7 @@ const USAGE = `Usage: npm run bench -- [--rounds N] [--warmup MS] [--measure MS]
   --measure MS    measured time of each turn (default 1500)
   --only IDS      scenarios to run, by id: ${SCENARIOS.map((scenario) => scenario.id).join(', ')}
   --out DIR       where results go (default bench/results)
-  --time-limit S  no scenario starts after S seconds (default 480)
+  --time-limit S  no scenario starts after S seconds (default 420)
   --pin on|off    servers on the last processor, the load generator on the first (default on, with 2+ cores and taskset)`;
 
 function parse(argv: string[]): Record<string, string> {
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     rounds: Math.round(positive(options, 'rounds', 5)),
     warmupMs: positive(options, 'warmup', 1000),
     measureMs: positive(options, 'measure', 1500),
-    timeLimitSeconds: positive(options, 'time-limit', 480),
+    timeLimitSeconds: positive(options, 'time-limit', 420),
     pin: options.pin === 'off' ? undefined : pinning(),
     command: ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '),
     log: (line) => console.log(line),
