@@ -1,7 +1,7 @@
 // Where `duet new` finds the samples at run time. Installed from npm, the CLI carries them in
 // its templates/ folder (written by its build step); in a checkout of the Duet repository it
 // reads samples/ directly, so an edited sample is scaffolded as it is now, never a stale copy.
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type SampleCatalogue, readCatalogue } from './catalogue';
 
@@ -39,17 +39,31 @@ export function sampleSource(root: string = packageRoot): SampleSource {
  */
 export function writeTemplates(repositoryRoot: string, templates: string): SampleCatalogue {
   const catalogue = readCatalogue(repositoryRoot);
-  rmSync(templates, { recursive: true, force: true });
+  const wanted = new Map<string, Buffer>([[CATALOGUE_FILE, Buffer.from(`${JSON.stringify(catalogue, null, 2)}\n`)]]);
   for (const sample of catalogue.samples) {
     for (const file of sample.files) {
-      const target = path.join(templates, sample.name, file);
-      mkdirSync(path.dirname(target), { recursive: true });
-      cpSync(path.join(repositoryRoot, 'samples', sample.name, file), target);
+      wanted.set(`${sample.name}/${file}`, readFileSync(path.join(repositoryRoot, 'samples', sample.name, file)));
     }
   }
-  mkdirSync(templates, { recursive: true });
-  writeFileSync(path.join(templates, CATALOGUE_FILE), `${JSON.stringify(catalogue, null, 2)}\n`);
+  // Left alone when up to date: another `npm pack` may be reading it right now.
+  if (sameFiles(templates, wanted)) return catalogue;
+  rmSync(templates, { recursive: true, force: true });
+  for (const [file, content] of wanted) {
+    mkdirSync(path.dirname(path.join(templates, file)), { recursive: true });
+    writeFileSync(path.join(templates, file), content);
+  }
   return catalogue;
+}
+
+/** Whether `dir` holds exactly the files of `wanted` (relative path → content). */
+function sameFiles(dir: string, wanted: ReadonlyMap<string, Buffer>): boolean {
+  if (!existsSync(dir)) return false;
+  const present = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
+  if (present.length !== wanted.size) return false;
+  return present.every((entry) => {
+    const file = path.relative(dir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/');
+    return wanted.get(file)?.equals(readFileSync(path.join(dir, file))) === true;
+  });
 }
 
 function isDuetCheckout(dir: string): boolean {
