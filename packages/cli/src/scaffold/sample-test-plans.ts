@@ -99,7 +99,7 @@ const STAND_IN_IMPORTS = [
   "import { Container } from 'inversify';",
   "import { Caller, OnText, WebSocketApplication, WebSocketService, webSocketModule } from '@duet/websocket';",
 ];
-const CLIENT_TRY = 'Start a service that answers `Echo: <text>` on ws://localhost:8080/ws first (`npx duet new echo-service --sample data-message`, then `npm start` there).';
+const CLIENT_TRY = 'Start a service that answers `Echo: <text>` on ws://localhost:8080/ws first (`npx @duet/cli new echo-service --sample data-message`, then `npm start` there).';
 
 /** The plans, by sample name. */
 export const sampleTestPlans: Readonly<Record<string, SampleTestPlan>> = {
