@@ -88,8 +88,7 @@ async function main(): Promise<void> {
     const token = await developmentToken('alice');
     console.log(`Try: new WebSocket("ws://localhost:${app.port()}/chat/lobby?access_token=${token}")`);
   }
-  process.once('SIGINT', () => void app.stop());
-  process.once('SIGTERM', () => void app.stop());
+  app.enableShutdownHooks();
 }
 
 if (require.main === module) {

@@ -40,8 +40,7 @@ async function main(): Promise<void> {
   container.load(webSocketModule({ port: Number(process.env.PORT ?? 8080), services: [WsService] }));
   const app = await WebSocketApplication.start(container);
   console.log(`[duet] started WS listener 0.0.0.0:${app.port()}`);
-  process.once('SIGINT', () => void app.stop());
-  process.once('SIGTERM', () => void app.stop());
+  app.enableShutdownHooks();
 }
 
 if (require.main === module) {

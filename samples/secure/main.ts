@@ -52,8 +52,7 @@ async function serve(): Promise<void> {
   );
   const app = await WebSocketApplication.start(container);
   console.log(`[duet] started WSS listener 0.0.0.0:${app.port()}`);
-  process.once('SIGINT', () => void app.stop());
-  process.once('SIGTERM', () => void app.stop());
+  app.enableShutdownHooks();
 }
 
 async function runClient(): Promise<void> {
