@@ -18,8 +18,11 @@ export type WriteOutcome = (typeof WriteOutcome)[keyof typeof WriteOutcome];
 export function exceedsBacklog(socket: WebSocket, data: FrameData, maxBufferedBytes: number): boolean {
   const buffered = socket.bufferedAmount;
   if (buffered === 0) return false;
-  const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
-  return buffered + size > maxBufferedBytes;
+  if (typeof data !== 'string') return buffered + data.byteLength > maxBufferedBytes;
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: when even that bound fits, skip the exact
+  // count, which would scan the whole string on every write to a socket with a backlog.
+  if (buffered + 3 * data.length <= maxBufferedBytes) return false;
+  return buffered + Buffer.byteLength(data) > maxBufferedBytes;
 }
 
 /** Sends and resolves once everything queued before it, and it, has reached the kernel. */

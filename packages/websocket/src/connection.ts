@@ -3,7 +3,7 @@
 //   ws 'message' → receiveMessage → dispatch → run (routing-table slot) → complete → reply → socket.
 // Handlers of one connection run one at a time in arrival order; events that arrive while
 // an async handler runs wait in a bounded queue.
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type WebSocket from 'ws';
 import { exceedsBacklog, sendAndWaitForFlush, WriteOutcome } from './backpressure';
 import { Caller, type CallerLink } from './caller';
@@ -105,7 +105,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
     this.instance = options.instance;
     this.maxPending = table.config.maxPendingMessages;
     this.router = table.router;
-    this.caller = new Caller(this, randomUUID(), options.request);
+    this.caller = new Caller(this, newConnectionId(), options.request);
     if (table.config.idleTimeout > 0) {
       this.idle = new IdleTimer(table.config.idleTimeout, () => this.dispatch(HandlerEvent.IdleTimeout));
     }
@@ -685,6 +685,12 @@ function onSocketError(this: WebSocket, error: Error): void {
 
 function onSocketClose(this: WebSocket, code: number, reason: Buffer): void {
   (this as LinkedSocket)[kConnection].receiveClose(code, reason.toString());
+}
+
+// 128 random bits as 32 hex characters: unique across processes (the backplane names connections
+// by id), and one flat string, where a formatted UUID is kept as a chain of concatenated pieces.
+function newConnectionId(): string {
+  return randomBytes(16).toString('hex');
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
