@@ -112,7 +112,7 @@ export const SERVERS: readonly ServerDefinition[] = [
   },
   {
     id: 'duet-broadcast',
-    label: 'Duet (writeTextMessage loop)',
+    label: 'Duet (registry.broadcast)',
     entry: 'bench/servers/duet-broadcast.ts',
     runtime: 'ts',
     tsProject: BENCH_TSCONFIG,

@@ -173,3 +173,15 @@ describe('heartbeats', () => {
     silent.destroy();
   });
 });
+
+describe('connection ids', () => {
+  it('are distinct version-4 UUIDs', async () => {
+    const { url, container } = await startServices([ChatService]);
+    const registry = container.get(ConnectionRegistry);
+    await Promise.all(Array.from({ length: 300 }, () => TestClient.connect(url('/chat/ids'))));
+    await eventually(() => registry.count() === 300, 3000, '300 connections');
+    const ids = [...registry].map((caller) => caller.getConnectionId());
+    expect(new Set(ids).size).toBe(300);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
