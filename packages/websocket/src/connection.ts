@@ -26,6 +26,7 @@ import type { ServiceClass } from './module';
 import type { ConnectionRegistry, RegistryMember } from './registry/connection-registry';
 import { type FrameData, toFrameData, toPongData } from './replies';
 import type { Handler, RoutingTable } from './routing-table';
+import type { ResolvedServiceConfig } from './service-config';
 import type { UpgradeRequest } from './upgrade-request';
 
 const OPEN: typeof WebSocket.OPEN = 1;
@@ -84,6 +85,8 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
   private onRejected: ((error: unknown) => void) | undefined;
   private closeWaiters: CloseWaiter[] | undefined;
   private readonly router: MessageRouter | undefined;
+  /** The service's configuration, held directly: the write path reads it on every frame. */
+  private readonly config: ResolvedServiceConfig;
   /** The stream id of the message being handled, for its reply. */
   private replyId: unknown;
   /** The typed route whose schema is validating the current message. */
@@ -105,6 +108,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
     this.instance = options.instance;
     this.maxPending = table.config.maxPendingMessages;
     this.router = table.router;
+    this.config = table.config;
     this.caller = new Caller(this, newConnectionId(), options.request);
     if (table.config.idleTimeout > 0) {
       this.idle = new IdleTimer(table.config.idleTimeout, () => this.dispatch(HandlerEvent.IdleTimeout));
@@ -132,7 +136,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
   write(data: FrameData, mayWait: boolean): WriteOutcome | Promise<boolean> {
     const socket = this.socket;
     if (socket.readyState !== OPEN) return WriteOutcome.Closed;
-    const { maxBufferedBytes, slowConsumerPolicy } = this.options.table.config;
+    const { maxBufferedBytes, slowConsumerPolicy } = this.config;
     if (exceedsBacklog(socket, data, maxBufferedBytes)) {
       if (slowConsumerPolicy === 'close') {
         this.closeAsSlowConsumer();
@@ -158,7 +162,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
   writeBroadcast(data: Buffer, binary: boolean): boolean {
     const socket = this.socket;
     if (socket.readyState !== OPEN) return false;
-    const { maxBufferedBytes, slowConsumerPolicy } = this.options.table.config;
+    const { maxBufferedBytes, slowConsumerPolicy } = this.config;
     if (exceedsBacklog(socket, data, maxBufferedBytes)) {
       if (slowConsumerPolicy === 'close') this.closeAsSlowConsumer();
       else this.options.registry.countDropped();
@@ -196,10 +200,6 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
     this.options.logger.warn('slow consumer: outbound buffer over maxBufferedBytes; closing with 1013', this.logFields());
     // Its backlog may never be read: give the close handshake a short while, then terminate.
     void this.closeWithin(CloseCode.TryAgainLater, 'slow consumer', SLOW_CONSUMER_CLOSE_TIMEOUT_MS);
-  }
-
-  get service(): RoutingTable {
-    return this.options.table;
   }
 
   touch(): void {
@@ -447,7 +447,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
   }
 
   private unmatched(key: unknown): void {
-    const { onUnmatched } = this.options.table.config;
+    const { onUnmatched } = this.config;
     if (onUnmatched === 'ignore') {
       this.options.logger.debug('message ignored: no handler matches it', { ...this.logFields(), key });
     } else {
@@ -457,7 +457,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
 
   /** A message the service cannot take: the error reply (or a close), then @OnError. */
   private badMessage(error: MessageValidationError): void {
-    const { config } = this.options.table;
+    const config = this.config;
     this.observeError(error);
     if (config.onInvalidMessage === 'close' || config.onUnmatched === 'close' && error.kind === 'unmatched') {
       this.failureCloseCode = error.closeCode;
@@ -662,7 +662,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
     socket.on('close', onSocketClose);
     const { handlers } = this;
     if (this.idle !== undefined || handlers[HandlerEvent.Ping] !== undefined) socket.on('ping', onSocketPing);
-    const heartbeat = this.options.table.config.pingInterval > 0;
+    const heartbeat = this.config.pingInterval > 0;
     if (this.idle !== undefined || heartbeat || handlers[HandlerEvent.Pong] !== undefined) socket.on('pong', onSocketPong);
   }
 }
