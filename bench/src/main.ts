@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runBench, writeResults } from './bench';
 import { renderTargetsText } from './report';
-import { SCENARIOS } from './scenarios';
+import { SCENARIOS, type Scenario } from './scenarios';
 import { BENCH_ROOT } from './servers';
 
 const USAGE = `Usage: npm run bench -- [--rounds N] [--warmup MS] [--measure MS] [--only ID,ID] [--out DIR] [--time-limit S]
@@ -12,6 +12,7 @@ const USAGE = `Usage: npm run bench -- [--rounds N] [--warmup MS] [--measure MS]
   --warmup MS     warm-up of each turn in the first round (default 1000; later rounds at most 400)
   --measure MS    measured time of each turn (default 1500)
   --only IDS      scenarios to run, by id: ${SCENARIOS.map((scenario) => scenario.id).join(', ')}
+  --servers IDS   in each scenario, only these servers (and its baselines), by id: for a closer look at a pair
   --out DIR       where results go (default bench/results)
   --time-limit S  no scenario starts after S seconds (default 420)
   --pin on|off    servers on the last processor, the load generator on the first (default on, with 2+ cores and taskset)`;
@@ -55,10 +56,18 @@ function pinning(): { server: number; load: number } | undefined {
   return { server: cpus - 1, load: 0 };
 }
 
+/** The scenarios with only `ids` among their servers, besides the baselines every ratio needs. */
+function onlyServers(scenarios: readonly Scenario[], ids: string[]): Scenario[] {
+  return scenarios.map((scenario) => {
+    const kept = new Set([scenario.baseline, ...(scenario.alsoAgainst ?? []), ...ids.map((id) => id.trim())]);
+    return { ...scenario, servers: scenario.servers.filter((id) => kept.has(id)) };
+  });
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const options = parse(argv);
-  const known = new Set(['rounds', 'warmup', 'measure', 'only', 'out', 'time-limit', 'pin']);
+  const known = new Set(['rounds', 'warmup', 'measure', 'only', 'servers', 'out', 'time-limit', 'pin']);
   for (const name of Object.keys(options)) {
     if (!known.has(name)) {
       console.error(`unknown option --${name}\n${USAGE}`);
@@ -72,7 +81,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const outcome = await runBench({
-    scenarios,
+    scenarios: options.servers === undefined ? scenarios : onlyServers(scenarios, options.servers.split(',')),
     rounds: Math.round(positive(options, 'rounds', 5)),
     warmupMs: positive(options, 'warmup', 1000),
     measureMs: positive(options, 'measure', 1500),

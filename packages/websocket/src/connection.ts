@@ -14,6 +14,7 @@ import {
   ProtocolError,
   UnsupportedMessageError,
 } from './errors';
+import { type EncodedFrame, acceptsDirectFrames, writeEncodedFrame, writeFrame } from './frame-writer';
 import { IdleTimer } from './idle-timer';
 import type { Logger } from './logger';
 import { type ConnectionInfo, HANDLER_NAMES, type WebSocketObserver, errorKind } from './monitoring/observer';
@@ -30,8 +31,6 @@ import type { ResolvedServiceConfig } from './service-config';
 import type { UpgradeRequest } from './upgrade-request';
 
 const OPEN: typeof WebSocket.OPEN = 1;
-const TEXT_FRAME = { binary: false } as const;
-const BINARY_FRAME = { binary: true } as const;
 const SLOW_CONSUMER_CLOSE_TIMEOUT_MS = 5000;
 // Past this many queued outbound bytes a reply stream waits for the socket to drain.
 const STREAM_HIGH_WATER_MARK = 1024 * 1024;
@@ -87,6 +86,8 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
   private readonly router: MessageRouter | undefined;
   /** The service's configuration, held directly: the write path reads it on every frame. */
   private readonly config: ResolvedServiceConfig;
+  /** Frames may be handed to ws's sender whole (see frame-writer). */
+  private readonly direct: boolean;
   /** The stream id of the message being handled, for its reply. */
   private replyId: unknown;
   /** The typed route whose schema is validating the current message. */
@@ -109,6 +110,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
     this.maxPending = table.config.maxPendingMessages;
     this.router = table.router;
     this.config = table.config;
+    this.direct = acceptsDirectFrames(socket);
     this.caller = new Caller(this, newConnectionId(), options.request);
     if (table.config.idleTimeout > 0) {
       this.idle = new IdleTimer(table.config.idleTimeout, () => this.dispatch(HandlerEvent.IdleTimeout));
@@ -152,25 +154,25 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
       if (this.observer !== undefined) this.observeSent(data, typeof data !== 'string');
       return sendAndWaitForFlush(socket, data);
     }
-    socket.send(data);
+    writeFrame(socket, data, this.direct);
     this.touch();
     if (this.observer !== undefined) this.observeSent(data, typeof data !== 'string');
     return WriteOutcome.Sent;
   }
 
   /** RegistryMember: a broadcast frame (under 'wait', a broadcast drops instead of waiting). */
-  writeBroadcast(data: Buffer, binary: boolean): boolean {
+  writeBroadcast(encoded: EncodedFrame): boolean {
     const socket = this.socket;
     if (socket.readyState !== OPEN) return false;
     const { maxBufferedBytes, slowConsumerPolicy } = this.config;
-    if (exceedsBacklog(socket, data, maxBufferedBytes)) {
+    if (exceedsBacklog(socket, encoded.payload, maxBufferedBytes)) {
       if (slowConsumerPolicy === 'close') this.closeAsSlowConsumer();
       else this.options.registry.countDropped();
       return false;
     }
-    socket.send(data, binary ? BINARY_FRAME : TEXT_FRAME);
+    writeEncodedFrame(socket, encoded, this.direct);
     this.touch();
-    if (this.observer !== undefined) this.observeSent(data, binary);
+    if (this.observer !== undefined) this.observeSent(encoded.payload, encoded.binary);
     return true;
   }
 

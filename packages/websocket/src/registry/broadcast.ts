@@ -1,8 +1,9 @@
 // A broadcast target: a room, a service, or every connection, optionally but one. The
-// message is encoded once (a string becomes one Buffer) and the same bytes are handed to
+// message is framed once (header and payload in one Buffer) and the same bytes are handed to
 // every socket; each socket's slow-consumer limit applies, and the other nodes of the
 // backplane get it too.
 import type { Caller } from '../caller';
+import { type EncodedFrame, encodeFrame } from '../frame-writer';
 import type { BackplaneMessage } from './backplane';
 
 /** What a broadcast did on this process. */
@@ -16,8 +17,8 @@ export interface BroadcastResult {
 /** A connection as a broadcast sees it. */
 export interface BroadcastMember {
   readonly caller: Caller;
-  /** Writes pre-encoded data under the connection's slow-consumer policy; true when handed to its socket. */
-  writeBroadcast(data: Buffer, binary: boolean): boolean;
+  /** Writes a frame encoded once for all under the connection's slow-consumer policy; true when handed to its socket. */
+  writeBroadcast(encoded: EncodedFrame): boolean;
 }
 
 /** The registry side of a broadcast: who is targeted, and where other nodes are. */
@@ -65,13 +66,14 @@ export class BroadcastTarget {
 
   /** @internal Delivers on this process only: used for messages from other nodes. */
   deliverLocally(data: Buffer, binary: boolean, exceptId: string | undefined): BroadcastResult {
+    const encoded = encodeFrame(data, binary);
     let sent = 0;
     let skipped = 0;
     for (const member of this.host.targets(this.room, this.servicePath)) {
       if (member.caller === this.excluded || (exceptId !== undefined && member.caller.getConnectionId() === exceptId)) {
         continue;
       }
-      if (member.writeBroadcast(data, binary)) sent++;
+      if (member.writeBroadcast(encoded)) sent++;
       else skipped++;
     }
     return { sent, skipped };

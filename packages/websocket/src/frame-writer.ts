@@ -1,0 +1,151 @@
+// Server frames written in one piece. `ws.send` builds an options object, a header buffer and
+// a corked two-part write for every frame; here a frame is its header and payload in one
+// buffer handed to ws's sender, and a broadcast frames its message once for every socket.
+// Only the sender's `sendFrame` is used (the route engine.io takes for its pre-encoded
+// broadcasts), and only while ws has nothing queued of its own; the installed ws is probed
+// once, and without that method every frame goes through `ws.send`.
+import WebSocket from 'ws';
+import type { FrameData } from './replies';
+
+const TEXT_OPCODE = 0x81; // FIN + text
+const BINARY_OPCODE = 0x82; // FIN + binary
+/**
+ * Payloads up to this size are copied behind their header, in a slice of Node's shared buffer
+ * pool; larger ones go out as header and payload in one corked write, as ws.send does (a
+ * buffer of their own per frame costs more than the two-part write).
+ */
+const COPY_LIMIT = 4000;
+const TEXT_OPTIONS = { binary: false } as const;
+const BINARY_OPTIONS = { binary: true } as const;
+
+/** The part of ws's per-socket sender used here (ws 8.18+: `_state` 0 is idle, `_queue` holds deferred frames). */
+interface WsSender {
+  sendFrame(list: (Buffer | string | undefined)[], cb: undefined): void;
+  readonly _state: number;
+  readonly _queue: readonly unknown[];
+}
+
+type SocketWithSender = WebSocket & { readonly _sender: WsSender | null };
+
+/** Whether the installed ws has the sender this file writes through. */
+export const FRAMES_WRITABLE_DIRECTLY = probeSender();
+
+function probeSender(): boolean {
+  const SenderClass = (WebSocket as unknown as { Sender?: new (socket: null) => Partial<WsSender> }).Sender;
+  if (typeof SenderClass !== 'function') return false;
+  try {
+    const probe = new SenderClass(null);
+    return typeof probe.sendFrame === 'function' && probe._state === 0 && Array.isArray(probe._queue);
+  } catch {
+    return false;
+  }
+}
+
+/** Whether frames may be written directly to this socket: no extension (compression) negotiated. */
+export function acceptsDirectFrames(socket: WebSocket): boolean {
+  return FRAMES_WRITABLE_DIRECTLY && socket.extensions === '';
+}
+
+// One slot reused for every single-part frame: `sendFrame` reads it synchronously.
+const single: (Buffer | undefined)[] = [undefined];
+
+/** The sender, when it has nothing of its own queued (so a direct frame keeps the order). */
+function idleSender(socket: WebSocket): WsSender | undefined {
+  const sender = (socket as SocketWithSender)._sender;
+  if (sender === null || sender._state !== 0 || sender._queue.length !== 0) return undefined;
+  return sender;
+}
+
+function headerLength(payloadLength: number): number {
+  return payloadLength < 126 ? 2 : payloadLength < 65536 ? 4 : 10;
+}
+
+function writeHeader(target: Buffer, opcode: number, payloadLength: number): void {
+  target[0] = opcode;
+  if (payloadLength < 126) {
+    target[1] = payloadLength;
+  } else if (payloadLength < 65536) {
+    target[1] = 126;
+    target.writeUInt16BE(payloadLength, 2);
+  } else {
+    target[1] = 127;
+    target[2] = target[3] = 0;
+    target.writeUIntBE(payloadLength, 4, 6);
+  }
+}
+
+function asBuffer(data: Buffer | Uint8Array | ArrayBuffer): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (data instanceof ArrayBuffer) return Buffer.from(data);
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function writeSingle(sender: WsSender, frame: Buffer): void {
+  single[0] = frame;
+  sender.sendFrame(single, undefined);
+  single[0] = undefined;
+}
+
+function writeTwoParts(sender: WsSender, opcode: number, length: number, payload: Buffer | string): void {
+  const header = Buffer.allocUnsafe(headerLength(length));
+  writeHeader(header, opcode, length);
+  sender.sendFrame([header, payload], undefined);
+}
+
+/** A frame buffer with its header written and room for `length` payload bytes at its end. */
+function frameFor(opcode: number, length: number): Buffer {
+  const frame = Buffer.allocUnsafe(headerLength(length) + length);
+  writeHeader(frame, opcode, length);
+  return frame;
+}
+
+/**
+ * Sends `data` on an open socket: a string as a text frame, bytes as a binary frame.
+ * `direct`: the connection's `acceptsDirectFrames`.
+ */
+export function writeFrame(socket: WebSocket, data: FrameData, direct: boolean): void {
+  const sender = direct ? idleSender(socket) : undefined;
+  if (sender === undefined) {
+    socket.send(data);
+  } else if (typeof data === 'string') {
+    const length = Buffer.byteLength(data);
+    if (length > COPY_LIMIT) {
+      writeTwoParts(sender, TEXT_OPCODE, length, data);
+      return;
+    }
+    const frame = frameFor(TEXT_OPCODE, length);
+    frame.write(data, frame.length - length, length, 'utf8');
+    writeSingle(sender, frame);
+  } else {
+    const payload = asBuffer(data);
+    const length = payload.length;
+    if (length > COPY_LIMIT) {
+      writeTwoParts(sender, BINARY_OPCODE, length, payload);
+      return;
+    }
+    const frame = frameFor(BINARY_OPCODE, length);
+    payload.copy(frame, frame.length - length);
+    writeSingle(sender, frame);
+  }
+}
+
+/** A message framed once, for many sockets. */
+export interface EncodedFrame {
+  readonly payload: Buffer;
+  readonly binary: boolean;
+  /** Header and payload in one buffer. */
+  readonly frame: Buffer;
+}
+
+export function encodeFrame(payload: Buffer, binary: boolean): EncodedFrame {
+  const frame = frameFor(binary ? BINARY_OPCODE : TEXT_OPCODE, payload.length);
+  payload.copy(frame, frame.length - payload.length);
+  return { payload, binary, frame };
+}
+
+/** Sends an encoded frame (or, when the socket cannot take it directly, its payload through ws). */
+export function writeEncodedFrame(socket: WebSocket, encoded: EncodedFrame, direct: boolean): void {
+  const sender = direct ? idleSender(socket) : undefined;
+  if (sender === undefined) socket.send(encoded.payload, encoded.binary ? BINARY_OPTIONS : TEXT_OPTIONS);
+  else writeSingle(sender, encoded.frame);
+}
