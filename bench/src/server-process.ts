@@ -50,8 +50,9 @@ export class ServerProcess {
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' };
     if (definition.tsProject !== undefined) env.TS_NODE_PROJECT = path.join(REPO_ROOT, definition.tsProject);
     if (definition.bufferutil) {
-      // ws is the one @duet/websocket depends on, at the repository root; NODE_PATH lets it find
-      // the bench's bufferutil without the root depending on it.
+      // ws is the one @duet/websocket depends on, at the repository root, where bufferutil is
+      // installed as its optional dependency; NODE_PATH adds the bench's pinned copy, should the
+      // root's have failed to install.
       env.NODE_PATH = path.join(BENCH_ROOT, 'node_modules');
       delete env.WS_NO_BUFFER_UTIL;
     } else {
