@@ -3,11 +3,11 @@
 //   ws 'message' → receiveMessage → dispatch → run (routing-table slot) → complete → reply → socket.
 // Handlers of one connection run one at a time in arrival order; events that arrive while
 // an async handler runs wait in a bounded queue.
-import { randomFillSync } from 'node:crypto';
 import type WebSocket from 'ws';
 import { exceedsBacklog, sendAndWaitForFlush, WriteOutcome } from './backpressure';
 import { Caller, type CallerLink } from './caller';
 import { CloseCode, MAX_CONTROL_PAYLOAD_BYTES } from './close-codes';
+import { newConnectionId } from './connection-id';
 import {
   type MessageValidationError,
   PendingMessagesOverflowError,
@@ -687,33 +687,6 @@ function onSocketError(this: WebSocket, error: Error): void {
 
 function onSocketClose(this: WebSocket, code: number, reason: Buffer): void {
   (this as LinkedSocket)[kConnection].receiveClose(code, reason.toString());
-}
-
-// A random (version 4) UUID, written into one flat string: the backplane names connections by
-// id across processes, and `randomUUID()` would keep each id as a chain of concatenated pieces.
-// Random bytes are drawn for 256 ids at a time, so a handshake makes no call into the RNG.
-const ID_BYTES = 16;
-const idPool = Buffer.alloc(ID_BYTES * 256);
-let idOffset = idPool.length;
-const idText = Buffer.alloc(36);
-const HEX = Buffer.from('0123456789abcdef');
-
-function newConnectionId(): string {
-  if (idOffset === idPool.length) {
-    randomFillSync(idPool);
-    idOffset = 0;
-  }
-  let at = 0;
-  for (let i = 0; i < ID_BYTES; i++) {
-    let byte = idPool[idOffset + i];
-    if (i === 6) byte = (byte & 0x0f) | 0x40; // version 4
-    if (i === 8) byte = (byte & 0x3f) | 0x80; // RFC 4122 variant
-    if (i === 4 || i === 6 || i === 8 || i === 10) idText[at++] = 0x2d; // '-'
-    idText[at++] = HEX[byte >> 4];
-    idText[at++] = HEX[byte & 0x0f];
-  }
-  idOffset += ID_BYTES;
-  return idText.toString('latin1');
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
