@@ -50,7 +50,9 @@ describe('frames written whole to the sender', () => {
       payloads.push(text(length), bytes(length));
       const backing = bytes(length + 5);
       payloads.push(new Uint8Array(backing.buffer, backing.byteOffset + 3, length));
-      payloads.push(bytes(length).buffer.slice(0, length));
+      const arrayBuffer = new ArrayBuffer(length);
+      new Uint8Array(arrayBuffer).set(bytes(length));
+      payloads.push(arrayBuffer);
     }
     const pair = await rawPair((socket) => {
       expect(acceptsDirectFrames(socket)).toBe(true);
