@@ -5,6 +5,7 @@ import type { MachineInfo } from './machine';
 import { LATER_WARMUP_MS, type RunSettings } from './runner';
 import { type RatioSummary, type ScenarioSummary, ratioOf } from './summary';
 import { type TargetResult, describeBound } from './targets';
+import type { ThroughputScenario } from './scenarios';
 
 export interface BenchReport {
   startedAt: string;
@@ -121,6 +122,15 @@ function problems(summaries: readonly ScenarioSummary[]): string[] {
   return lines.length === 0 ? ['None: every connection opened, every reply matched, nothing was left unanswered.'] : lines;
 }
 
+/** Scenarios measured for longer than the rest, as a parenthesis for the settings line. */
+function longerTurns(report: BenchReport): string {
+  const longer = report.summaries
+    .map((summary) => summary.scenario)
+    .filter((scenario) => scenario.kind === 'throughput' && (scenario.measureFactor ?? 1) !== 1)
+    .map((scenario) => `${scenario.title}: ${(report.settings.measureMs * (scenario as ThroughputScenario).measureFactor!) / 1000} s`);
+  return longer.length === 0 ? '' : ` (${longer.join('; ')}, whose rate swings more from one second to the next)`;
+}
+
 export function renderMarkdown(report: BenchReport, chartFile: string | undefined): string {
   const { machine, settings } = report;
   const versions = Object.entries(machine.versions)
@@ -136,7 +146,7 @@ export function renderMarkdown(report: BenchReport, chartFile: string | undefine
     `- Commit ${machine.commit}; versions: ${versions}.`,
     `- ${settings.rounds} round${settings.rounds === 1 ? '' : 's'} (idle and broadcast: at most 3); in each, the servers of a scenario take turns ` +
       `(A B C, A B C, …), each turn a warm-up (${settings.warmupMs / 1000} s in the first round, at most ${LATER_WARMUP_MS / 1000} s later, ` +
-      `the servers being warm by then) and ${settings.measureMs / 1000} s measured. ` +
+      `the servers being warm by then) and ${settings.measureMs / 1000} s measured${longerTurns(report)}. ` +
       (settings.pin === undefined
         ? 'Processes not pinned.'
         : `Servers pinned to processor ${settings.pin.server}, the load generator to processor ${settings.pin.load}.`),

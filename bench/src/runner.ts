@@ -138,6 +138,7 @@ async function measureLoaded(
   const warmupMs = round === 1 ? options.warmupMs : Math.min(options.warmupMs, LATER_WARMUP_MS);
   try {
     if (scenario.kind === 'throughput') {
+      const measureMs = options.measureMs * (scenario.measureFactor ?? 1);
       const result = await load.throughput(
         {
           ...target,
@@ -146,9 +147,9 @@ async function measureLoaded(
           message: scenario.message,
           expectedReply: scenario.expectedReply,
           warmupMs,
-          measureMs: options.measureMs,
+          measureMs,
         },
-        warmupMs + options.measureMs + 30000,
+        warmupMs + measureMs + 30000,
       );
       return {
         round,
