@@ -38,3 +38,24 @@ export const MAX_CLOSE_REASON_BYTES = 123;
 
 /** Control frame payloads (ping, pong) are limited to 125 bytes. */
 export const MAX_CONTROL_PAYLOAD_BYTES = 125;
+
+/** The close code a `ws` protocol error causes: ws keeps it under a symbol property of the error. */
+export function closeCodeOfEngineError(error: object): number {
+  for (const symbol of Object.getOwnPropertySymbols(error)) {
+    const value = (error as Record<symbol, unknown>)[symbol];
+    if (typeof value === 'number' && value >= 1000 && value <= 4999) return value;
+  }
+  return CloseCode.AbnormalClosure;
+}
+
+/** The reason Duet sends with a close it makes after a failure (never the error's own text). */
+export function closeReasonFor(code: number): string {
+  switch (code) {
+    case CloseCode.UnsupportedData:
+      return 'unsupported message type';
+    case CloseCode.TryAgainLater:
+      return 'too many pending messages';
+    default:
+      return 'internal error';
+  }
+}

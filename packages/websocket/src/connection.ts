@@ -6,7 +6,7 @@
 import type WebSocket from 'ws';
 import { exceedsBacklog, sendAndWaitForFlush, WriteOutcome } from './backpressure';
 import { Caller, type CallerLink } from './caller';
-import { CloseCode, MAX_CONTROL_PAYLOAD_BYTES } from './close-codes';
+import { CloseCode, MAX_CONTROL_PAYLOAD_BYTES, closeCodeOfEngineError, closeReasonFor } from './close-codes';
 import { newConnectionId } from './connection-id';
 import {
   type MessageValidationError,
@@ -23,6 +23,7 @@ import { ReplyStreams, type StreamSink, isAsyncIterable } from './messages/reply
 import type { StandardResult } from './messages/standard-schema';
 import { defaultErrorReply, invalidJsonError, schemaError, unmatchedError } from './messages/validation';
 import { HandlerEvent } from './metadata';
+import { PendingEvents } from './pending-events';
 import type { ServiceClass } from './module';
 import type { ConnectionRegistry, RegistryMember } from './registry/connection-registry';
 import { type FrameData, toFrameData, toPongData } from './replies';
@@ -75,9 +76,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
 
   private busy = false;
   private runningEvent: HandlerEvent = HandlerEvent.Open;
-  private pending: unknown[] | undefined; // triples: event, first argument, second argument
-  private pendingHead = 0;
-  private pendingCount = 0;
+  private pending: PendingEvents | undefined;
   /** Set when the connection is being closed because of an error; later messages are not handled. */
   private failureCloseCode: number | undefined;
   private onSettled: ((value: unknown) => void) | undefined;
@@ -220,7 +219,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
 
   /** Resolves when no handler runs and no message waits (for a graceful stop). */
   whenIdle(): Promise<void> {
-    if (!this.busy && this.pendingCount === 0) return Promise.resolve();
+    if (!this.busy && this.pendingCount() === 0) return Promise.resolve();
     return new Promise((resolve) => (this.idleWaiters ??= []).push(resolve));
   }
 
@@ -256,7 +255,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
 
   receiveSocketError(error: Error & { code?: string }): void {
     // The engine closes the connection itself after a protocol error; the service is told why.
-    const closeCode = statusCodeOf(error);
+    const closeCode = closeCodeOfEngineError(error);
     const protocolError = new ProtocolError(error.message, closeCode, error.code);
     this.observeError(protocolError);
     this.dispatch(HandlerEvent.Error, protocolError);
@@ -574,37 +573,29 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
     this.closeIfOpen(closeCode, closeReasonFor(closeCode));
   }
 
+  private pendingCount(): number {
+    return this.pending === undefined ? 0 : this.pending.count;
+  }
+
   private enqueue(event: HandlerEvent, first: unknown, second: unknown): void {
     if (this.failureCloseCode !== undefined && isMessageEvent(event)) return; // closing after an error
-    if (this.pendingCount >= this.maxPending && isMessageEvent(event)) {
+    if (this.pendingCount() >= this.maxPending && isMessageEvent(event)) {
       this.overflow();
       return;
     }
-    const queue = (this.pending ??= []);
-    queue.push(event, first, second);
-    this.pendingCount++;
+    (this.pending ??= new PendingEvents()).push(event, first, second);
   }
 
   private drain(): void {
     const queue = this.pending;
-    while (!this.busy && this.pendingCount > 0 && queue !== undefined) {
-      const at = this.pendingHead;
-      const event = queue[at] as HandlerEvent;
-      const first = queue[at + 1];
-      const second = queue[at + 2];
-      queue[at] = queue[at + 1] = queue[at + 2] = undefined;
-      this.pendingCount--;
-      if (this.pendingCount === 0) {
-        this.pendingHead = 0;
-        queue.length = 0;
-      } else if ((this.pendingHead = at + 3) >= 3072) {
-        queue.splice(0, this.pendingHead);
-        this.pendingHead = 0;
-      }
+    while (!this.busy && queue !== undefined && queue.count > 0) {
+      const event = queue.shift();
+      const { first, second } = queue;
+      queue.release();
       if (this.failureCloseCode !== undefined && isMessageEvent(event)) continue;
       this.run(event, first, second);
     }
-    if (this.idleWaiters !== undefined && !this.busy && this.pendingCount === 0) {
+    if (this.idleWaiters !== undefined && !this.busy && this.pendingCount() === 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = undefined;
       for (const resolve of waiters) resolve();
@@ -621,9 +612,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
     this.closeIfOpen(CloseCode.TryAgainLater, closeReasonFor(CloseCode.TryAgainLater));
     const overflow = new PendingMessagesOverflowError(this.maxPending);
     this.observeError(overflow);
-    const queue = (this.pending ??= []);
-    queue.push(HandlerEvent.Error, overflow, undefined);
-    this.pendingCount++;
+    (this.pending ??= new PendingEvents()).push(HandlerEvent.Error, overflow, undefined);
   }
 
   private refuseUnsupported(kind: string): void {
@@ -701,24 +690,4 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function isMessageEvent(event: HandlerEvent): boolean {
   return event !== HandlerEvent.Close && event !== HandlerEvent.Error;
-}
-
-// ws marks its protocol errors with the close code they cause under a symbol property.
-function statusCodeOf(error: object): number {
-  for (const symbol of Object.getOwnPropertySymbols(error)) {
-    const value = (error as Record<symbol, unknown>)[symbol];
-    if (typeof value === 'number' && value >= 1000 && value <= 4999) return value;
-  }
-  return CloseCode.AbnormalClosure;
-}
-
-function closeReasonFor(code: number): string {
-  switch (code) {
-    case CloseCode.UnsupportedData:
-      return 'unsupported message type';
-    case CloseCode.TryAgainLater:
-      return 'too many pending messages';
-    default:
-      return 'internal error';
-  }
 }
