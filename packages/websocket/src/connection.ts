@@ -14,7 +14,7 @@ import {
   ProtocolError,
   UnsupportedMessageError,
 } from './errors';
-import { type EncodedFrame, acceptsDirectFrames, writeEncodedFrame, writeFrame } from './frame-writer';
+import { type EncodedFrame, acceptsDirectFrames, writeEncodedFrame, writeFrame, writeTextBytes } from './frame-writer';
 import { IdleTimer } from './idle-timer';
 import type { Logger } from './logger';
 import { type ConnectionInfo, HANDLER_NAMES, type WebSocketObserver, errorKind } from './monitoring/observer';
@@ -30,6 +30,7 @@ import { type FrameData, toFrameData, toPongData } from './replies';
 import type { Handler, RoutingTable } from './routing-table';
 import type { ResolvedServiceConfig } from './service-config';
 import type { UpgradeRequest } from './upgrade-request';
+import { WriteBatch } from './write-batch';
 
 const OPEN: typeof WebSocket.OPEN = 1;
 const SLOW_CONSUMER_CLOSE_TIMEOUT_MS = 5000;
@@ -87,6 +88,14 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
   private readonly config: ResolvedServiceConfig;
   /** Frames may be handed to ws's sender whole (see frame-writer). */
   private readonly direct: boolean;
+  /**
+   * While a synchronous @OnText handler runs: its text and the bytes it came in. A reply equal
+   * to that text (an echo, a relay) is sent as those bytes, without encoding the string again.
+   */
+  private receivedText: string | undefined;
+  private receivedBytes: Buffer | undefined;
+  /** Replies to the messages of one read leave in one write (see write-batch). */
+  private readonly batch: WriteBatch | undefined;
   /** The stream id of the message being handled, for its reply. */
   private replyId: unknown;
   /** The typed route whose schema is validating the current message. */
@@ -110,6 +119,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
     this.router = table.router;
     this.config = table.config;
     this.direct = acceptsDirectFrames(socket);
+    this.batch = WriteBatch.of(socket);
     this.caller = new Caller(this, newConnectionId(), options.request);
     if (table.config.idleTimeout > 0) {
       this.idle = new IdleTimer(table.config.idleTimeout, () => this.dispatch(HandlerEvent.IdleTimeout));
@@ -153,7 +163,8 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
       if (this.observer !== undefined) this.observeSent(data, typeof data !== 'string');
       return sendAndWaitForFlush(socket, data);
     }
-    writeFrame(socket, data, this.direct);
+    if (data === this.receivedText) writeTextBytes(socket, this.receivedBytes!, this.direct);
+    else writeFrame(socket, data, this.direct);
     this.touch();
     if (this.observer !== undefined) this.observeSent(data, typeof data !== 'string');
     return WriteOutcome.Sent;
@@ -232,6 +243,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
   // --- events from the socket -------------------------------------------------------------
 
   receiveMessage(data: Buffer, isBinary: boolean): void {
+    if (this.batch !== undefined) this.batch.messageStarts();
     if (this.idle !== undefined) this.idle.touch();
     if (this.observer !== undefined) this.observer.messageReceived?.(this.info!, isBinary ? 'binary' : 'text', data);
     if (isBinary) {
@@ -239,12 +251,17 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
       else if (this.router?.generic !== undefined) this.dispatch(HandlerEvent.Message, data);
       else this.refuseUnsupported('binary');
     } else if (this.handlers[HandlerEvent.Text] !== undefined) {
-      this.dispatch(HandlerEvent.Text, data.toString());
+      const text = data.toString();
+      this.receivedText = text;
+      this.receivedBytes = data;
+      this.dispatch(HandlerEvent.Text, text);
+      this.receivedText = this.receivedBytes = undefined;
     } else if (this.router !== undefined) {
       this.dispatch(HandlerEvent.Message, data.toString());
     } else {
       this.refuseUnsupported('text');
     }
+    if (this.batch !== undefined) this.batch.messageEnds();
   }
 
   receiveControl(event: typeof HandlerEvent.Ping | typeof HandlerEvent.Pong, data: Buffer): void {

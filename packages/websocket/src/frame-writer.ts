@@ -129,6 +129,26 @@ export function writeFrame(socket: WebSocket, data: FrameData, direct: boolean):
   }
 }
 
+/**
+ * Sends `bytes`, which are valid UTF-8 (a text message as received), as a text frame: for a
+ * reply that is the very text just received, no re-encoding of the string.
+ */
+export function writeTextBytes(socket: WebSocket, bytes: Buffer, direct: boolean): void {
+  const sender = direct ? idleSender(socket) : undefined;
+  if (sender === undefined) {
+    socket.send(bytes, TEXT_OPTIONS);
+    return;
+  }
+  const length = bytes.length;
+  if (length > COPY_LIMIT) {
+    writeTwoParts(sender, TEXT_OPCODE, length, bytes);
+    return;
+  }
+  const frame = frameFor(TEXT_OPCODE, length);
+  bytes.copy(frame, frame.length - length);
+  writeSingle(sender, frame);
+}
+
 /** A message framed once, for many sockets. */
 export interface EncodedFrame {
   readonly payload: Buffer;

@@ -8,8 +8,9 @@ import { FRAMES_WRITABLE_DIRECTLY, acceptsDirectFrames, writeFrame } from '../sr
 import { Opcode, RawClient, closeAllRawSockets, serverFrame } from './conformance/raw-client';
 import { cleanup, startServices } from './helpers';
 
-afterEach(cleanup);
+// Raw sockets first: the apps' stop would otherwise wait for close handshakes they never answer.
 afterEach(closeAllRawSockets);
+afterEach(cleanup);
 
 const LENGTHS = [0, 1, 125, 126, 127, 4095, 4096, 16384, 16385, 65535, 65536, 70000];
 
@@ -132,5 +133,35 @@ describe('a service writing frames', () => {
       clients[1].send({ opcode: Opcode.Text, payload: `broadcast-bytes:${length}` });
       for (const client of clients) expect((await client.nextFrame()).raw).toEqual(serverFrame(Opcode.Binary, bytes(length)));
     }
+  });
+});
+
+@WebSocketService({ path: '/echo' })
+class EchoingService {
+  @OnText()
+  onText(_caller: Caller, message: string): string {
+    // Upper case keeps an ASCII text's length: a reply equal in size, different in content.
+    return message.startsWith('UPPER ') ? message.toUpperCase() : message;
+  }
+}
+
+describe('a reply that is the text just received', () => {
+  it('goes back as the very same text frame, for every length class', async () => {
+    const { app } = await startServices([EchoingService]);
+    const client = await RawClient.connect(app.port(), '/echo');
+    for (const length of [1, 125, 126, 4000, 4001, 20000]) {
+      const message = text(length);
+      client.send({ opcode: Opcode.Text, payload: message });
+      expect((await client.nextFrame()).raw).toEqual(serverFrame(Opcode.Text, message));
+    }
+  });
+
+  it('is told apart from a different reply of the same length', async () => {
+    const { app } = await startServices([EchoingService]);
+    const client = await RawClient.connect(app.port(), '/echo');
+    client.send({ opcode: Opcode.Text, payload: 'UPPER case me' });
+    expect((await client.nextFrame()).raw).toEqual(serverFrame(Opcode.Text, 'UPPER CASE ME'));
+    client.send({ opcode: Opcode.Text, payload: 'UPPER é' });
+    expect((await client.nextFrame()).raw).toEqual(serverFrame(Opcode.Text, 'UPPER É'));
   });
 });
