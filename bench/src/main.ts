@@ -8,7 +8,7 @@ import { SCENARIOS, type Scenario } from './scenarios';
 import { BENCH_ROOT } from './servers';
 
 const USAGE = `Usage: npm run bench -- [--rounds N] [--warmup MS] [--measure MS] [--only ID,ID] [--out DIR] [--time-limit S]
-  --rounds N      turns per server in every scenario (default 5; idle and broadcast at most 3)
+  --rounds N      turns per server in every scenario (default 5; idle at most 4, broadcast at most 3)
   --warmup MS     warm-up of each turn in the first round (default 1000; later rounds at most 400)
   --measure MS    measured time of each turn (default 1500)
   --only IDS      scenarios to run, by id: ${SCENARIOS.map((scenario) => scenario.id).join(', ')}

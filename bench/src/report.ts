@@ -144,8 +144,8 @@ export function renderMarkdown(report: BenchReport, chartFile: string | undefine
     '',
     `- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; Node ${machine.node}.`,
     `- Commit ${machine.commit}; versions: ${versions}.`,
-    `- ${settings.rounds} round${settings.rounds === 1 ? '' : 's'} (idle and broadcast: at most 3); in each, the servers of a scenario take turns ` +
-      `(A B C, A B C, …), each turn a warm-up (${settings.warmupMs / 1000} s in the first round, at most ${LATER_WARMUP_MS / 1000} s later, ` +
+    `- ${settings.rounds} round${settings.rounds === 1 ? '' : 's'} (idle: at most 4, broadcast: at most 3); in each, the servers of a scenario take turns, ` +
+      `the order rotating from round to round (A B C, B C A, C A B, …), each turn a warm-up (${settings.warmupMs / 1000} s in the first round, at most ${LATER_WARMUP_MS / 1000} s later, ` +
       `the servers being warm by then) and ${settings.measureMs / 1000} s measured${longerTurns(report)}. ` +
       (settings.pin === undefined
         ? 'Processes not pinned.'

@@ -86,6 +86,15 @@ export async function runScenarios(options: RunOptions): Promise<ScenarioRun[]> 
   return runs;
 }
 
+/**
+ * The order of the servers' turns in a round: A B C, then B C A, then C A B… Each server takes
+ * each place in turn, so what one turn leaves behind for the next (the kernel's sockets in
+ * TIME_WAIT, a warmer cache) does not always favour or burden the same server.
+ */
+export function turnOrder(count: number, round: number): number[] {
+  return Array.from({ length: count }, (_, place) => (place + round - 1) % count);
+}
+
 /** Throughput and broadcast: every server started once, then turns taken round by round. */
 async function runLoaded(
   scenario: ThroughputScenario | BroadcastScenario,
@@ -109,7 +118,8 @@ async function runLoaded(
       }),
     );
     for (let round = 1; round <= roundsOf(scenario, options); round++) {
-      for (const [i, server] of servers.entries()) {
+      for (const i of turnOrder(servers.length, round)) {
+        const server = servers[i];
         const process = started.get(server.id);
         if (process === undefined) continue;
         const result = await measureWhenQuiet(options, server.label, () => measureLoaded(scenario, process, load, options, round));
@@ -193,7 +203,8 @@ async function runIdle(
   options: RunOptions,
 ): Promise<void> {
   for (let round = 1; round <= roundsOf(scenario, options); round++) {
-    for (const [i, server] of servers.entries()) {
+    for (const i of turnOrder(servers.length, round)) {
+      const server = servers[i];
       if (run.servers[i].skipped !== undefined) continue;
       let failedToStart: string | undefined;
       const result = await measureWhenQuiet(options, server.label, async () => {

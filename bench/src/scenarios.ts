@@ -130,7 +130,8 @@ export const SCENARIOS: readonly Scenario[] = [
     kind: 'idle',
     servers: ['raw-ws-bytes', 'duet-echo', 'duet-json', 'nest-json'],
     baseline: 'raw-ws-bytes',
-    maxRounds: 3,
+    // Four rounds: with the turns rotating, each server opens once in each place.
+    maxRounds: 4,
     connections: 10000,
     warmupConnections: 1000,
     concurrency: 64,

@@ -43,10 +43,9 @@ const CLOSED: typeof WebSocket.CLOSED = 3;
 const kConnection = Symbol('duet.connection');
 type LinkedSocket = WebSocket & { [kConnection]: Connection };
 
+/** What every connection of one service shares: made once per service endpoint. */
 export interface ConnectionOptions {
   readonly table: RoutingTable;
-  readonly instance: object;
-  readonly request: UpgradeRequest;
   readonly logger: Logger;
   readonly registry: ConnectionRegistry;
   /** Called once, before `@OnOpen` runs. */
@@ -94,8 +93,11 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
    */
   private receivedText: string | undefined;
   private receivedBytes: Buffer | undefined;
-  /** Replies to the messages of one read leave in one write (see write-batch). */
-  private readonly batch: WriteBatch | undefined;
+  /**
+   * Replies to the messages of one read leave in one write (see write-batch). Made at the first
+   * message, so an idle connection holds none; `null` when the installed ws does not allow it.
+   */
+  private batch: WriteBatch | null | undefined;
   /** The stream id of the message being handled, for its reply. */
   private replyId: unknown;
   /** The typed route whose schema is validating the current message. */
@@ -111,16 +113,17 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
   constructor(
     readonly socket: WebSocket,
     private readonly options: ConnectionOptions,
+    instance: object,
+    request: UpgradeRequest,
   ) {
     const { table } = options;
     this.handlers = table.handlers;
-    this.instance = options.instance;
+    this.instance = instance;
     this.maxPending = table.config.maxPendingMessages;
     this.router = table.router;
     this.config = table.config;
     this.direct = acceptsDirectFrames(socket);
-    this.batch = WriteBatch.of(socket);
-    this.caller = new Caller(this, newConnectionId(), options.request);
+    this.caller = new Caller(this, newConnectionId(), request);
     if (table.config.idleTimeout > 0) {
       this.idle = new IdleTimer(table.config.idleTimeout, () => this.dispatch(HandlerEvent.IdleTimeout));
     }
@@ -243,7 +246,9 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
   // --- events from the socket -------------------------------------------------------------
 
   receiveMessage(data: Buffer, isBinary: boolean): void {
-    if (this.batch !== undefined) this.batch.messageStarts();
+    let batch = this.batch;
+    if (batch === undefined) batch = this.batch = WriteBatch.of(this.socket) ?? null;
+    if (batch !== null) batch.messageStarts();
     if (this.idle !== undefined) this.idle.touch();
     if (this.observer !== undefined) this.observer.messageReceived?.(this.info!, isBinary ? 'binary' : 'text', data);
     if (isBinary) {
@@ -261,7 +266,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
     } else {
       this.refuseUnsupported('text');
     }
-    if (this.batch !== undefined) this.batch.messageEnds();
+    if (batch !== null) batch.messageEnds();
   }
 
   receiveControl(event: typeof HandlerEvent.Ping | typeof HandlerEvent.Pong, data: Buffer): void {

@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type WebSocket from 'ws';
-import { Connection } from './connection';
+import { Connection, type ConnectionOptions } from './connection';
 import { UpgradeError } from './errors';
 import { Heartbeat } from './heartbeat';
 import type { Logger } from './logger';
@@ -41,8 +41,8 @@ type RequestWithHeaders = IncomingMessage & { [kExtraHeaders]?: Readonly<Record<
 export class ServiceEndpoint {
   private readonly server: WebSocketServer;
   private readonly needsAsyncAdmission: boolean;
-  private readonly remember: (connection: Connection) => void;
-  private readonly forget: (connection: Connection) => void;
+  /** Shared by every connection of this service. */
+  private readonly connectionOptions: ConnectionOptions;
   /** This service's open connections (for the heartbeat and the listener's stop). */
   readonly connections = new Set<Connection>();
   private readonly heartbeat: Heartbeat | undefined;
@@ -64,13 +64,19 @@ export class ServiceEndpoint {
     });
     this.server.on('headers', appendExtraHeaders);
     this.needsAsyncAdmission = table.gate !== undefined || table.upgradeHandler !== undefined;
-    this.remember = (connection) => {
-      this.connections.add(connection);
-      host.accepted(connection);
-    };
-    this.forget = (connection) => {
-      this.connections.delete(connection);
-      host.closed(connection);
+    this.connectionOptions = {
+      table,
+      logger: host.logger,
+      registry: host.registry,
+      observer: host.observer,
+      onAccepted: (connection) => {
+        this.connections.add(connection);
+        host.accepted(connection);
+      },
+      onClosed: (connection) => {
+        this.connections.delete(connection);
+        host.closed(connection);
+      },
     };
     const { pingInterval, pongTimeout } = table.config;
     if (pingInterval > 0) this.heartbeat = new Heartbeat(pingInterval, pongTimeout, this.connections);
@@ -159,16 +165,7 @@ export class ServiceEndpoint {
     instance: object,
   ): void {
     this.server.handleUpgrade(request, socket, head, (ws: WebSocket) => {
-      const connection = new Connection(ws, {
-        table: this.table,
-        instance,
-        request: upgradeRequest,
-        logger: this.host.logger,
-        registry: this.host.registry,
-        observer: this.host.observer,
-        onAccepted: this.remember,
-        onClosed: this.forget,
-      });
+      new Connection(ws, this.connectionOptions, instance, upgradeRequest);
     });
   }
 
