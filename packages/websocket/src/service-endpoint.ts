@@ -43,8 +43,8 @@ export class ServiceEndpoint {
   private readonly needsAsyncAdmission: boolean;
   /** Shared by every connection of this service. */
   private readonly connectionOptions: ConnectionOptions;
-  /** This service's open connections (for the heartbeat and the listener's stop). */
-  readonly connections = new Set<Connection>();
+  /** This service's open connections (for the heartbeat and the listener's stop): the registry's set. */
+  readonly connections: ReadonlySet<Connection>;
   private readonly heartbeat: Heartbeat | undefined;
 
   constructor(
@@ -62,21 +62,18 @@ export class ServiceEndpoint {
       // Always given: without it ws would pick the client's first offer even when unsupported.
       handleProtocols: (offered: Set<string>) => selectSubProtocol(offered, supported),
     });
-    this.server.on('headers', appendExtraHeaders);
+    // Only @OnUpgrade adds headers to the 101.
+    if (table.upgradeHandler !== undefined) this.server.on('headers', appendExtraHeaders);
     this.needsAsyncAdmission = table.gate !== undefined || table.upgradeHandler !== undefined;
+    // The registry's members are these very connections, typed by what the registry needs of them.
+    this.connections = host.registry.membersOfService(table.serviceClass) as unknown as ReadonlySet<Connection>;
     this.connectionOptions = {
       table,
       logger: host.logger,
       registry: host.registry,
       observer: host.observer,
-      onAccepted: (connection) => {
-        this.connections.add(connection);
-        host.accepted(connection);
-      },
-      onClosed: (connection) => {
-        this.connections.delete(connection);
-        host.closed(connection);
-      },
+      onAccepted: (connection) => host.accepted(connection),
+      onClosed: (connection) => host.closed(connection),
     };
     const { pingInterval, pongTimeout } = table.config;
     if (pingInterval > 0) this.heartbeat = new Heartbeat(pingInterval, pongTimeout, this.connections);

@@ -107,10 +107,18 @@ export class ConnectionRegistry implements BroadcastHost {
   /** @internal */
   add(member: RegistryMember): void {
     this.byId.set(member.caller.getConnectionId(), member);
-    let members = this.byService.get(member.serviceClass);
-    if (members === undefined) this.byService.set(member.serviceClass, (members = new Set()));
-    members.add(member);
+    this.membersOfService(member.serviceClass).add(member);
     this.backplane.reportCount(this.byId.size);
+  }
+
+  /**
+   * @internal The live set of one service's open connections: its endpoint reads it for the
+   * heartbeat and the stop, so a connection is entered in one set per service, not two.
+   */
+  membersOfService(service: ServiceClass): Set<RegistryMember> {
+    let members = this.byService.get(service);
+    if (members === undefined) this.byService.set(service, (members = new Set()));
+    return members;
   }
 
   /** @internal Removes a closed connection from everything, rooms included. */
