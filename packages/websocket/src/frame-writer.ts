@@ -5,7 +5,7 @@
 // broadcasts), and only while ws has nothing queued of its own; the installed ws is probed
 // once, and without that method every frame goes through `ws.send`.
 import WebSocket from 'ws';
-import type { FrameData } from './replies';
+import { type FrameData, bytesOf } from './replies';
 
 const TEXT_OPCODE = 0x81; // FIN + text
 const BINARY_OPCODE = 0x82; // FIN + binary
@@ -49,8 +49,12 @@ export function acceptsDirectFrames(socket: WebSocket): boolean {
 // One slot reused for every single-part frame: `sendFrame` reads it synchronously.
 const single: (Buffer | undefined)[] = [undefined];
 
-/** The sender, when it has nothing of its own queued (so a direct frame keeps the order). */
-function idleSender(socket: WebSocket): WsSender | undefined {
+/**
+ * The sender, when the connection may write to it directly (`direct`: its `acceptsDirectFrames`)
+ * and it has nothing of its own queued, so a direct frame keeps the order.
+ */
+function idleSender(socket: WebSocket, direct: boolean): WsSender | undefined {
+  if (!direct) return undefined;
   const sender = (socket as SocketWithSender)._sender;
   if (sender === null || sender._state !== 0 || sender._queue.length !== 0) return undefined;
   return sender;
@@ -74,12 +78,6 @@ function writeHeader(target: Buffer, opcode: number, payloadLength: number): voi
   }
 }
 
-function asBuffer(data: Buffer | Uint8Array | ArrayBuffer): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (data instanceof ArrayBuffer) return Buffer.from(data);
-  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-}
-
 function writeSingle(sender: WsSender, frame: Buffer): void {
   single[0] = frame;
   sender.sendFrame(single, undefined);
@@ -99,34 +97,39 @@ function frameFor(opcode: number, length: number): Buffer {
   return frame;
 }
 
+/** Payload bytes behind their header: copied into one buffer when small, two parts when large. */
+function writeBytes(sender: WsSender, opcode: number, payload: Buffer): void {
+  const length = payload.length;
+  if (length > COPY_LIMIT) {
+    writeTwoParts(sender, opcode, length, payload);
+    return;
+  }
+  const frame = frameFor(opcode, length);
+  payload.copy(frame, frame.length - length);
+  writeSingle(sender, frame);
+}
+
+/** A string as a text frame: encoded straight behind its header when small. */
+function writeString(sender: WsSender, text: string): void {
+  const length = Buffer.byteLength(text);
+  if (length > COPY_LIMIT) {
+    writeTwoParts(sender, TEXT_OPCODE, length, text);
+    return;
+  }
+  const frame = frameFor(TEXT_OPCODE, length);
+  frame.write(text, frame.length - length, length, 'utf8');
+  writeSingle(sender, frame);
+}
+
 /**
  * Sends `data` on an open socket: a string as a text frame, bytes as a binary frame.
  * `direct`: the connection's `acceptsDirectFrames`.
  */
 export function writeFrame(socket: WebSocket, data: FrameData, direct: boolean): void {
-  const sender = direct ? idleSender(socket) : undefined;
-  if (sender === undefined) {
-    socket.send(data);
-  } else if (typeof data === 'string') {
-    const length = Buffer.byteLength(data);
-    if (length > COPY_LIMIT) {
-      writeTwoParts(sender, TEXT_OPCODE, length, data);
-      return;
-    }
-    const frame = frameFor(TEXT_OPCODE, length);
-    frame.write(data, frame.length - length, length, 'utf8');
-    writeSingle(sender, frame);
-  } else {
-    const payload = asBuffer(data);
-    const length = payload.length;
-    if (length > COPY_LIMIT) {
-      writeTwoParts(sender, BINARY_OPCODE, length, payload);
-      return;
-    }
-    const frame = frameFor(BINARY_OPCODE, length);
-    payload.copy(frame, frame.length - length);
-    writeSingle(sender, frame);
-  }
+  const sender = idleSender(socket, direct);
+  if (sender === undefined) socket.send(data);
+  else if (typeof data === 'string') writeString(sender, data);
+  else writeBytes(sender, BINARY_OPCODE, bytesOf(data));
 }
 
 /**
@@ -134,19 +137,9 @@ export function writeFrame(socket: WebSocket, data: FrameData, direct: boolean):
  * reply that is the very text just received, no re-encoding of the string.
  */
 export function writeTextBytes(socket: WebSocket, bytes: Buffer, direct: boolean): void {
-  const sender = direct ? idleSender(socket) : undefined;
-  if (sender === undefined) {
-    socket.send(bytes, TEXT_OPTIONS);
-    return;
-  }
-  const length = bytes.length;
-  if (length > COPY_LIMIT) {
-    writeTwoParts(sender, TEXT_OPCODE, length, bytes);
-    return;
-  }
-  const frame = frameFor(TEXT_OPCODE, length);
-  bytes.copy(frame, frame.length - length);
-  writeSingle(sender, frame);
+  const sender = idleSender(socket, direct);
+  if (sender === undefined) socket.send(bytes, TEXT_OPTIONS);
+  else writeBytes(sender, TEXT_OPCODE, bytes);
 }
 
 /** A message framed once, for many sockets. */
@@ -165,7 +158,7 @@ export function encodeFrame(payload: Buffer, binary: boolean): EncodedFrame {
 
 /** Sends an encoded frame (or, when the socket cannot take it directly, its payload through ws). */
 export function writeEncodedFrame(socket: WebSocket, encoded: EncodedFrame, direct: boolean): void {
-  const sender = direct ? idleSender(socket) : undefined;
+  const sender = idleSender(socket, direct);
   if (sender === undefined) socket.send(encoded.payload, encoded.binary ? BINARY_OPTIONS : TEXT_OPTIONS);
   else writeSingle(sender, encoded.frame);
 }

@@ -4,6 +4,13 @@ import { ReplyEncodingError } from './errors';
 
 export type FrameData = string | Buffer | Uint8Array | ArrayBuffer;
 
+/** Binary frame data as a Buffer over the same memory (no copy). */
+export function bytesOf(data: Buffer | Uint8Array | ArrayBuffer): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (data instanceof ArrayBuffer) return Buffer.from(data);
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
 export function toFrameData(value: unknown): FrameData {
   if (typeof value === 'string' || value instanceof Uint8Array || value instanceof ArrayBuffer) return value;
   let json: string | undefined;

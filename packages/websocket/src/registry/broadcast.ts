@@ -4,6 +4,7 @@
 // backplane get it too.
 import type { Caller } from '../caller';
 import { type EncodedFrame, encodeFrame } from '../frame-writer';
+import { bytesOf } from '../replies';
 import type { BackplaneMessage } from './backplane';
 
 /** What a broadcast did on this process. */
@@ -47,12 +48,7 @@ export class BroadcastTarget {
   }
 
   writeBinaryMessage(data: Buffer | Uint8Array | ArrayBuffer): Promise<BroadcastResult> {
-    const bytes = Buffer.isBuffer(data)
-      ? data
-      : data instanceof ArrayBuffer
-        ? Buffer.from(data)
-        : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    return Promise.resolve(this.send(bytes, true, undefined));
+    return Promise.resolve(this.send(bytesOf(data), true, undefined));
   }
 
   /** A string as text, bytes as binary, anything else as JSON text. */
