@@ -12,7 +12,7 @@ import path from 'node:path';
 import { LoadGenerator } from './load-generator';
 import type { Phase } from './load/loadgen';
 import { type AllocationSummary, type CpuSummary, allocationTable, cpuTable, summarizeAllocations, summarizeCpu } from './profile-summary';
-import { SCENARIOS, type Scenario } from './scenarios';
+import { SCENARIOS, type Scenario, broadcastSpec, throughputSpec } from './scenarios';
 import { ServerProcess } from './server-process';
 import { BENCH_ROOT, type ServerDefinition, serverById } from './servers';
 
@@ -50,36 +50,13 @@ async function loadOnce(
   const onPhase = (phase: Phase) => pending.push(phase === 'measure-start' ? start() : stop());
   const target = { port: server.port, path: '/ws', serverPid: server.pid };
   if (scenario.kind === 'throughput') {
-    const result = await load.throughput(
-      {
-        ...target,
-        connections: scenario.connections,
-        window: scenario.window,
-        message: scenario.message,
-        expectedReply: scenario.expectedReply,
-        warmupMs: 1000,
-        measureMs: seconds * 1000,
-      },
-      seconds * 1000 + 30000,
-      onPhase,
-    );
+    const result = await load.throughput(throughputSpec(scenario, server, 1000, seconds * 1000), seconds * 1000 + 30000, onPhase);
     await Promise.all(pending);
     return { units: result.measuredMessages, figure: `${Math.round(result.messagesPerSecond).toLocaleString('en-US')} msgs/s` };
   }
   if (scenario.kind === 'broadcast') {
     const broadcasts = Math.max(10, Math.round((seconds * 1000) / (scenario.pauseMs + 60)));
-    const result = await load.broadcast(
-      {
-        ...target,
-        connections: scenario.connections,
-        message: scenario.message,
-        warmupBroadcasts: scenario.warmupBroadcasts,
-        broadcasts,
-        pauseMs: scenario.pauseMs,
-      },
-      120000,
-      onPhase,
-    );
+    const result = await load.broadcast(broadcastSpec(scenario, server, broadcasts), 120000, onPhase);
     await Promise.all(pending);
     return { units: result.durationsMs.length * scenario.connections, figure: `${result.medianMs.toFixed(1)} ms to all` };
   }

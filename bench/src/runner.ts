@@ -4,7 +4,14 @@
 import type { FigureKey, UsageKey } from './figures';
 import { LoadGenerator } from './load-generator';
 import { MachineMeter } from './proc';
-import type { BroadcastScenario, IdleScenario, Scenario, ThroughputScenario } from './scenarios';
+import {
+  type BroadcastScenario,
+  type IdleScenario,
+  type Scenario,
+  type ThroughputScenario,
+  broadcastSpec,
+  throughputSpec,
+} from './scenarios';
 import { ServerProcess } from './server-process';
 import { type ServerDefinition, serverById } from './servers';
 
@@ -144,23 +151,11 @@ async function measureLoaded(
   options: RunSettings,
   round: number,
 ): Promise<RoundResult> {
-  const target = { port: server.port, path: '/ws', serverPid: server.pid };
   const warmupMs = round === 1 ? options.warmupMs : Math.min(options.warmupMs, LATER_WARMUP_MS);
   try {
     if (scenario.kind === 'throughput') {
       const measureMs = options.measureMs * (scenario.measureFactor ?? 1);
-      const result = await load.throughput(
-        {
-          ...target,
-          connections: scenario.connections,
-          window: scenario.window,
-          message: scenario.message,
-          expectedReply: scenario.expectedReply,
-          warmupMs,
-          measureMs,
-        },
-        warmupMs + measureMs + 30000,
-      );
+      const result = await load.throughput(throughputSpec(scenario, server, warmupMs, measureMs), warmupMs + measureMs + 30000);
       return {
         round,
         figures: { messagesPerSecond: result.messagesPerSecond, p50Micros: result.p50Micros, p99Micros: result.p99Micros },
@@ -168,17 +163,7 @@ async function measureLoaded(
         problems: result.problems,
       };
     }
-    const result = await load.broadcast(
-      {
-        ...target,
-        connections: scenario.connections,
-        message: scenario.message,
-        warmupBroadcasts: scenario.warmupBroadcasts,
-        broadcasts: scenario.broadcasts,
-        pauseMs: scenario.pauseMs,
-      },
-      60000,
-    );
+    const result = await load.broadcast(broadcastSpec(scenario, server, scenario.broadcasts), 60000);
     return {
       round,
       figures: {

@@ -1,5 +1,7 @@
 // What is measured: each scenario names its servers (run in alternation, round after round),
 // the raw ws server its ratios are taken against, and the load.
+import type { BroadcastSpec } from './load/broadcast';
+import type { ThroughputSpec } from './load/throughput';
 
 interface ScenarioBase {
   id: string;
@@ -46,6 +48,41 @@ export interface IdleScenario extends ScenarioBase {
 }
 
 export type Scenario = ThroughputScenario | BroadcastScenario | IdleScenario;
+
+/** Where the load goes: a server under test (a `ServerProcess`). */
+export interface LoadTarget {
+  readonly port: number;
+  readonly pid: number;
+}
+
+/** The load generator's orders for a throughput scenario (the runner and the profiler alike). */
+export function throughputSpec(scenario: ThroughputScenario, target: LoadTarget, warmupMs: number, measureMs: number): ThroughputSpec {
+  return {
+    port: target.port,
+    path: '/ws',
+    serverPid: target.pid,
+    connections: scenario.connections,
+    window: scenario.window,
+    message: scenario.message,
+    expectedReply: scenario.expectedReply,
+    warmupMs,
+    measureMs,
+  };
+}
+
+/** The load generator's orders for a broadcast scenario, with `broadcasts` measured. */
+export function broadcastSpec(scenario: BroadcastScenario, target: LoadTarget, broadcasts: number): BroadcastSpec {
+  return {
+    port: target.port,
+    path: '/ws',
+    serverPid: target.pid,
+    connections: scenario.connections,
+    message: scenario.message,
+    warmupBroadcasts: scenario.warmupBroadcasts,
+    broadcasts,
+    pauseMs: scenario.pauseMs,
+  };
+}
 
 /** `bytes` of printable ASCII text. */
 export function textOf(bytes: number): string {
