@@ -1,8 +1,4 @@
 // The public API of @duet/redis, listed by name.
-export {
-  RedisBackplane,
-  RedisBackplaneError,
-  defaultRetryStrategy,
-  type RedisBackplaneOptions,
-  type RedisBackplaneStats,
-} from './redis-backplane';
+export { RedisBackplane, type RedisBackplaneStats } from './redis-backplane';
+export { type RedisBackplaneOptions, defaultRetryStrategy } from './redis-backplane-options';
+export { RedisBackplaneConfigError, RedisBackplaneError } from './errors';

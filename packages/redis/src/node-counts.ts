@@ -1,8 +1,9 @@
 // The cluster-wide connection count. Each node writes its own count under a key that expires
 // (`<prefix>count:<node>`) and adds its id to a set (`<prefix>nodes`); a live node rewrites its
 // key on a timer, so the count of a node that crashed disappears when its key expires. Reading
-// sums the keys of the set in one script and drops the ids whose key has expired.
-import type { Redis } from 'ioredis';
+// sums the keys of the set in one script and drops the ids whose key has expired. Every command
+// is watched, so a frozen Redis fails it within `commandTimeout` instead of holding it for ever.
+import type { WatchedConnection } from './watched-connection';
 
 /** How long a burst of connects and closes is gathered into one write. */
 export const COUNT_WRITE_DELAY_MS = 500;
@@ -25,7 +26,7 @@ export class NodeCounts {
   private readonly countPrefix: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly connection: WatchedConnection,
     keyPrefix: string,
     private readonly nodeId: string,
     private readonly ttlMs: number,
@@ -56,15 +57,17 @@ export class NodeCounts {
 
   /** Writes the count and the node's membership now (after a reconnect, Redis may have lost both). */
   async write(): Promise<void> {
-    if (this.redis.status !== 'ready') return;
+    if (!this.connection.usable) return;
     this.dirty = false;
     const count = this.count;
     try {
-      await this.redis
-        .multi()
-        .set(this.countPrefix + this.nodeId, String(count), 'PX', Math.ceil(this.ttlMs))
-        .sadd(this.nodesKey, this.nodeId)
-        .exec();
+      await this.connection.track(
+        this.connection.redis
+          .multi()
+          .set(this.countPrefix + this.nodeId, String(count), 'PX', Math.ceil(this.ttlMs))
+          .sadd(this.nodesKey, this.nodeId)
+          .exec(),
+      );
     } catch (error) {
       this.dirty = true;
       throw error;
@@ -74,7 +77,7 @@ export class NodeCounts {
   /** The sum over every live node; this node's latest count is written first if it is pending. */
   async sum(): Promise<number> {
     if (this.dirty) await this.write();
-    return Number(await this.redis.eval(SUM_LIVE_NODES, 1, this.nodesKey, this.countPrefix));
+    return Number(await this.connection.track(this.connection.redis.eval(SUM_LIVE_NODES, 1, this.nodesKey, this.countPrefix)));
   }
 
   /** Stops the timers and removes this node's count, so it leaves the sum at once. */
@@ -82,7 +85,8 @@ export class NodeCounts {
     clearTimeout(this.writeTimer);
     clearInterval(this.refreshTimer);
     this.writeTimer = this.refreshTimer = undefined;
-    if (this.redis.status !== 'ready') return;
-    await this.redis.multi().del(this.countPrefix + this.nodeId).srem(this.nodesKey, this.nodeId).exec();
+    if (!this.connection.usable) return;
+    const redis = this.connection.redis;
+    await this.connection.track(redis.multi().del(this.countPrefix + this.nodeId).srem(this.nodesKey, this.nodeId).exec());
   }
 }

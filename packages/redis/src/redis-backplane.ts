@@ -3,39 +3,14 @@
 // one publishes and writes counts, one only listens. When Redis goes away, publishing is
 // refused at once and counted (never queued without bound), the outage and the recovery are
 // logged, and ioredis reconnects with a bounded backoff; local clients never notice.
-import { Redis, type RedisOptions } from 'ioredis';
-import {
-  type Backplane,
-  type BackplaneMessage,
-  type BackplaneStats,
-  DuetError,
-  InvalidArgumentError,
-  type Logger,
-  consoleLogger,
-} from '@duet/websocket';
+import { Redis } from 'ioredis';
+import type { Backplane, BackplaneMessage, BackplaneStats, Logger } from '@duet/websocket';
+import { RedisBackplaneError } from './errors';
 import { NodeCounts } from './node-counts';
+import { type RedisBackplaneOptions, type ResolvedOptions, resolveOptions } from './redis-backplane-options';
 import { SequenceTracker } from './sequence-tracker';
+import { WatchedConnection } from './watched-connection';
 import { type WireMessage, decodeWireMessage } from './wire-message';
-
-/** The options of `new RedisBackplane(options)`. */
-export interface RedisBackplaneOptions {
-  /** Where Redis is, e.g. `redis://:secret@redis.internal:6379/0` (default `redis://127.0.0.1:6379`). */
-  url?: string;
-  /**
-   * ioredis options, over Duet's defaults (a reconnect backoff of 100 ms doubling up to 1 s,
-   * `disconnectTimeout` 200 ms).
-   * `lazyConnect`, `enableOfflineQueue` and `autoResubscribe` are the backplane's own.
-   */
-  redis?: RedisOptions;
-  /** The pub/sub channel every node of one cluster shares (default `'duet:broadcast'`). */
-  channel?: string;
-  /** Prefix of the keys holding connection counts (default `'duet:'`); one cluster, one prefix. */
-  keyPrefix?: string;
-  /** Seconds a node's count outlives its last refresh, i.e. how soon a crashed node's count vanishes (default 10). */
-  countTtl?: number;
-  /** Where the outage and recovery are reported (default: warnings to the console). */
-  logger?: Logger;
-}
 
 /** `stats()` of a `RedisBackplane`. */
 export interface RedisBackplaneStats extends BackplaneStats {
@@ -44,16 +19,6 @@ export interface RedisBackplaneStats extends BackplaneStats {
    * subscription was down), counted from the first message this node got from each of them.
    */
   readonly missed: number;
-}
-
-/** Redis could not be reached when it had to be: at start, or for `clusterCount()`. */
-export class RedisBackplaneError extends DuetError {
-  readonly code = 'DUET_ERR_REDIS_BACKPLANE';
-}
-
-/** The default reconnect delay: 100 ms, doubling, at most 1 s between attempts. */
-export function defaultRetryStrategy(attempt: number): number {
-  return Math.min(100 * 2 ** Math.max(attempt - 1, 0), 1000);
 }
 
 const FORGET_SILENT_ORIGINS_MS = 10 * 60_000;
@@ -73,14 +38,11 @@ const FORGET_SILENT_ORIGINS_MS = 10 * 60_000;
  * ```
  */
 export class RedisBackplane implements Backplane {
-  private readonly channel: string;
-  private readonly keyPrefix: string;
-  private readonly countTtlMs: number;
+  private readonly options: ResolvedOptions;
   private readonly logger: Logger;
-  private readonly options: RedisOptions;
   private readonly sequences = new SequenceTracker();
-  private publisher: Redis | undefined;
-  private subscriber: Redis | undefined;
+  private publisher: WatchedConnection | undefined;
+  private subscriber: WatchedConnection | undefined;
   private counts: NodeCounts | undefined;
   private deliver: (message: BackplaneMessage) => void = () => {};
   private nodeId = '';
@@ -96,58 +58,52 @@ export class RedisBackplane implements Backplane {
   private lastError: Error | undefined;
   private housekeeping: NodeJS.Timeout | undefined;
 
-  constructor(private readonly config: RedisBackplaneOptions = {}) {
-    this.channel = config.channel ?? 'duet:broadcast';
-    this.keyPrefix = config.keyPrefix ?? 'duet:';
-    const ttl = config.countTtl ?? 10;
-    if (typeof this.channel !== 'string' || this.channel === '') {
-      throw new InvalidArgumentError('RedisBackplane: channel must be a non-empty string');
-    }
-    if (typeof this.keyPrefix !== 'string') throw new InvalidArgumentError('RedisBackplane: keyPrefix must be a string');
-    if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 0.1) {
-      throw new InvalidArgumentError(`RedisBackplane: countTtl must be a number of seconds of at least 0.1, got ${ttl}`);
-    }
-    if (config.redis?.keyPrefix !== undefined) {
-      throw new InvalidArgumentError("RedisBackplane: give the backplane's keyPrefix, not redis.keyPrefix");
-    }
-    this.countTtlMs = ttl * 1000;
-    this.logger = config.logger ?? consoleLogger;
-    this.options = {
-      retryStrategy: defaultRetryStrategy,
-      // ioredis waits this long for a socket to close on disconnect(), even one already closed
-      // between reconnect attempts (its 2 s default kept a stopped process alive that long).
-      disconnectTimeout: 200,
-      ...config.redis,
-      lazyConnect: true,
-      // A publish while Redis is away is counted, not queued: the queue would grow without bound.
-      enableOfflineQueue: false,
-      // The subscriber resubscribes itself on 'ready', so the backplane knows when it listens again.
-      autoResubscribe: false,
-    };
+  /** Checks every option; throws `RedisBackplaneConfigError` naming the first invalid one. */
+  constructor(options: RedisBackplaneOptions = {}) {
+    this.options = resolveOptions(options);
+    this.logger = this.options.logger;
   }
 
-  /** Connects both connections and subscribes; rejects with `RedisBackplaneError` when Redis cannot be reached. */
+  /**
+   * Connects both connections and subscribes; rejects with `RedisBackplaneError` when Redis
+   * cannot be reached, or has not answered within `connectTimeout`.
+   */
   async start(nodeId: string, deliver: (message: BackplaneMessage) => void): Promise<void> {
     if (this.publisher !== undefined) throw new RedisBackplaneError('RedisBackplane: start() was called twice');
     this.nodeId = nodeId;
     this.deliver = deliver;
     const publisher = (this.publisher = this.connection('publisher'));
     const subscriber = (this.subscriber = this.connection('subscriber'));
-    this.counts = new NodeCounts(publisher, this.keyPrefix, nodeId, this.countTtlMs);
-    publisher.on('ready', () => this.onPublisherReady());
-    subscriber.on('ready', () => void this.subscribe());
-    subscriber.on('message', (_channel: string, raw: string) => this.receive(raw));
-    try {
-      await Promise.all([publisher.connect(), subscriber.connect()]);
+    const counts = (this.counts = new NodeCounts(publisher, this.options.keyPrefix, nodeId, this.options.countTtlMs));
+    publisher.redis.on('ready', () => this.onPublisherReady());
+    subscriber.redis.on('ready', () => void this.subscribe());
+    subscriber.redis.on('message', (_channel: string, raw: string) => this.receive(raw));
+    // Each attempt is bounded, and so is the whole: SUBSCRIBE and the first count write too.
+    let deadline: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      deadline = setTimeout(() => {
+        const error = new Error(`no answer within connectTimeout (${this.options.connectTimeoutMs} ms)`);
+        this.lastError ??= error;
+        reject(error);
+      }, this.options.connectTimeoutMs);
+    });
+    const connected = (async () => {
+      await Promise.all([publisher.redis.connect(), subscriber.redis.connect()]);
       await this.subscribed;
-      if (!this.isSubscribed) throw this.lastError ?? new Error(`could not subscribe to ${this.channel}`);
-      await this.counts.start();
+      if (!this.isSubscribed) throw this.lastError ?? new Error(`could not subscribe to ${this.options.channel}`);
+      await counts.start();
+    })();
+    connected.catch(() => {}); // when the deadline wins, stop() fails what is left of it
+    try {
+      await Promise.race([connected, timedOut]);
     } catch (error) {
       await this.stop();
       const reason = this.lastError?.message ?? (error as Error).message;
       throw new RedisBackplaneError(`RedisBackplane: cannot reach Redis at ${this.address()}: ${reason}`, {
         cause: this.lastError ?? error,
       });
+    } finally {
+      clearTimeout(deadline);
     }
     this.started = true;
     this.housekeeping = setInterval(
@@ -157,19 +113,25 @@ export class RedisBackplane implements Backplane {
     this.housekeeping.unref();
   }
 
-  /** Publishes to the other nodes; while Redis is away the message is counted in `stats().undelivered`. */
+  /**
+   * Publishes to the other nodes. Refused and counted in `stats().undelivered` while Redis is
+   * away or silent, or when `maxPendingPublishes` are waiting for an answer; counted as well
+   * when Redis does not answer within `commandTimeout`.
+   */
   publish(message: BackplaneMessage): void {
     const publisher = this.publisher;
-    if (publisher === undefined || publisher.status !== 'ready' || this.stopped) {
+    if (
+      publisher === undefined ||
+      !publisher.usable ||
+      publisher.pending >= this.options.maxPendingPublishes ||
+      this.stopped
+    ) {
       this.undelivered++;
       return;
     }
     const wire: WireMessage = { ...message, seq: ++this.sequence, failed: this.failedNumbered };
-    publisher.publish(this.channel, JSON.stringify(wire)).catch(() => {
-      // The socket closed under a 'ready' connection: counted here, not again by the receivers.
-      this.undelivered++;
-      this.failedNumbered++;
-    });
+    publisher.sent();
+    publisher.redis.publish(this.options.channel, JSON.stringify(wire)).then(publisher.answered, this.publishFailed);
   }
 
   /** Records this node's connection count; written to Redis at most every 500 ms. */
@@ -177,29 +139,35 @@ export class RedisBackplane implements Backplane {
     this.counts?.report(count);
   }
 
-  /** Open connections over every live node; rejects with `RedisBackplaneError` while Redis is away. */
+  /**
+   * Open connections over every live node; rejects with `RedisBackplaneError` while Redis is
+   * away, or when it has not answered within `commandTimeout`.
+   */
   async clusterCount(): Promise<number> {
     if (this.counts === undefined) throw new RedisBackplaneError('RedisBackplane: clusterCount() before start()');
     try {
+      if (!this.publisher!.usable) throw new Error(`not connected (last error: ${this.lastError?.message ?? 'none'})`);
       return await this.counts.sum();
     } catch (error) {
-      throw new RedisBackplaneError(
-        `RedisBackplane: the cluster count could not be read from Redis at ${this.address()}: ${(error as Error).message}`,
-        { cause: error },
-      );
+      // ioredis fails a command in flight this way when its socket closes: say why it closed.
+      const closed = (error as Error).name === 'MaxRetriesPerRequestError';
+      const reason = closed ? `the connection closed before Redis answered: ${this.lastError?.message}` : (error as Error).message;
+      throw new RedisBackplaneError(`RedisBackplane: the cluster count could not be read from Redis at ${this.address()}: ${reason}`, {
+        cause: error,
+      });
     }
   }
 
-  /** What could not cross (`undelivered` from here, `missed` from others) and whether both connections are up. */
+  /** What could not cross (`undelivered` from here, `missed` from others) and whether both connections are up and answering. */
   stats(): RedisBackplaneStats {
     return {
       undelivered: this.undelivered,
-      connected: this.publisher?.status === 'ready' && this.isSubscribed,
+      connected: this.publisher?.usable === true && this.subscriber?.usable === true && this.isSubscribed,
       missed: this.sequences.missed,
     };
   }
 
-  /** Removes this node's count, quits both connections and clears every timer. */
+  /** Removes this node's count, quits both connections and clears every timer; within `commandTimeout` when Redis is silent. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -208,17 +176,32 @@ export class RedisBackplane implements Backplane {
     await Promise.all([close(this.publisher), close(this.subscriber)]);
   }
 
-  private connection(role: 'publisher' | 'subscriber'): Redis {
-    const redis =
-      this.config.url === undefined ? new Redis(this.options) : new Redis(this.config.url, this.options);
+  /** A publish that Redis refused or that failed with its socket: counted here, not again by the receivers. */
+  private readonly publishFailed = (error: unknown): void => {
+    this.publisher?.failed(error);
+    this.undelivered++;
+    this.failedNumbered++;
+  };
+
+  private connection(role: 'publisher' | 'subscriber'): WatchedConnection {
+    const { url, redis: options, connectTimeoutMs, commandTimeoutMs } = this.options;
+    const redis = url === undefined ? new Redis(options) : new Redis(url, options);
     // ioredis reports every failed reconnect attempt; the outage is logged once, on 'close'.
     redis.on('error', (error: Error) => (this.lastError = error));
     redis.on('close', () => this.onConnectionLost(role));
-    return redis;
+    return new WatchedConnection(redis, connectTimeoutMs, commandTimeoutMs, (reason) => this.onSilent(reason));
+  }
+
+  /** Redis holds a socket open without answering: both connections start over. */
+  private onSilent(reason: Error): void {
+    this.lastError = reason;
+    this.publisher?.giveUp(reason);
+    this.subscriber?.giveUp(reason);
   }
 
   private subscribe(): Promise<void> {
-    this.subscribed = this.subscriber!.subscribe(this.channel).then(
+    const subscriber = this.subscriber!;
+    this.subscribed = subscriber.track(subscriber.redis.subscribe(this.options.channel)).then(
       () => {
         this.isSubscribed = true;
         this.checkRecovered();
@@ -230,7 +213,6 @@ export class RedisBackplane implements Backplane {
     );
     return this.subscribed;
   }
-
   private onPublisherReady(): void {
     // After a restart Redis may have lost this node's count: write it again at once.
     if (this.outage !== undefined) void this.counts?.write().catch(() => {});
@@ -263,7 +245,7 @@ export class RedisBackplane implements Backplane {
   private receive(raw: string): void {
     const message = decodeWireMessage(raw);
     if (message === undefined) {
-      this.logger.warn('Redis backplane ignored a malformed message on its channel', { channel: this.channel });
+      this.logger.warn('Redis backplane ignored a malformed message on its channel', { channel: this.options.channel });
       return;
     }
     if (message.origin === this.nodeId || !this.sequences.accept(message.origin, message.seq, message.failed)) return;
@@ -277,20 +259,26 @@ export class RedisBackplane implements Backplane {
 
   /** host:port only: a URL may carry a password, which never goes to a log. */
   private address(): string {
-    const { host, port } = (this.publisher ?? this.subscriber)?.options ?? this.options;
+    const { host, port } = (this.publisher ?? this.subscriber)?.redis.options ?? this.options.redis;
     return `${host ?? '127.0.0.1'}:${port ?? 6379}`;
   }
 }
 
-/** Quits a connection politely when it is up, and waits until its socket is closed. */
-async function close(redis: Redis | undefined): Promise<void> {
-  if (redis === undefined || redis.status === 'end') return;
+/**
+ * Quits a connection politely when it is up, and waits until its socket is closed; a silent
+ * Redis fails the QUIT within `commandTimeout`, and the socket is then closed without it.
+ */
+async function close(connection: WatchedConnection | undefined): Promise<void> {
+  if (connection === undefined) return;
+  const redis = connection.redis;
+  if (redis.status === 'end') return connection.dispose();
   if (redis.status === 'reconnecting') {
     redis.disconnect(); // no socket between attempts, only the timer of the next one to clear
-    return;
+    return connection.dispose();
   }
   const ended = new Promise<void>((resolve) => redis.once('end', () => resolve()));
-  if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+  if (connection.usable) await connection.track(redis.quit()).catch(() => redis.disconnect());
   else redis.disconnect();
   await ended;
+  connection.dispose();
 }

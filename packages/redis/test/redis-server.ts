@@ -1,9 +1,10 @@
 // Test support: a real `redis-server` (Debian's package) on a free port of 127.0.0.1, with no
-// persistence and a temporary directory, started as a child process and stopped by its PID.
-// Also used by samples/cluster's test.
+// persistence and a temporary directory, started as a child process and stopped by its PID; it
+// can be frozen (SIGSTOP: its sockets stay open, nothing answers) and thawed. Also a TCP server
+// that accepts connections and never answers. Also used by samples/cluster's test.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { type Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -26,6 +27,7 @@ export class RedisServer {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   private output = '';
+  private frozen = false;
 
   private constructor(
     readonly port: number,
@@ -56,10 +58,24 @@ export class RedisServer {
     return this.child?.exitCode === null ? this.child.pid : undefined;
   }
 
+  /** Stops the process without ending it (SIGSTOP): the kernel still accepts connections and data, Redis answers nothing. */
+  freeze(): void {
+    if (this.pid === undefined) throw new Error('redis-server is not running');
+    this.child!.kill('SIGSTOP');
+    this.frozen = true;
+  }
+
+  /** Lets a frozen process run again (SIGCONT). */
+  thaw(): void {
+    if (this.frozen && this.pid !== undefined) this.child!.kill('SIGCONT');
+    this.frozen = false;
+  }
+
   /** Stops the process (SIGTERM, then SIGKILL after 5 s) and waits for it to exit. */
   async kill(): Promise<void> {
     const child = this.child;
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    this.thaw(); // a stopped process would hold SIGTERM until continued
     child.kill('SIGTERM');
     const force = setTimeout(() => child.kill('SIGKILL'), 5000);
     await this.exited;
@@ -107,5 +123,52 @@ export class RedisServer {
       child.once('error', fail);
       child.once('exit', (code) => fail(new Error(`redis-server exited with ${code}`)));
     });
+  }
+}
+
+/** A TCP server on 127.0.0.1 that accepts every connection, keeps what it receives and never answers. */
+export class SilentServer {
+  /** Every connection accepted, in order. */
+  readonly sockets: Socket[] = [];
+  /** Bytes received, over all connections. */
+  received = '';
+  private readonly closedByPeer = new Set<Socket>();
+  private readonly server = createServer((socket) => {
+    this.sockets.push(socket);
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (this.received += chunk));
+    // A FIN, or a reset when the peer destroys a socket with data unread.
+    socket.on('end', () => this.closedByPeer.add(socket));
+    socket.on('error', () => this.closedByPeer.add(socket));
+  });
+
+  private constructor() {}
+
+  static async start(): Promise<SilentServer> {
+    const silent = new SilentServer();
+    await new Promise<void>((resolve, reject) => {
+      silent.server.once('error', reject);
+      silent.server.listen(0, '127.0.0.1', () => resolve());
+    });
+    return silent;
+  }
+
+  get port(): number {
+    return (this.server.address() as { port: number }).port;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Connections still open on the server's side that the peer has not closed. */
+  get openByPeer(): number {
+    return this.sockets.length - this.closedByPeer.size;
+  }
+
+  /** Destroys every connection and closes the server. */
+  close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }

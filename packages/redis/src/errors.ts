@@ -1,0 +1,19 @@
+// The errors @duet/redis raises, each a class with a stable `code`, as in @duet/websocket.
+import { DuetError } from '@duet/websocket';
+
+/** Redis could not be reached, or did not answer in time, when it had to: at start, or for `clusterCount()`. */
+export class RedisBackplaneError extends DuetError {
+  readonly code = 'DUET_ERR_REDIS_BACKPLANE';
+}
+
+/** An option of `new RedisBackplane(options)` is invalid; thrown by the constructor, naming the option in `field`. */
+export class RedisBackplaneConfigError extends DuetError {
+  readonly code = 'DUET_ERR_REDIS_BACKPLANE_CONFIG';
+
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`RedisBackplane: '${field}' ${problem}`);
+  }
+}
