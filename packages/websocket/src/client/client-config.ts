@@ -28,7 +28,10 @@ export interface WebSocketClientConfig {
   customHeaders?: Record<string, string>;
   /** Cookies by name, sent as one `Cookie` header. */
   cookies?: Record<string, string>;
-  /** Seconds the opening handshake may take, per attempt (default 30). */
+  /**
+   * Seconds the opening handshake may take, per attempt (default 30): a deadline from the start
+   * of the attempt that covers connecting, TLS and the whole HTTP answer, however slowly it comes.
+   */
   handshakeTimeout?: number;
   /** Seconds a read may wait for a message before it rejects with `ReadTimeoutError` (default: no limit). */
   readTimeout?: number;

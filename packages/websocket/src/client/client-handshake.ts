@@ -1,7 +1,9 @@
 // One connection attempt: opens a `ws` socket with the client's configuration and settles
 // with the open socket or with a typed error (HandshakeError for an HTTP refusal, TlsError,
 // ConnectError for the rest). The socket is handed over synchronously on 'open', before any
-// of its messages can be emitted, so none is missed.
+// of its messages can be emitted, so none is missed. `handshakeTimeout` is a deadline from the
+// start of the attempt: `ws`'s own option only notices a silent socket, and a server writing
+// its answer one byte at a time would hold the attempt open for as long as it liked.
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import type { ResolvedClientConfig } from './client-config';
@@ -25,34 +27,44 @@ export function openSocket(config: ResolvedClientConfig, signal: AbortSignal, ad
     const socket = new WebSocket(config.url, config.subProtocols as string[], {
       ...config.tls,
       headers: config.headers as Record<string, string>,
-      handshakeTimeout: config.handshakeTimeoutMs,
       maxPayload: config.maxFrameSize,
       perMessageDeflate: false,
       followRedirects: false,
       // With an onPing hook the application answers pings itself.
       autoPong: config.pingPongHandler?.onPing === undefined,
     });
+    const deadline = setTimeout(() => onDeadline(), config.handshakeTimeoutMs);
     let headers: HttpHeaders = {};
+    let refusal: Refusal | undefined;
     let settled = false;
+    const settle = () => {
+      settled = true;
+      clearTimeout(deadline);
+      signal.removeEventListener('abort', onAbort);
+    };
     const fail = (error: Error) => {
       if (settled) return;
-      settled = true;
-      signal.removeEventListener('abort', onAbort);
+      settle();
       socket.terminate();
+      refusal?.stop();
       reject(error);
     };
     const onAbort = () => fail(signal.reason as Error);
     signal.addEventListener('abort', onAbort, { once: true });
+    const onDeadline = () => {
+      // A refusal whose status came in time is still a refusal: its status and the body so far.
+      if (refusal !== undefined) fail(refusal.error());
+      else fail(new ConnectError(`The opening handshake timed out after ${config.handshakeTimeoutMs / 1000} s (handshakeTimeout).`, 'ETIMEDOUT'));
+    };
     socket.on('error', (error: Error) => fail(toConnectError(error, config.secure)));
     socket.on('upgrade', (response: IncomingMessage) => {
       headers = copyHeaders(response.headers);
     });
     socket.on('unexpected-response', (_request: ClientRequest, response: IncomingMessage) => {
-      readRefusal(response).then((body) => fail(new HandshakeError(response.statusCode ?? 0, body)));
+      refusal = new Refusal(response, fail);
     });
     socket.once('open', () => {
-      settled = true;
-      signal.removeEventListener('abort', onAbort);
+      settle();
       socket.removeAllListeners();
       adopt(socket, headers);
       resolve();
@@ -60,25 +72,40 @@ export function openSocket(config: ResolvedClientConfig, signal: AbortSignal, ad
   });
 }
 
-/** The first bytes of a refusal's body as text; never rejects. */
-function readRefusal(response: IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const done = () => {
-      response.removeAllListeners('data');
-      response.destroy();
-      resolve(Buffer.concat(chunks).subarray(0, MAX_REFUSAL_BODY_BYTES).toString('utf8'));
+/** A refused handshake's status and the first bytes of its body, read until the body ends. */
+class Refusal {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(
+    private readonly response: IncomingMessage,
+    done: (error: HandshakeError) => void,
+  ) {
+    const end = () => {
+      this.stop();
+      done(this.error());
     };
     response.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      size += chunk.length;
-      if (size >= MAX_REFUSAL_BODY_BYTES) done();
+      this.chunks.push(chunk);
+      this.size += chunk.length;
+      if (this.size >= MAX_REFUSAL_BODY_BYTES) end();
     });
-    response.once('end', done);
-    response.once('error', done);
-    response.once('aborted', done);
-  });
+    response.once('end', end);
+    response.once('error', end);
+    response.once('aborted', end);
+  }
+
+  /** The refusal as it stands: the status and the body read so far (at most 4 KiB). */
+  error(): HandshakeError {
+    const body = Buffer.concat(this.chunks).subarray(0, MAX_REFUSAL_BODY_BYTES).toString('utf8');
+    return new HandshakeError(this.response.statusCode ?? 0, body);
+  }
+
+  /** Reads no more. */
+  stop(): void {
+    this.response.removeAllListeners('data');
+    this.response.destroy();
+  }
 }
 
 /** Turns an engine or system error into a Duet error that holds plain values only. */

@@ -14,6 +14,7 @@ import {
   type WebSocketClientConfig,
 } from '@duet/websocket';
 import { cleanup, startServices } from '../helpers';
+import { type RawServer, startRawServer, switchingProtocols, trickle } from './raw-server';
 import { closeAll, rejectionOf, startPlainServer, track } from './support';
 
 afterEach(async () => {
@@ -176,6 +177,55 @@ describe('WebSocketClient handshake', () => {
     } finally {
       await shut(server, sockets);
     }
+  });
+
+  describe('handshakeTimeout is a deadline, not an inactivity timer', () => {
+    const raws: RawServer[] = [];
+    afterEach(async () => {
+      await Promise.all(raws.splice(0).map((raw) => raw.close()));
+    });
+
+    /** Connects with handshakeTimeout 0.3 s to a server that writes `answer` one byte every 20 ms. */
+    async function connectToTrickler(answer: (head: string) => string): Promise<{ error: Error; took: number; raw: RawServer }> {
+      const raw = await startRawServer((socket, head) => trickle(socket, answer(head), 20));
+      raws.push(raw);
+      const started = Date.now();
+      const error = await rejectionOf(WebSocketClient.connect(raw.url, { handshakeTimeout: 0.3 }), 1500);
+      return { error, took: Date.now() - started, raw };
+    }
+
+    it('fails with ConnectError ETIMEDOUT at handshakeTimeout when the server trickles its 101', async () => {
+      const { error, took, raw } = await connectToTrickler(switchingProtocols);
+      expect(error).toBeInstanceOf(ConnectError);
+      expect(error).toMatchObject({ systemCode: 'ETIMEDOUT' });
+      expect(error.message).toMatch(/timed out after 0.3 s/);
+      expect(took).toBeGreaterThanOrEqual(290);
+      expect(took).toBeLessThan(800);
+      expect(raw.accepted).toBe(1);
+    });
+
+    it('fails with ConnectError ETIMEDOUT at handshakeTimeout when the server trickles the status line of a refusal', async () => {
+      const { error, took } = await connectToTrickler(() => 'HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n');
+      expect(error).toBeInstanceOf(ConnectError);
+      expect(error).toMatchObject({ systemCode: 'ETIMEDOUT' });
+      expect(took).toBeLessThan(800);
+    });
+
+    it('fails with HandshakeError and the body so far at handshakeTimeout when the server trickles the body of a refusal', async () => {
+      const raw = await startRawServer((socket) => {
+        socket.write('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 200\r\n\r\n');
+        trickle(socket, 'x'.repeat(200), 20);
+      });
+      raws.push(raw);
+      const started = Date.now();
+      const error = await rejectionOf(WebSocketClient.connect(raw.url, { handshakeTimeout: 0.3 }), 1500);
+      const took = Date.now() - started;
+      expect(error).toBeInstanceOf(HandshakeError);
+      expect(error).toMatchObject({ status: 503 });
+      expect((error as HandshakeError).body).toMatch(/^x+$/);
+      expect(took).toBeGreaterThanOrEqual(290);
+      expect(took).toBeLessThan(800);
+    });
   });
 });
 
