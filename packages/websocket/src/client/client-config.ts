@@ -5,6 +5,7 @@ import type { SecureContextOptions } from 'node:tls';
 import { ClientConfigError } from './client-errors';
 import { type ResolvedRetryConfig, type RetryConfig, resolveRetryConfig } from './retry';
 import { type ClientSecureSocket, resolveSecureSocket } from './secure-socket';
+import { timerSecondsProblem } from './timer-bounds';
 import type { WebSocketClient } from './websocket-client';
 
 /** Credentials sent with the handshake: `{ username, password }` as Basic, `{ token }` as Bearer. */
@@ -82,9 +83,6 @@ export const DEFAULT_CLIENT_HANDSHAKE_TIMEOUT = 30;
 export const DEFAULT_MAX_QUEUED_MESSAGES = 1024;
 /** Unread bytes at which the client stops reading from the socket (4 MiB), unless `maxQueuedBytes` says otherwise. */
 export const DEFAULT_MAX_QUEUED_BYTES = 4 * 1024 * 1024;
-
-// Node timers cannot wait longer than 2^31-1 ms; a longer wait would silently become 1 ms.
-const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 // RFC 7230 token: header names, cookie names and sub-protocols are made of these.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -234,13 +232,9 @@ function authorizationHeader(auth: unknown): string {
 /** A number of seconds: positive, finite, within what a Node timer can wait; `fallback` when absent. */
 function seconds(field: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new ClientConfigError(field, `must be a positive number of seconds, got ${String(value)}`);
-  }
-  if (value > MAX_TIMEOUT_SECONDS) {
-    throw new ClientConfigError(field, `must be at most ${MAX_TIMEOUT_SECONDS} seconds, got ${value}`);
-  }
-  return value;
+  const problem = timerSecondsProblem(value, 'positive');
+  if (problem !== undefined) throw new ClientConfigError(field, problem);
+  return value as number;
 }
 
 function count(field: string, value: unknown, fallback: number): number {

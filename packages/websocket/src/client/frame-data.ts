@@ -2,6 +2,7 @@
 // text or binary frame; ping/pong payloads and close arguments are held to RFC 6455's limits.
 import { MAX_CLOSE_REASON_BYTES, MAX_CONTROL_PAYLOAD_BYTES, isSendableCloseCode } from '../close-codes';
 import { InvalidArgumentError } from '../errors';
+import { timerSecondsProblem } from './timer-bounds';
 
 /** Bytes a binary write accepts. */
 export type ClientBinaryData = Buffer | Uint8Array | ArrayBuffer;
@@ -42,8 +43,7 @@ export function checkCloseArguments(statusCode: unknown, reason: unknown, timeou
   if (typeof reason !== 'string' || Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) {
     return new InvalidArgumentError(`a close reason must be a string of at most ${MAX_CLOSE_REASON_BYTES} bytes`);
   }
-  if (typeof timeoutSeconds !== 'number' || !(timeoutSeconds >= 0)) {
-    return new InvalidArgumentError('timeoutSeconds must be a number of seconds, 0 or more');
-  }
+  const problem = timerSecondsProblem(timeoutSeconds, 'zero allowed');
+  if (problem !== undefined) return new InvalidArgumentError(`close: timeoutSeconds ${problem}`);
   return undefined;
 }

@@ -134,7 +134,8 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
    * Starts the close handshake and resolves when it completes; after `timeoutSeconds` without
    * the server's answer the socket is terminated (the `ws` engine also ends a close that has
    * waited 30 s, so longer timeouts act as 30 s). Resolves at once when already closed.
-   * Messages that arrived before the close can still be read.
+   * Messages that arrived before the close can still be read. A `timeoutSeconds` that is not
+   * finite, negative or over 2^31-1 ms rejects with `InvalidArgumentError` and closes nothing.
    */
   close(statusCode = 1000, reason = '', timeoutSeconds = 60): Promise<void> {
     const invalid = checkCloseArguments(statusCode, reason, timeoutSeconds);
@@ -147,7 +148,7 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
       this.queue.setFlow(undefined);
       socket.resume();
       return new Promise((resolve) => {
-        const timer = setTimeout(terminate, Math.min(timeoutSeconds * 1000, 2 ** 31 - 1), socket);
+        const timer = setTimeout(terminate, timeoutSeconds * 1000, socket);
         this.closeWaiters.push({ resolve, timer });
         if (socket.readyState === OPEN) socket.close(statusCode, reason);
       });

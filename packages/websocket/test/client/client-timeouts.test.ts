@@ -2,7 +2,8 @@
 // stops reading, and a bare TCP server that completes the handshake and then never answers.
 import { createHash } from 'node:crypto';
 import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
-import { ConnectionClosedError, WebSocketClient, WriteTimeoutError } from '@duet/websocket';
+import { ConnectionClosedError, InvalidArgumentError, WebSocketClient, WriteTimeoutError } from '@duet/websocket';
+import { pause } from '../helpers';
 import { closeAll, rejectionOf, startPlainServer, track } from './support';
 
 afterEach(closeAll);
@@ -62,5 +63,30 @@ describe('WebSocketClient timeouts', () => {
     } finally {
       await deaf.stop();
     }
+  });
+
+  it.each([
+    ['Infinity', Infinity],
+    ['NaN', NaN],
+    ['over 2^31-1 ms', 2147483.648],
+    ['negative', -1],
+  ])('refuses a close timeout that is %s with InvalidArgumentError and stays open', async (_what, timeoutSeconds) => {
+    let closes = 0;
+    const server = await startPlainServer({
+      onConnection: (socket) => {
+        socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
+        socket.on('close', () => closes++);
+      },
+    });
+    const client = track(await WebSocketClient.connect(server.url()));
+    const error = await rejectionOf(client.close(1000, 'bye', timeoutSeconds));
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(error).toMatchObject({ code: 'DUET_ERR_INVALID_ARGUMENT' });
+    expect(error.message).toMatch(/timeoutSeconds/);
+    await pause(50);
+    expect(client.isOpen()).toBe(true);
+    expect(closes).toBe(0);
+    await client.writeTextMessage('still here');
+    expect(await client.readTextMessage()).toBe('still here');
   });
 });
