@@ -38,7 +38,10 @@ export interface WebSocketClientConfig {
   readTimeout?: number;
   /** Seconds a write may take to reach the operating system before it rejects with `WriteTimeoutError` (default: no limit). */
   writeTimeout?: number;
-  /** Largest message accepted, in bytes (default 65536); a larger one closes the connection with 1009. */
+  /**
+   * Largest message accepted, in bytes (default 65536). A larger one fails the connection: it
+   * is closed with 1009 and reads reject with `ConnectionClosedError` 1009; it is not reconnected.
+   */
   maxFrameSize?: number;
   /**
    * Received messages kept for reads that have not been made yet (default 1024). When the
@@ -52,7 +55,11 @@ export interface WebSocketClientConfig {
   secureSocket?: ClientSecureSocket;
   /** Sends an `Authorization` header with the handshake. */
   auth?: ClientAuth;
-  /** Retry failed connects, and reconnect after an abnormal drop (1006). Without it, nothing is retried. */
+  /**
+   * Retry failed connects, and reconnect after an abnormal drop (1006: the TCP connection ended
+   * without a close frame). A close frame from the server (any code), a protocol error the
+   * client detected (1002, 1007, 1009) or `close()` is never reconnected. Without it, nothing is retried.
+   */
   retryConfig?: RetryConfig;
   pingPongHandler?: PingPongHandler;
 }

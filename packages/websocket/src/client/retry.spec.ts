@@ -1,5 +1,6 @@
 import { ClientConfigError, ConnectError, HandshakeError, RetryExhaustedError, TlsError } from './client-errors';
-import { attemptWithRetries, resolveRetryConfig, retryDelay } from './retry';
+import { ConnectionClosedError } from '../errors';
+import { RetryCount, attemptWithRetries, resolveRetryConfig, retryDelay } from './retry';
 
 describe('retryDelay', () => {
   it('is min(interval × backOffFactor^n, maxWaitInterval) with no jitter by default', () => {
@@ -14,8 +15,15 @@ describe('retryDelay', () => {
     expect(retryDelay(policy, 0, () => 0.5)).toBe(875);
   });
 
-  it('has defaults of 3 retries, 1 s, factor 1 and 30 s', () => {
-    expect(resolveRetryConfig({})).toEqual({ maxCount: 3, intervalMs: 1000, backOffFactor: 1, maxWaitMs: 30000, jitter: 0 });
+  it('has defaults of 3 retries, 1 s, factor 1, 30 s and a minimum uptime of 5 s', () => {
+    expect(resolveRetryConfig({})).toEqual({
+      maxCount: 3,
+      intervalMs: 1000,
+      backOffFactor: 1,
+      maxWaitMs: 30000,
+      jitter: 0,
+      minUptimeMs: 5000,
+    });
   });
 
   it('refuses a maxCount that is not a whole number', () => {
@@ -79,9 +87,39 @@ describe('attemptWithRetries', () => {
       times.push(Date.now() - started);
       return Promise.reject(new ConnectError('down', undefined));
     };
-    const error = await attemptWithRetries(policy, attempt, new AbortController().signal, true).catch((e: unknown) => e);
+    const drop = new ConnectionClosedError(1006);
+    const error = await attemptWithRetries(policy, attempt, new AbortController().signal, new RetryCount(), drop).catch(
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ attempts: 2 });
+    expect(times).toHaveLength(2);
     expect(times[0]).toBeGreaterThanOrEqual(45);
+  });
+
+  it('spends one count across calls: retries used before a drop are not given back', async () => {
+    const policy = resolveRetryConfig({ maxCount: 3, interval: 0.001 });
+    const count = new RetryCount();
+    let calls = 0;
+    const flaky = () => (++calls % 3 === 0 ? Promise.resolve('open') : Promise.reject(new ConnectError('down', undefined)));
+    await attemptWithRetries(policy, flaky, new AbortController().signal, count); // fails twice, then opens
+    expect(count).toMatchObject({ attempts: 3, retries: 2 });
+    const drop = new ConnectionClosedError(1006);
+    const never = () => Promise.reject(new ConnectError('down', undefined));
+    const error = await attemptWithRetries(policy, never, new AbortController().signal, count, drop).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'RetryExhaustedError', attempts: 4 });
+    count.reset();
+    expect(count).toMatchObject({ attempts: 0, retries: 0 });
+  });
+
+  it('reports the drop as the last error when no retry is left', async () => {
+    const policy = resolveRetryConfig({ maxCount: 0 });
+    const count = new RetryCount();
+    count.attempts = 1;
+    const drop = new ConnectionClosedError(1006);
+    const error = await attemptWithRetries(policy, () => Promise.resolve(), new AbortController().signal, count, drop).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ name: 'RetryExhaustedError', attempts: 1, lastError: drop });
   });
 
   it('stops waiting when aborted and rejects with the abort reason', async () => {

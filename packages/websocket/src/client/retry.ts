@@ -1,15 +1,23 @@
 // Retrying connection attempts: the policy, its validation, the backoff arithmetic and the
 // loop that runs attempts until one succeeds, a refusal makes retrying pointless, or the
-// policy runs out (then RetryExhaustedError reports the attempts and the last error).
+// policy runs out (then RetryExhaustedError reports the attempts and the last error). One
+// count of retries serves the connect and every reconnect of a client, so `maxCount` also
+// bounds a server that accepts each connection and drops it at once.
 import { ClientConfigError, HandshakeError, RetryExhaustedError, TlsError } from './client-errors';
+import { timerSecondsProblem } from './timer-bounds';
 
 /**
  * How failed connects are retried, and how an abnormal drop (1006) is reconnected.
  * The wait before retry `n` (counting from 0) is `min(interval × backOffFactor^n, maxWaitInterval)`
  * seconds; with `jitter` set, each wait is shortened by a random fraction of at most `jitter`.
+ * Retries are counted across the connect and the reconnects after drops; the count starts over
+ * only once a connection has stayed open for `minUptime`.
  */
 export interface RetryConfig {
-  /** Retries after the first attempt (default 3). `Infinity` never gives up. */
+  /**
+   * Retries after the first attempt (default 3), whether they follow a failed attempt or a
+   * drop, until a connection stays open for `minUptime`. `Infinity` never gives up.
+   */
   maxCount?: number;
   /** Seconds before the first retry (default 1). */
   interval?: number;
@@ -19,6 +27,12 @@ export interface RetryConfig {
   maxWaitInterval?: number;
   /** Fraction from 0 (default: waits exactly as computed) to 1 by which each wait may randomly shrink. */
   jitter?: number;
+  /**
+   * Seconds a connection must stay open before a drop counts as a new failure with a full
+   * `maxCount` again (default 5). A shorter-lived connection spends the retries, and the
+   * backoff keeps growing.
+   */
+  minUptime?: number;
 }
 
 /** A validated retry policy; times in milliseconds. */
@@ -28,9 +42,11 @@ export interface ResolvedRetryConfig {
   readonly backOffFactor: number;
   readonly maxWaitMs: number;
   readonly jitter: number;
+  readonly minUptimeMs: number;
 }
 
-const MAX_WAIT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+/** Seconds a connection must stay open before the retry count starts over, unless `minUptime` says otherwise. */
+const DEFAULT_MIN_UPTIME = 5;
 
 /** Validates `retryConfig`; `undefined` stays `undefined` (no retries). */
 export function resolveRetryConfig(raw: unknown): ResolvedRetryConfig | undefined {
@@ -51,15 +67,22 @@ export function resolveRetryConfig(raw: unknown): ResolvedRetryConfig | undefine
   if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) {
     throw new ClientConfigError('retryConfig.jitter', `must be a number from 0 to 1, got ${String(jitter)}`);
   }
-  return Object.freeze({ maxCount, intervalMs: interval * 1000, backOffFactor, maxWaitMs: maxWaitInterval * 1000, jitter });
+  const minUptime = waitSeconds('retryConfig.minUptime', config.minUptime, DEFAULT_MIN_UPTIME);
+  return Object.freeze({
+    maxCount,
+    intervalMs: interval * 1000,
+    backOffFactor,
+    maxWaitMs: maxWaitInterval * 1000,
+    jitter,
+    minUptimeMs: minUptime * 1000,
+  });
 }
 
 function waitSeconds(field: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_WAIT_SECONDS) {
-    throw new ClientConfigError(field, `must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}, got ${String(value)}`);
-  }
-  return value;
+  const problem = timerSecondsProblem(value, 'zero allowed');
+  if (problem !== undefined) throw new ClientConfigError(field, problem);
+  return value as number;
 }
 
 /** Milliseconds to wait before retry `retry` (0 for the first retry). */
@@ -79,21 +102,40 @@ export function isRetryable(error: unknown): boolean {
 }
 
 /**
+ * What `maxCount` limits: the attempts and retries made since the client last had a connection
+ * that stayed open for `minUptime`. A client keeps one for its connect and all its reconnects.
+ */
+export class RetryCount {
+  /** Connection attempts, the first one included. */
+  attempts = 0;
+  /** Attempts after a failure or a drop: the ones `maxCount` allows and the backoff grows with. */
+  retries = 0;
+
+  /** A connection stayed open for `minUptime`: the next drop starts with the whole budget. */
+  reset(): void {
+    this.attempts = 0;
+    this.retries = 0;
+  }
+}
+
+/**
  * Runs `attempt` until it succeeds. Without a policy it runs once and its error is thrown as
- * it is. With one, failures are retried after `retryDelay` waits, up to `maxCount` retries;
- * `afterDrop` skips the first immediate attempt (a reconnect starts with a wait, so a server
- * that accepts and drops at once is not hammered). `signal` aborts the waits and the loop.
+ * it is. With one, failures are retried after `retryDelay` waits while `count` has retries
+ * left under `maxCount`. `drop` (the close of a connection that was open) skips the first
+ * immediate attempt: a reconnect starts with a wait, so a server that accepts and drops at
+ * once is not hammered, and it is the last error when no retry is left. `signal` aborts the
+ * waits and the loop.
  */
 export async function attemptWithRetries<T>(
   policy: ResolvedRetryConfig | undefined,
   attempt: () => Promise<T>,
   signal: AbortSignal,
-  afterDrop = false,
+  count: RetryCount = new RetryCount(),
+  drop?: Error,
 ): Promise<T> {
-  let attempts = 0;
-  let lastError: unknown;
-  if (!afterDrop) {
-    attempts++;
+  let lastError: unknown = drop;
+  if (drop === undefined) {
+    count.attempts++;
     try {
       return await attempt();
     } catch (error) {
@@ -101,9 +143,10 @@ export async function attemptWithRetries<T>(
       lastError = error;
     }
   }
-  for (let retry = 0; policy !== undefined && retry < policy.maxCount; retry++) {
-    await sleep(retryDelay(policy, retry), signal);
-    attempts++;
+  while (policy !== undefined && count.retries < policy.maxCount) {
+    await sleep(retryDelay(policy, count.retries), signal);
+    count.retries++;
+    count.attempts++;
     try {
       return await attempt();
     } catch (error) {
@@ -112,7 +155,7 @@ export async function attemptWithRetries<T>(
     }
   }
   const last = lastError instanceof Error ? lastError : new Error(String(lastError ?? 'no attempt was allowed'));
-  throw new RetryExhaustedError(attempts, last);
+  throw new RetryExhaustedError(count.attempts, last);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

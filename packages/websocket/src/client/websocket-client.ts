@@ -13,7 +13,8 @@ import { type ClientBinaryData, checkCloseArguments, checkControlPayload, isBina
 import { type Message, MessageQueue, ReadKind } from './message-queue';
 import { PendingWrites } from './pending-writes';
 import { PingPongHooks } from './ping-pong-hooks';
-import { attemptWithRetries } from './retry';
+import { protocolFailure } from './protocol-failure';
+import { RetryCount, attemptWithRetries } from './retry';
 
 export type { ClientBinaryData } from './frame-data';
 
@@ -50,6 +51,10 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
   /** Set once the client is closed for good: what reads and writes reject with. */
   private endError: Error | undefined;
   private reconnecting: Promise<void> | undefined;
+  /** What `retryConfig.maxCount` limits, shared by the connect and every reconnect. */
+  private readonly retryCount = new RetryCount();
+  /** When the current connection opened (ms), to tell a drop after `minUptime` from a flapping server. */
+  private openedAt = 0;
   private closeRequested = false;
   private closeWaiters: { resolve: () => void; timer: NodeJS.Timeout }[] = [];
   private readonly aborter = new AbortController();
@@ -71,7 +76,7 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
    */
   static async connect(url: string | URL, config?: WebSocketClientConfig): Promise<WebSocketClient> {
     const client = new WebSocketClient(resolveClientConfig(url, config));
-    await attemptWithRetries(client.config.retry, client.attemptOpen, client.aborter.signal);
+    await attemptWithRetries(client.config.retry, client.attemptOpen, client.aborter.signal, client.retryCount);
     return client;
   }
 
@@ -252,6 +257,7 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
 
   private adopt(socket: WebSocket, headers: HttpHeaders): void {
     this.socket = socket;
+    this.openedAt = Date.now();
     this.headers = headers;
     this.connectionId = randomUUID();
     this.closeCode = undefined;
@@ -260,7 +266,7 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
     (socket as LinkedSocket)[kClient] = this;
     socket.on('message', WebSocketClient.onSocketMessage);
     socket.on('close', WebSocketClient.onSocketClose);
-    socket.on('error', ignoreSocketError);
+    socket.on('error', WebSocketClient.onSocketError);
     const hooks = this.config.pingPongHandler;
     if (hooks?.onPing !== undefined) socket.on('ping', WebSocketClient.onSocketPing);
     if (hooks?.onPong !== undefined) socket.on('pong', WebSocketClient.onSocketPong);
@@ -269,6 +275,14 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
 
   private static onSocketMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
     (this as LinkedSocket)[kClient].queue.push(isBinary ? data : data.toString());
+  }
+
+  // A protocol error of the server ends the client at once; any other error is followed by
+  // 'close', which carries the close code reads report.
+  private static onSocketError(this: WebSocket, error: Error): void {
+    const client = (this as LinkedSocket)[kClient];
+    const failure = protocolFailure(error, client.config.maxFrameSize);
+    if (failure !== undefined) client.failed(failure);
   }
 
   private static onSocketClose(this: WebSocket, code: number, reason: Buffer): void {
@@ -283,14 +297,32 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
     (this as LinkedSocket)[kClient].hooks!.pong(data);
   }
 
+  /**
+   * The server broke the protocol: `ws` has sent the close frame with `failure.statusCode` and
+   * ends the socket itself. Reads and writes reject now, not when the server gets round to
+   * closing, and a connection that fails this way is not reconnected: it would fail again.
+   */
+  private failed(failure: ConnectionClosedError): void {
+    if (this.endError !== undefined) return;
+    this.closeCode = failure.statusCode;
+    this.closeReason = failure.reason;
+    this.queue.setFlow(undefined);
+    this.writes?.fail(failure);
+    this.finish(failure);
+  }
+
   private socketClosed(code: number, reason: string): void {
+    if (this.endError !== undefined) return; // already reported (a protocol error)
     this.closeCode = code;
     this.closeReason = reason;
     this.queue.setFlow(undefined);
-    this.writes?.fail(new ConnectionClosedError(code, reason));
-    if (code === ABNORMAL_CLOSURE && this.config.retry !== undefined && !this.closeRequested) {
+    const closed = new ConnectionClosedError(code, reason);
+    this.writes?.fail(closed);
+    const retry = this.config.retry;
+    if (code === ABNORMAL_CLOSURE && retry !== undefined && !this.closeRequested) {
       this.socket = undefined;
-      this.reconnecting = attemptWithRetries(this.config.retry, this.attemptOpen, this.aborter.signal, true).then(
+      if (Date.now() - this.openedAt >= retry.minUptimeMs) this.retryCount.reset();
+      this.reconnecting = attemptWithRetries(retry, this.attemptOpen, this.aborter.signal, this.retryCount, closed).then(
         () => {
           this.reconnecting = undefined;
         },
@@ -301,7 +333,7 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
       );
       return;
     }
-    this.finish(new ConnectionClosedError(code, reason));
+    this.finish(closed);
   }
 
   private finish(error: Error): void {
@@ -320,5 +352,3 @@ function terminate(socket: WebSocket): void {
   socket.terminate();
 }
 
-// 'error' is always followed by 'close', which carries the close code reads report.
-function ignoreSocketError(): void {}

@@ -246,11 +246,37 @@ describe('WebSocketClient configuration', () => {
     ['secureSocket on a ws:// URL', 'ws://127.0.0.1/', { secureSocket: { enable: false } }, 'secureSocket'],
     ['a CA file that does not exist', 'wss://127.0.0.1/', { secureSocket: { cert: '/nonexistent/ca.pem' } }, 'secureSocket.cert'],
     ['a duplicated sub-protocol', 'ws://127.0.0.1/', { subProtocols: ['a', 'a'] }, 'subProtocols'],
+    // Node turns a timer over 2^31-1 ms into 1 ms: every time is held to that bound, in milliseconds.
+    ['an infinite handshakeTimeout', 'ws://127.0.0.1/', { handshakeTimeout: Infinity }, 'handshakeTimeout'],
+    ['a handshakeTimeout half a millisecond over 2^31-1 ms', 'ws://127.0.0.1/', { handshakeTimeout: 2147483.6475 }, 'handshakeTimeout'],
+    ['a NaN readTimeout', 'ws://127.0.0.1/', { readTimeout: NaN }, 'readTimeout'],
+    ['a readTimeout over 2^31-1 ms', 'ws://127.0.0.1/', { readTimeout: 2147483.648 }, 'readTimeout'],
+    ['an infinite writeTimeout', 'ws://127.0.0.1/', { writeTimeout: Infinity }, 'writeTimeout'],
+    ['an infinite retry interval', 'ws://127.0.0.1/', { retryConfig: { interval: Infinity } }, 'retryConfig.interval'],
+    ['a maxWaitInterval over 2^31-1 ms', 'ws://127.0.0.1/', { retryConfig: { maxWaitInterval: 2147483.648 } }, 'retryConfig.maxWaitInterval'],
+    ['an infinite minUptime', 'ws://127.0.0.1/', { retryConfig: { minUptime: Infinity } }, 'retryConfig.minUptime'],
+    ['a negative minUptime', 'ws://127.0.0.1/', { retryConfig: { minUptime: -1 } }, 'retryConfig.minUptime'],
   ];
 
   it.each(invalid)('rejects %s with ClientConfigError naming the option', async (_what, url, config, field) => {
     const error = await rejectionOf(WebSocketClient.connect(url as string, config));
     expect(error).toBeInstanceOf(ClientConfigError);
     expect(error).toMatchObject({ code: 'DUET_ERR_CLIENT_CONFIG', field });
+    expect(error.message).toContain(`'${field}'`);
+  });
+
+  it('accepts every timeout up to exactly 2^31-1 ms and waits that long instead of firing at once', async () => {
+    const longest = 2147483.647; // seconds: 2^31-1 ms
+    const server = await startPlainServer({ onConnection: (socket) => socket.on('message', (data, isBinary) => setTimeout(() => socket.send(data, { binary: isBinary }), 150)) });
+    const client = track(
+      await WebSocketClient.connect(server.url(), {
+        handshakeTimeout: longest,
+        readTimeout: longest,
+        writeTimeout: longest,
+        retryConfig: { interval: longest, maxWaitInterval: longest, minUptime: longest },
+      }),
+    );
+    await client.writeTextMessage('slow echo');
+    expect(await client.readTextMessage()).toBe('slow echo');
   });
 });

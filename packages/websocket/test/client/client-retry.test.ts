@@ -16,7 +16,8 @@ import {
   WebSocketService,
   webSocketModule,
 } from '@duet/websocket';
-import { pause } from '../helpers';
+import { eventually, pause } from '../helpers';
+import { type RawServer, startRawServer, switchingProtocols } from './raw-server';
 import { closeAll, rejectionOf, startPlainServer, track } from './support';
 
 const apps: WebSocketApplication[] = [];
@@ -151,7 +152,7 @@ describe('WebSocketClient retries', () => {
     await server.close();
     const error = await rejectionOf(client.readMessage());
     expect(error).toBeInstanceOf(RetryExhaustedError);
-    expect(error).toMatchObject({ attempts: 2 });
+    expect(error).toMatchObject({ attempts: 3 }); // the connect and two reconnects
     expect((error as RetryExhaustedError).lastError).toBeInstanceOf(ConnectError);
     expect(await rejectionOf(client.writeTextMessage('x'))).toBeInstanceOf(RetryExhaustedError);
     await client.close(); // already closed: resolves
@@ -188,5 +189,64 @@ describe('WebSocketClient retries', () => {
     await client.close();
     expect(Date.now() - started).toBeLessThan(100);
     expect(await rejectionOf(client.readMessage())).toMatchObject({ statusCode: 1006 });
+  });
+});
+
+describe('retryConfig.maxCount against a server that keeps failing', () => {
+  const raws: RawServer[] = [];
+  afterEach(async () => {
+    await Promise.all(raws.splice(0).map((raw) => raw.close()));
+  });
+
+  /** A raw server that treats its n-th connection (from 1) as `plan(n)` says. */
+  async function plannedServer(plan: (n: number) => 'drop' | 'silent' | 'refuse' | number): Promise<RawServer> {
+    let n = 0;
+    const raw = await startRawServer((socket, head) => {
+      const what = plan(++n);
+      if (what === 'silent') return;
+      if (what === 'refuse') {
+        socket.end('HTTP/1.1 503 Busy\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy');
+        return;
+      }
+      socket.write(switchingProtocols(head));
+      // No close frame: the client sees an abnormal closure (1006), the kind it reconnects after.
+      if (what === 'drop') socket.destroy();
+      else setTimeout(() => socket.destroy(), what);
+    });
+    raws.push(raw);
+    return raw;
+  }
+
+  it('reconnects at most maxCount times to a server that accepts every connection and drops it at once', async () => {
+    const raw = await plannedServer(() => 'drop');
+    const client = track(await WebSocketClient.connect(raw.url, { retryConfig: { maxCount: 3, interval: 0.02 } }));
+    const error = await rejectionOf(client.readMessage(), 2000);
+    expect(error).toBeInstanceOf(RetryExhaustedError);
+    expect(error).toMatchObject({ attempts: 4 });
+    expect((error as RetryExhaustedError).lastError).toMatchObject({ name: 'ConnectionClosedError', statusCode: 1006 });
+    await pause(300);
+    expect(raw.accepted).toBe(4);
+  });
+
+  it('counts failed attempts of the connect, handshake timeouts, refusals and drops against one maxCount', async () => {
+    // 1: drop after open; 2: never answers; 3: 503; 4 and later: drop after open.
+    const raw = await plannedServer((n) => (n === 2 ? 'silent' : n === 3 ? 'refuse' : 'drop'));
+    const client = track(
+      await WebSocketClient.connect(raw.url, { handshakeTimeout: 0.15, retryConfig: { maxCount: 3, interval: 0.02 } }),
+    );
+    const error = await rejectionOf(client.readMessage(), 2000);
+    expect(error).toBeInstanceOf(RetryExhaustedError);
+    expect(error).toMatchObject({ attempts: 4 });
+    await pause(300);
+    expect(raw.accepted).toBe(4);
+  });
+
+  it('gives the budget back once a connection has stayed open for minUptime', async () => {
+    // Every connection lives 150 ms: longer than a minUptime of 0.1 s, shorter than one of 1 s.
+    const lasting = await plannedServer(() => 150);
+    track(await WebSocketClient.connect(lasting.url, { retryConfig: { maxCount: 1, interval: 0.02, minUptime: 0.1 } }));
+    const strict = track(await WebSocketClient.connect(lasting.url, { retryConfig: { maxCount: 1, interval: 0.02, minUptime: 1 } }));
+    expect(await rejectionOf(strict.readMessage(), 1000)).toBeInstanceOf(RetryExhaustedError);
+    await eventually(() => lasting.accepted >= 2 + 5, 2000, 'five reconnects of the resetting client');
   });
 });
