@@ -1,6 +1,9 @@
-// The slow-consumer policy: every connection may have at most `maxBufferedBytes` waiting to
-// be written. A write that would go past it is dropped, closes the connection with 1013, or
-// (direct Caller writes under 'wait') resolves only once the socket has flushed it.
+// The slow-consumer policy: every connection may have at most `maxBufferedBytes` that the
+// kernel has not accepted yet. Replies and stream items are paced by the reader (they wait for
+// the socket to drain, and so does the reading of further messages); a push that would go
+// past the limit (a direct Caller write, a broadcast, a pong) is dropped, closes the connection
+// with 1013, or (direct Caller writes under 'wait') resolves only once the socket has flushed it.
+import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
 import type { FrameData } from './replies';
 
@@ -11,21 +14,72 @@ export const WriteOutcome = { Sent: 0, Dropped: 1, Closed: 2 } as const;
 export type WriteOutcome = (typeof WriteOutcome)[keyof typeof WriteOutcome];
 
 /**
- * Writes `data` to `socket` if its backlog allows. Nothing is measured when the backlog is
- * empty (the common case): a single message larger than the limit still goes out to a
- * reader that keeps up; the limit bounds what piles up for one that does not.
+ * Whether writing `data` on top of `backlog` bytes not yet accepted by the kernel goes past
+ * `maxBufferedBytes`. Nothing is measured when the backlog is empty (the common case): a single
+ * message larger than the limit still goes out to a reader that keeps up; the limit bounds
+ * what piles up for one that does not.
  */
-export function exceedsBacklog(socket: WebSocket, data: FrameData, maxBufferedBytes: number): boolean {
-  const buffered = socket.bufferedAmount;
-  if (buffered === 0) return false;
-  if (typeof data !== 'string') return buffered + data.byteLength > maxBufferedBytes;
+export function exceedsBacklog(backlog: number, data: FrameData, maxBufferedBytes: number): boolean {
+  if (backlog <= 0) return false;
+  if (typeof data !== 'string') return backlog + data.byteLength > maxBufferedBytes;
   // A UTF-16 code unit is at most 3 bytes of UTF-8: when even that bound fits, skip the exact
   // count, which would scan the whole string on every write to a socket with a backlog.
-  if (buffered + 3 * data.length <= maxBufferedBytes) return false;
-  return buffered + Buffer.byteLength(data) > maxBufferedBytes;
+  if (backlog + 3 * data.length <= maxBufferedBytes) return false;
+  return backlog + Buffer.byteLength(data) > maxBufferedBytes;
 }
 
 /** Sends and resolves once everything queued before it, and it, has reached the kernel. */
 export function sendAndWaitForFlush(socket: WebSocket, data: FrameData): Promise<boolean> {
   return new Promise((resolve) => socket.send(data, (error) => resolve(error === undefined || error === null)));
+}
+
+const NOTHING = Buffer.alloc(0);
+
+/**
+ * One connection's wait for its socket to hand its backlog to the kernel. An empty write's
+ * callback runs once every write before it has been accepted, so nothing goes on the wire for
+ * the wait (a ping would, and the peer's pong would reach `@OnPong`). Every waiter of one
+ * period shares one promise. A reader that does not catch up within `timeoutMs` (0: no
+ * deadline) is reported through `onTimeout`, and the waiters are let go.
+ */
+export class DrainWait {
+  private promise: Promise<void> | undefined;
+  private resolve: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly onFlushed = (): void => this.release();
+  private readonly onExpired = (): void => {
+    this.timer = undefined;
+    this.onTimeout();
+    this.release();
+  };
+
+  constructor(
+    private readonly stream: Socket,
+    private readonly timeoutMs: number,
+    private readonly onTimeout: () => void,
+  ) {}
+
+  /** Whether a wait is under way. */
+  get waiting(): boolean {
+    return this.promise !== undefined;
+  }
+
+  /** Resolves once what is queued now has been written out (or the connection is gone). */
+  wait(): Promise<void> {
+    if (this.promise !== undefined) return this.promise;
+    this.promise = new Promise((resolve) => (this.resolve = resolve));
+    if (this.timeoutMs > 0) this.timer = setTimeout(this.onExpired, this.timeoutMs);
+    if (this.stream.destroyed) this.release();
+    else this.stream.write(NOTHING, this.onFlushed);
+    return this.promise;
+  }
+
+  /** Ends the current wait: drained, expired, or the connection closed. */
+  release(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    const resolve = this.resolve;
+    this.promise = this.resolve = undefined;
+    resolve?.();
+  }
 }

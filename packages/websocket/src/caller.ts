@@ -5,6 +5,8 @@ import type WebSocket from 'ws';
 import { MAX_CLOSE_REASON_BYTES, MAX_CONTROL_PAYLOAD_BYTES, isSendableCloseCode } from './close-codes';
 import { WriteOutcome } from './backpressure';
 import { ConnectionClosedError, InvalidArgumentError } from './errors';
+import { MAX_TIMER_MS } from './idle-timer';
+import { HandlerEvent } from './metadata';
 import type { PathParams } from './path-matcher';
 import { type FrameData, toFrameData } from './replies';
 import type { Principal, UpgradeRequest } from './upgrade-request';
@@ -23,6 +25,8 @@ export interface CallerLink {
   readonly socket: WebSocket;
   /** Writes under the slow-consumer policy; a direct write may wait under 'wait'. */
   write(data: FrameData, mayWait: boolean): WriteOutcome | Promise<boolean>;
+  /** A ping or pong under the slow-consumer bound (never waits). */
+  writeControl(kind: typeof HandlerEvent.Ping | typeof HandlerEvent.Pong, data: FrameData | undefined): WriteOutcome;
   join(room: string): void;
   leave(room: string): void;
   rooms(): ReadonlySet<string>;
@@ -85,24 +89,22 @@ export class Caller {
     return this.send(data);
   }
 
-  /** Sends a ping (at most 125 bytes of data). */
+  /**
+   * Sends a ping (at most 125 bytes of data). Control frames count against `maxBufferedBytes`
+   * and never wait: past it a ping is dropped (resolves `false`), or under 'close' the
+   * connection closes with 1013.
+   */
   ping(data?: BinaryData | string): Promise<void> {
     const invalid = checkControlPayload('ping', data);
     if (invalid !== undefined) return Promise.reject(invalid);
-    if (!this.isOpen()) return Promise.reject(this.closedError());
-    this.link.socket.ping(data);
-    this.link.touch();
-    return HANDED_TO_SOCKET;
+    return this.settle(this.link.writeControl(HandlerEvent.Ping, data));
   }
 
-  /** Sends a pong (at most 125 bytes of data). */
+  /** Sends a pong (at most 125 bytes of data), under the same bound as `ping`. */
   pong(data?: BinaryData | string): Promise<void> {
     const invalid = checkControlPayload('pong', data);
     if (invalid !== undefined) return Promise.reject(invalid);
-    if (!this.isOpen()) return Promise.reject(this.closedError());
-    this.link.socket.pong(data);
-    this.link.touch();
-    return HANDED_TO_SOCKET;
+    return this.settle(this.link.writeControl(HandlerEvent.Pong, data));
   }
 
   /**
@@ -119,8 +121,10 @@ export class Caller {
         new InvalidArgumentError(`a close reason must be a string of at most ${MAX_CLOSE_REASON_BYTES} bytes`),
       );
     }
-    if (typeof timeoutSeconds !== 'number' || !(timeoutSeconds >= 0)) {
-      return Promise.reject(new InvalidArgumentError('timeoutSeconds must be a number of seconds, 0 or more'));
+    if (typeof timeoutSeconds !== 'number' || !(timeoutSeconds >= 0) || timeoutSeconds * 1000 > MAX_TIMER_MS) {
+      return Promise.reject(
+        new InvalidArgumentError(`timeoutSeconds must be a number of seconds from 0 to ${MAX_TIMER_MS / 1000}, got ${timeoutSeconds}`),
+      );
     }
     return this.link.closeWithin(statusCode, reason, timeoutSeconds * 1000);
   }
@@ -192,7 +196,10 @@ export class Caller {
   }
 
   private send(data: FrameData): Promise<void> {
-    const outcome = this.link.write(data, true);
+    return this.settle(this.link.write(data, true));
+  }
+
+  private settle(outcome: WriteOutcome | Promise<boolean>): Promise<void> {
     if (outcome === WriteOutcome.Sent) return HANDED_TO_SOCKET;
     if (outcome === WriteOutcome.Dropped) return DROPPED;
     if (outcome === WriteOutcome.Closed) return Promise.reject(this.closedError());

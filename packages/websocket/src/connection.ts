@@ -4,9 +4,17 @@
 // Handlers of one connection run one at a time in arrival order; events that arrive while
 // an async handler runs wait in a bounded queue.
 import type WebSocket from 'ws';
-import { exceedsBacklog, sendAndWaitForFlush, WriteOutcome } from './backpressure';
+import type { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { DrainWait, exceedsBacklog, sendAndWaitForFlush, WriteOutcome } from './backpressure';
 import { Caller, type CallerLink } from './caller';
-import { CloseCode, MAX_CONTROL_PAYLOAD_BYTES, closeCodeOfEngineError, closeReasonFor } from './close-codes';
+import {
+  CloseCode,
+  MAX_CONTROL_PAYLOAD_BYTES,
+  closeCodeOfEngineError,
+  closeReasonFor,
+  treatTooManyFragmentsAsTooBig,
+} from './close-codes';
 import { newConnectionId } from './connection-id';
 import {
   type MessageValidationError,
@@ -34,8 +42,7 @@ import { WriteBatch } from './write-batch';
 
 const OPEN: typeof WebSocket.OPEN = 1;
 const SLOW_CONSUMER_CLOSE_TIMEOUT_MS = 5000;
-// Past this many queued outbound bytes a reply stream waits for the socket to drain.
-const STREAM_HIGH_WATER_MARK = 1024 * 1024;
+const NO_DATA = Buffer.alloc(0);
 const CLOSED: typeof WebSocket.CLOSED = 3;
 
 // The socket's listeners are shared by every connection and find theirs through this link,
@@ -98,6 +105,12 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
    * message, so an idle connection holds none; `null` when the installed ws does not allow it.
    */
   private batch: WriteBatch | null | undefined;
+  /** The wait for a reader over `maxBufferedBytes` to catch up; made at the first such wait. */
+  private drainWait: DrainWait | undefined;
+  /** Reading is paused until the backlog drains: later messages wait, and TCP holds the sender back. */
+  private readingHeld = false;
+  /** Under 'drop': the reader missed its `drainTimeout`, so stream items that do not fit are dropped. */
+  private stalled = false;
   /** The stream id of the message being handled, for its reply. */
   private replyId: unknown;
   /** The typed route whose schema is validating the current message. */
@@ -151,7 +164,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
     const socket = this.socket;
     if (socket.readyState !== OPEN) return WriteOutcome.Closed;
     const { maxBufferedBytes, slowConsumerPolicy } = this.config;
-    if (exceedsBacklog(socket, data, maxBufferedBytes)) {
+    if (exceedsBacklog(this.backlog(), data, maxBufferedBytes)) {
       if (slowConsumerPolicy === 'close') {
         this.closeAsSlowConsumer();
         return WriteOutcome.Closed;
@@ -166,10 +179,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
       if (this.observer !== undefined) this.observeSent(data, typeof data !== 'string');
       return sendAndWaitForFlush(socket, data);
     }
-    if (data === this.receivedText) writeTextBytes(socket, this.receivedBytes!, this.direct);
-    else writeFrame(socket, data, this.direct);
-    this.touch();
-    if (this.observer !== undefined) this.observeSent(data, typeof data !== 'string');
+    this.send(data);
     return WriteOutcome.Sent;
   }
 
@@ -178,7 +188,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
     const socket = this.socket;
     if (socket.readyState !== OPEN) return false;
     const { maxBufferedBytes, slowConsumerPolicy } = this.config;
-    if (exceedsBacklog(socket, encoded.payload, maxBufferedBytes)) {
+    if (exceedsBacklog(this.backlog(), encoded.payload, maxBufferedBytes)) {
       if (slowConsumerPolicy === 'close') this.closeAsSlowConsumer();
       else this.options.registry.countDropped();
       return false;
@@ -189,11 +199,92 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
     return true;
   }
 
-  /** A heartbeat ping; the pong clears `awaitingPong`. */
+  /**
+   * A ping or pong under the slow-consumer bound: a peer that pings and never reads must not
+   * grow its backlog. Control frames never wait; past the bound they are dropped (a pong may
+   * answer only the latest ping, RFC 6455 §5.5.3), or under 'close' the connection closes.
+   */
+  writeControl(kind: typeof HandlerEvent.Ping | typeof HandlerEvent.Pong, data: FrameData | undefined): WriteOutcome {
+    const socket = this.socket;
+    if (socket.readyState !== OPEN) return WriteOutcome.Closed;
+    if (exceedsBacklog(this.backlog(), data ?? NO_DATA, this.config.maxBufferedBytes)) {
+      if (this.config.slowConsumerPolicy === 'close') {
+        this.closeAsSlowConsumer();
+        return WriteOutcome.Closed;
+      }
+      this.options.registry.countDropped();
+      return WriteOutcome.Dropped;
+    }
+    if (kind === HandlerEvent.Ping) socket.ping(data);
+    else socket.pong(data);
+    this.touch();
+    return WriteOutcome.Sent;
+  }
+
+  /** A heartbeat ping; the pong clears `awaitingPong` (a ping that does not fit counts as unanswered). */
   sendHeartbeat(): void {
     if (this.socket.readyState !== OPEN) return;
     this.awaitingPong = true;
-    this.socket.ping();
+    this.writeControl(HandlerEvent.Ping, undefined);
+  }
+
+  /**
+   * What this connection's reader has not taken yet: the bytes the kernel has not accepted.
+   * Replies held back for one batched write are not counted (they leave at the end of the
+   * read), unless the batch has grown past half the bound; then it is written out first.
+   */
+  private backlog(): number {
+    const batch = this.batch;
+    if (batch === undefined || batch === null) return this.socket.bufferedAmount;
+    let held = batch.held();
+    if (held > this.config.maxBufferedBytes >>> 1) {
+      batch.flush();
+      held = 0;
+    }
+    return this.socket.bufferedAmount - held;
+  }
+
+  /** The wait for the socket to drain; a reader that misses `drainTimeout` meets the policy. */
+  private waitForDrain(): Promise<void> {
+    let wait = this.drainWait;
+    if (wait === undefined) {
+      const stream = (this.socket as unknown as { _socket: Socket })._socket;
+      const { slowConsumerPolicy, drainTimeout } = this.config;
+      const timeoutMs = slowConsumerPolicy === 'wait' ? 0 : drainTimeout * 1000;
+      wait = this.drainWait = new DrainWait(stream, timeoutMs, () => this.missedDrain());
+    }
+    return wait.wait();
+  }
+
+  private missedDrain(): void {
+    if (this.config.slowConsumerPolicy === 'close') this.closeAsSlowConsumer();
+    else this.stalled = true;
+  }
+
+  /**
+   * After a message was handled: with more than half the bound still unread, the next messages
+   * wait for the socket to drain (the other half is room for pushes meanwhile). Reading stops
+   * too, so a fast client is paced by TCP instead of being cut off.
+   */
+  private paceReading(): void {
+    if (this.readingHeld || this.socket.readyState !== OPEN) return;
+    if (this.backlog() <= this.config.maxBufferedBytes >>> 1) return;
+    this.readingHeld = true;
+    this.socket.pause();
+    void this.waitForDrain().then((this.onReadable ??= () => this.readable()));
+  }
+
+  private onReadable: (() => void) | undefined;
+
+  private readable(): void {
+    this.readingHeld = false;
+    if (this.socket.readyState !== OPEN) return;
+    if (this.backlog() > this.config.maxBufferedBytes >>> 1) {
+      this.paceReading();
+      return;
+    }
+    this.socket.resume();
+    this.drain();
   }
 
   join(room: string): void {
@@ -227,7 +318,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
     return new Promise((resolve) => {
       const timer = Number.isFinite(timeoutMs) ? setTimeout(() => this.socket.terminate(), timeoutMs) : undefined;
       (this.closeWaiters ??= []).push({ resolve, timer });
-      if (this.socket.readyState === OPEN) this.socket.close(statusCode, reason);
+      this.closeIfOpen(statusCode, reason);
     });
   }
 
@@ -249,7 +340,6 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
     let batch = this.batch;
     if (batch === undefined) batch = this.batch = WriteBatch.of(this.socket) ?? null;
     if (batch !== null) batch.messageStarts();
-    if (this.idle !== undefined) this.idle.touch();
     if (this.observer !== undefined) this.observer.messageReceived?.(this.info!, isBinary ? 'binary' : 'text', data);
     if (isBinary) {
       if (this.handlers[HandlerEvent.Binary] !== undefined) this.dispatch(HandlerEvent.Binary, data);
@@ -270,9 +360,9 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
   }
 
   receiveControl(event: typeof HandlerEvent.Ping | typeof HandlerEvent.Pong, data: Buffer): void {
-    if (this.idle !== undefined) this.idle.touch();
     if (event === HandlerEvent.Pong) this.awaitingPong = false;
     if (this.handlers[event] !== undefined) this.dispatch(event, data);
+    else if (event === HandlerEvent.Ping) this.writeControl(HandlerEvent.Pong, data);
   }
 
   receiveSocketError(error: Error & { code?: string }): void {
@@ -287,6 +377,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
     this.closeCode = code;
     this.closeReason = reason;
     if (this.idle !== undefined) this.idle.stop();
+    this.drainWait?.release();
     const waiters = this.closeWaiters;
     this.closeWaiters = undefined;
     if (waiters !== undefined) {
@@ -307,8 +398,47 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
   private dispatch(event: HandlerEvent, first?: unknown, second?: unknown): void {
     // After a failure the connection is closing with an error code: no further message is handled.
     if (this.failureCloseCode !== undefined && isMessageEvent(event)) return;
-    if (this.busy) this.enqueue(event, first, second);
+    if (event === HandlerEvent.Close && this.busy) {
+      this.closePastBusyHandler(first as number, second as string);
+      return;
+    }
+    if (this.busy || (this.readingHeld && isMessageEvent(event))) this.enqueue(event, first, second);
     else this.run(event, first, second);
+  }
+
+  /**
+   * The socket closed while a handler is still pending: `@OnClose` runs now, past it (a handler
+   * that never settles must not keep `@OnClose` from running, nor a graceful stop waiting).
+   * Messages still waiting behind that handler can no longer be answered and are not handled.
+   */
+  private closePastBusyHandler(code: number, reason: string): void {
+    const skipped = this.pending?.discard(isMessageEvent) ?? 0;
+    if (skipped > 0) {
+      this.options.logger.warn('connection closed while a handler was still running; messages waiting behind it were not handled', {
+        ...this.logFields(),
+        skipped,
+      });
+    }
+    // Called on its own, not through `call`: the pending handler still owns the busy state.
+    const handler = this.handlers[HandlerEvent.Close];
+    if (handler === undefined) {
+      this.finish();
+      return;
+    }
+    let result: unknown;
+    try {
+      result = handler.call(this.instance, this.caller, code, reason);
+    } catch (error) {
+      this.closeHandlerFailed(error);
+      return;
+    }
+    if (isThenable(result)) result.then(() => this.finish(), (error) => this.closeHandlerFailed(error));
+    else this.finish();
+  }
+
+  private closeHandlerFailed(error: unknown): void {
+    this.options.logger.error('@OnClose handler failed', { ...this.logFields(), error });
+    this.finish();
   }
 
   private run(event: HandlerEvent, first: unknown, second: unknown): void {
@@ -388,9 +518,11 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
       case HandlerEvent.Text:
       case HandlerEvent.Binary:
       case HandlerEvent.Message:
-        if (value === undefined) return;
-        if (isAsyncIterable(value)) (this.streams ??= new ReplyStreams(this)).start(value, this.replyId);
-        else this.reply(event, this.withReplyId(value, this.replyId));
+        if (value !== undefined) {
+          if (isAsyncIterable(value)) (this.streams ??= new ReplyStreams(this)).start(value, this.replyId);
+          else this.reply(event, this.withReplyId(value, this.replyId));
+        }
+        this.paceReading();
         return;
       case HandlerEvent.Ping:
         if (value !== undefined) this.replyPong(value);
@@ -510,7 +642,13 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
 
   // --- streams (StreamSink) ------------------------------------------------------------
 
-  sendStreamItem(item: unknown, id: unknown): boolean {
+  /**
+   * A stream is paced by its reader: an item that would go past `maxBufferedBytes` waits for
+   * the socket to drain (the promise), then is offered again. Only a reader that misses
+   * `drainTimeout` meets the policy: 'close' ends the connection (and so the stream), 'drop'
+   * drops the items that do not fit until the reader catches up.
+   */
+  sendStreamItem(item: unknown, id: unknown): boolean | Promise<void> {
     if (this.socket.readyState !== OPEN) return false;
     let data;
     try {
@@ -519,14 +657,14 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
       this.streamFailed(error);
       return false;
     }
-    // A dropped item (slow consumer under 'drop') does not end the stream; a close does.
-    return this.write(data, false) !== WriteOutcome.Closed;
-  }
-
-  whenWritable(): Promise<void> | undefined {
-    if (this.socket.bufferedAmount <= STREAM_HIGH_WATER_MARK) return undefined;
-    // ws calls back once what was queued before this empty frame has been written out.
-    return new Promise((resolve) => this.socket.ping(undefined, undefined, () => resolve()));
+    if (exceedsBacklog(this.backlog(), data, this.config.maxBufferedBytes)) {
+      if (!this.stalled) return this.waitForDrain();
+      this.options.registry.countDropped();
+      return true;
+    }
+    this.stalled = false;
+    this.send(data);
+    return true;
   }
 
   streamFailed(error: unknown): void {
@@ -554,9 +692,16 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
       this.fail(event, error, CloseCode.InternalError);
       return;
     }
-    if (this.write(data, false) === WriteOutcome.Closed && this.closeCode !== undefined) {
-      this.options.logger.debug('reply not sent: the connection closed before the handler returned', this.logFields());
-    }
+    // A reply is owed and never dropped; one past the bound holds further reading (paceReading).
+    if (this.socket.readyState === OPEN) this.send(data);
+    else this.options.logger.debug('reply not sent: the connection closed before the handler returned', this.logFields());
+  }
+
+  private send(data: FrameData): void {
+    if (data === this.receivedText) writeTextBytes(this.socket, this.receivedBytes!, this.direct);
+    else writeFrame(this.socket, data, this.direct);
+    this.touch();
+    if (this.observer !== undefined) this.observeSent(data, typeof data !== 'string');
   }
 
   private replyPong(value: unknown): void {
@@ -569,9 +714,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
       this.fail(HandlerEvent.Ping, error, CloseCode.InternalError);
       return;
     }
-    if (this.socket.readyState !== OPEN) return;
-    this.socket.pong(data);
-    this.touch();
+    this.writeControl(HandlerEvent.Pong, data);
   }
 
   /**
@@ -611,6 +754,8 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
   private drain(): void {
     const queue = this.pending;
     while (!this.busy && queue !== undefined && queue.count > 0) {
+      // Reading is held for a slow reader: messages wait, a close or an error does not.
+      if (this.readingHeld && queue.nextIsMessage(isMessageEvent)) break;
       const event = queue.shift();
       const { first, second } = queue;
       queue.release();
@@ -649,7 +794,10 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
   }
 
   private closeIfOpen(code: number, reason: string): void {
-    if (this.socket.readyState === OPEN) this.socket.close(code, reason);
+    if (this.socket.readyState !== OPEN) return;
+    // Read on: the peer's close frame is what completes the close handshake.
+    if (this.readingHeld) this.socket.resume();
+    this.socket.close(code, reason);
   }
 
   private finish(): void {
@@ -673,10 +821,14 @@ export class Connection implements CallerLink, StreamSink, RegistryMember {
     socket.on('message', onSocketMessage);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
-    const { handlers } = this;
-    if (this.idle !== undefined || handlers[HandlerEvent.Ping] !== undefined) socket.on('ping', onSocketPing);
+    socket.on('ping', onSocketPing);
+    // Runs before ws's own listener, which closes with the code the error carries.
+    (socket as unknown as { _receiver: EventEmitter | null })._receiver?.prependListener('error', treatTooManyFragmentsAsTooBig);
     const heartbeat = this.config.pingInterval > 0;
-    if (this.idle !== undefined || heartbeat || handlers[HandlerEvent.Pong] !== undefined) socket.on('pong', onSocketPong);
+    if (heartbeat || this.handlers[HandlerEvent.Pong] !== undefined) socket.on('pong', onSocketPong);
+    // Any bytes from the peer, a continuation fragment or a control frame among them, show the
+    // connection is not idle; ws reports only whole messages and control frames.
+    if (this.idle !== undefined) (socket as unknown as { _socket: Socket })._socket.on('data', this.idle.onData);
   }
 }
 

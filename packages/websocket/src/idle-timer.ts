@@ -1,5 +1,9 @@
 // The idle timer of one connection. One Node timer per connection, re-armed with `refresh()`
-// on every frame: no allocation per frame, no clearTimeout/setTimeout churn.
+// on every read from the peer (any frame, continuation fragments included) and every write:
+// no allocation per frame, no clearTimeout/setTimeout churn.
+
+/** The longest a Node timer can wait (2^31-1 ms, about 24.8 days); a longer delay fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class IdleTimer {
   private readonly timer: NodeJS.Timeout;
@@ -14,6 +18,11 @@ export class IdleTimer {
   touch(): void {
     this.timer.refresh();
   }
+
+  /** The listener for the socket's reads, made once per connection. */
+  readonly onData = (): void => {
+    this.timer.refresh();
+  };
 
   stop(): void {
     clearTimeout(this.timer);

@@ -42,6 +42,26 @@ export class PendingEvents {
     return event;
   }
 
+  /** Whether the oldest event (there must be one) is one `matches` picks. */
+  nextIsMessage(matches: (event: HandlerEvent) => boolean): boolean {
+    return matches(this.slots[this.head] as HandlerEvent);
+  }
+
+  /** Removes the events `matches` picks (keeping the order of the rest); returns how many. */
+  discard(matches: (event: HandlerEvent) => boolean): number {
+    const kept: unknown[] = [];
+    const slots = this.slots;
+    for (let at = this.head; at < slots.length; at += 3) {
+      if (!matches(slots[at] as HandlerEvent)) kept.push(slots[at], slots[at + 1], slots[at + 2]);
+    }
+    const removed = this.size - kept.length / 3;
+    this.slots.length = 0;
+    this.slots.push(...kept);
+    this.head = 0;
+    this.size = kept.length / 3;
+    return removed;
+  }
+
   /** Forgets the arguments handed out by the last `shift()` (they may be large messages). */
   release(): void {
     this.first = this.second = undefined;

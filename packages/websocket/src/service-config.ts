@@ -73,6 +73,20 @@ export interface WebSocketServiceConfig {
    * `Caller` write then resolves once the socket has flushed it (broadcasts drop instead).
    */
   slowConsumerPolicy?: SlowConsumerPolicy;
+  /**
+   * Seconds a reader over `maxBufferedBytes` has to catch up (default 10). Replies, stream
+   * items and the reading of further messages wait for the socket to drain meanwhile; past
+   * it, `'close'` closes the connection with 1013 and `'drop'` drops the stream items that do
+   * not fit; under `'wait'` (or with 0) they wait for as long as it takes.
+   */
+  drainTimeout?: number;
+  /**
+   * Fragments one message may arrive in. Each fragment costs memory of its own (about 100
+   * bytes) until the message is whole, so a message in more pieces is closed with 1009, as one
+   * over `maxFrameSize` is. Default: one per 512 bytes of `maxFrameSize`, at least 64 (128 for
+   * the default 64 KiB), which keeps what a message in 1-byte fragments costs near its size.
+   */
+  maxFragments?: number;
   /** Seconds between server pings (0 = none, the default). */
   pingInterval?: number;
   /** Seconds a ping may wait for its pong before the connection is terminated (1006). Default: pingInterval. */
@@ -96,6 +110,8 @@ export interface ResolvedServiceConfig {
   readonly errorReply: ((error: MessageValidationError) => unknown) | undefined;
   readonly maxBufferedBytes: number;
   readonly slowConsumerPolicy: SlowConsumerPolicy;
+  readonly drainTimeout: number;
+  readonly maxFragments: number;
   readonly pingInterval: number;
   readonly pongTimeout: number;
 }
@@ -104,6 +120,12 @@ export const DEFAULT_LISTENER = 'default';
 export const DEFAULT_MAX_FRAME_SIZE = 65536;
 export const DEFAULT_MAX_PENDING_MESSAGES = 1024;
 export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
+export const DEFAULT_DRAIN_TIMEOUT = 10;
+
+/** The default `maxFragments` for a `maxFrameSize`: one fragment per 512 bytes, at least 64. */
+export function defaultMaxFragments(maxFrameSize: number): number {
+  return Math.max(64, Math.ceil(maxFrameSize / 512));
+}
 
 // RFC 7230 token: what a Sec-WebSocket-Protocol value may be made of.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -122,11 +144,12 @@ export function resolveServiceConfig(serviceName: string, raw: unknown): Resolve
     return fail('config', 'must be an object given to @WebSocketService');
   }
   const config = raw as Partial<WebSocketServiceConfig>;
+  const maxFrameSize = validateNumber('maxFrameSize', config.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, true, fail);
   return Object.freeze({
     path: validatePath(config.path, fail),
     subProtocols: validateSubProtocols(config.subProtocols, fail),
     idleTimeout: validateIdleTimeout(config.idleTimeout, fail),
-    maxFrameSize: validateNumber('maxFrameSize', config.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, true, fail),
+    maxFrameSize,
     listener: validateListenerName(config.listener, fail),
     scope: validateScope(config.scope, fail),
     maxPendingMessages: validateNumber(
@@ -144,6 +167,8 @@ export function resolveServiceConfig(serviceName: string, raw: unknown): Resolve
     errorReply: validateFunction<(error: MessageValidationError) => unknown>('errorReply', config.errorReply, fail),
     maxBufferedBytes: validateNumber('maxBufferedBytes', config.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES, true, fail),
     slowConsumerPolicy: validateChoice('slowConsumerPolicy', config.slowConsumerPolicy, ['close', 'drop', 'wait'] as const, fail),
+    drainTimeout: validateTimer('drainTimeout', config.drainTimeout, DEFAULT_DRAIN_TIMEOUT, fail),
+    maxFragments: validateNumber('maxFragments', config.maxFragments, defaultMaxFragments(maxFrameSize), true, fail),
     pingInterval: validateTimer('pingInterval', config.pingInterval, 0, fail),
     pongTimeout: validateTimer('pongTimeout', config.pongTimeout, config.pingInterval ?? 0, fail),
   });

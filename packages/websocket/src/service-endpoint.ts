@@ -57,8 +57,9 @@ export class ServiceEndpoint {
       clientTracking: false,
       perMessageDeflate: false,
       maxPayload: table.config.maxFrameSize,
-      // With @OnPing the service answers pings itself.
-      autoPong: table.handlers[HandlerEvent.Ping] === undefined,
+      maxFragments: table.config.maxFragments,
+      // Pongs are answered by the connection, under the slow-consumer bound like every write.
+      autoPong: false,
       // Always given: without it ws would pick the client's first offer even when unsupported.
       handleProtocols: (offered: Set<string>) => selectSubProtocol(offered, supported),
     });

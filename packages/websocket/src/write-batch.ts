@@ -5,6 +5,8 @@
 // A message that arrives alone (request/response traffic) never corks. This reads ws's
 // receiver and socket fields; the installed ws is probed per connection, and without them
 // every reply is written on its own, as ws.send does.
+// Replies held back this way are not a backlog of the reader's: the slow-consumer measure
+// leaves them out (`held`), and the connection flushes a batch that grows past its share.
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
 
@@ -18,10 +20,12 @@ type SocketInternals = WebSocket & { readonly _receiver?: unknown; readonly _soc
 /** The write batching of one connection. */
 export class WriteBatch {
   private corked = false;
+  /** The socket's queued bytes when it was corked: what the kernel had not accepted then. */
+  private lengthAtCork = 0;
 
   private constructor(
     private readonly receiver: BufferedReceiver,
-    private readonly stream: Socket,
+    readonly stream: Socket,
   ) {}
 
   /** The batching for `socket`, when the installed ws exposes its receiver and socket. */
@@ -37,6 +41,7 @@ export class WriteBatch {
   messageStarts(): void {
     if (this.corked || this.receiver._bufferedBytes === 0) return;
     this.corked = true;
+    this.lengthAtCork = this.stream.writableLength;
     this.stream.cork();
     // Should the read end inside a frame, the replies so far leave when its processing ends.
     process.nextTick(flushBatch, this);
@@ -45,6 +50,15 @@ export class WriteBatch {
   /** Called once the message is handled: after the last of the read, the replies leave together. */
   messageEnds(): void {
     if (this.corked && this.receiver._bufferedBytes === 0) this.flush();
+  }
+
+  /**
+   * The bytes held back by this batch. Nothing leaves a corked socket, and a write in flight
+   * completes only in a later turn of the event loop, so what was queued at the cork is still
+   * queued: everything above it is this batch's.
+   */
+  held(): number {
+    return this.corked ? this.stream.writableLength - this.lengthAtCork : 0;
   }
 
   /** Writes out the replies held back. */

@@ -9,9 +9,13 @@ import {
   type SlowConsumerPolicy,
   WebSocketService,
 } from '@duet/websocket';
+import { Opcode, RawClient, closeAllRawSockets, encodeFrame } from './conformance/raw-client';
 import { TestClient, cleanup, eventually, pause, startServices, withTimeout } from './helpers';
 
-afterEach(cleanup);
+afterEach(async () => {
+  closeAllRawSockets();
+  await cleanup();
+});
 
 const LIMIT = 256 * 1024;
 const CHUNK = 16 * 1024;
@@ -145,5 +149,138 @@ describe('slow consumers', () => {
     await eventually(() => Service.outcomes.length === 2000, 10000, 'the flood to finish');
     expect(Service.outcomes.every((outcome) => outcome === undefined)).toBe(true);
     await client.until(() => client.messages.length === 2000, 10000, 'every message');
+  });
+});
+
+const REPLY = 16 * 1024;
+
+/** Answers each text with a 16 KiB reply that starts with the text (order can be checked). */
+function bigRepliesWith(policy: SlowConsumerPolicy) {
+  @WebSocketService({ path: `/big-replies-${policy}`, slowConsumerPolicy: policy })
+  class BigReplyService {
+    @OnText()
+    onText(_caller: Caller, text: string): string {
+      return `${text}:`.padEnd(REPLY, 'r');
+    }
+  }
+  return BigReplyService;
+}
+
+/** Streams `count` items of 16 KiB for `stream <count>`, counting what it sends and how it ends. */
+function streamingWith(policy: SlowConsumerPolicy, drainTimeout: number) {
+  @WebSocketService({ path: `/stream-${policy}`, slowConsumerPolicy: policy, drainTimeout })
+  class StreamService {
+    static produced = 0;
+    static finished = false;
+    static closes: number[] = [];
+
+    @OnText()
+    onText(_caller: Caller, text: string): AsyncIterable<string> {
+      const count = Number(text.split(' ')[1]);
+      return (async function* items() {
+        try {
+          for (let i = 0; i < count; i++) {
+            StreamService.produced++;
+            yield `${i}:`.padEnd(REPLY, 's');
+          }
+        } finally {
+          StreamService.finished = true;
+        }
+      })();
+    }
+
+    @OnClose() onClose(_caller: Caller, code: number) {
+      StreamService.closes.push(code);
+    }
+  }
+  return StreamService;
+}
+
+/** One write holding `count` masked text frames: a pipelined burst. */
+function pipelined(count: number): Buffer {
+  return Buffer.concat(Array.from({ length: count }, (_, i) => encodeFrame({ opcode: Opcode.Text, payload: String(i) })));
+}
+
+describe('fast clients are not slow consumers', () => {
+  it.each(['close', 'wait', 'drop'] as const)(
+    "answers all 100 pipelined requests with 16 KiB replies to a client reading at full speed under '%s'",
+    async (policy) => {
+      const { app } = await startServices([bigRepliesWith(policy)]);
+      const client = await RawClient.connect(app.port(), `/big-replies-${policy}`);
+      client.write(pipelined(100));
+      for (let i = 0; i < 100; i++) {
+        const frame = await client.nextFrame(5000);
+        expect(frame.opcode).toBe(Opcode.Text);
+        expect(frame.payload.length).toBe(REPLY);
+        expect(frame.payload.subarray(0, String(i).length + 1).toString()).toBe(`${i}:`);
+      }
+    },
+  );
+
+  it('answers 500 pipelined requests whose handler writes its 16 KiB answer with the Caller, under the default policy', async () => {
+    @WebSocketService({ path: '/writes-answers' })
+    class WritingService {
+      @OnText()
+      onText(caller: Caller, text: string): Promise<void> {
+        return caller.writeTextMessage(`${text}:`.padEnd(REPLY, 'w'));
+      }
+    }
+    const { app } = await startServices([WritingService]);
+    const client = await RawClient.connect(app.port(), '/writes-answers');
+    client.write(pipelined(500));
+    await eventually(() => client.received.length >= 500, 10000, '500 answers');
+    client.received.forEach((frame, i) => expect(frame.payload.subarray(0, String(i).length + 1).toString()).toBe(`${i}:`));
+  });
+
+  it('sends all 1,000 items of a stream of 16 KiB items to a client reading at full speed', async () => {
+    const Service = streamingWith('close', 10);
+    const { app } = await startServices([Service]);
+    const client = await RawClient.connect(app.port(), '/stream-close');
+    client.send({ opcode: Opcode.Text, payload: 'stream 1000' });
+    await eventually(() => client.received.length >= 1000, 15000, '1,000 stream items');
+    client.received.forEach((frame, i) => expect(frame.payload.subarray(0, String(i).length + 1).toString()).toBe(`${i}:`));
+    expect(Service.closes).toEqual([]);
+  });
+
+  it("ends a stream to a client that stops reading by closing it with 1013 after drainTimeout under 'close'", async () => {
+    const Service = streamingWith('close', 0.3);
+    const { app } = await startServices([Service]);
+    const client = await RawClient.connect(app.port(), '/stream-close');
+    client.socket.pause();
+    client.send({ opcode: Opcode.Text, payload: 'stream 100000' });
+    await eventually(() => Service.finished, 10000, 'the stream to be ended');
+    // Paced, not run to the end: only what fits in the kernel's buffers and maxBufferedBytes left.
+    expect(Service.produced).toBeLessThan(1000);
+    client.socket.resume();
+    await eventually(() => client.received.some((frame) => frame.opcode === Opcode.Close), 10000, 'the close frame');
+    const close = client.received.find((frame) => frame.opcode === Opcode.Close)!;
+    expect(close.payload.readUInt16BE(0)).toBe(1013);
+  });
+
+  it("keeps a stream to a client that stops reading waiting within maxBufferedBytes under 'wait', and finishes it once the client reads", async () => {
+    const Service = streamingWith('wait', 0.3);
+    const { app, container } = await startServices([Service]);
+    const client = await RawClient.connect(app.port(), '/stream-wait');
+    client.socket.pause();
+    client.send({ opcode: Opcode.Text, payload: 'stream 600' });
+    await pause(800);
+    const [caller] = container.get(ConnectionRegistry).list();
+    const buffered = (caller as unknown as { link: { socket: { bufferedAmount: number } } }).link.socket.bufferedAmount;
+    expect(buffered).toBeLessThanOrEqual(1024 * 1024 + REPLY);
+    expect(Service.finished).toBe(false);
+    client.socket.resume();
+    await eventually(() => client.received.length >= 600, 15000, 'all 600 items');
+    expect(Service.closes).toEqual([]);
+  });
+
+  it("drops the items of a stream that do not fit once its reader missed drainTimeout under 'drop', and goes on", async () => {
+    const Service = streamingWith('drop', 0.2);
+    const { app, container } = await startServices([Service]);
+    const client = await RawClient.connect(app.port(), '/stream-drop');
+    client.socket.pause();
+    client.send({ opcode: Opcode.Text, payload: 'stream 3000' });
+    await eventually(() => Service.finished, 10000, 'the stream to run to its end');
+    expect(container.get(ConnectionRegistry).stats().droppedMessages).toBeGreaterThan(1000);
+    expect(Service.closes).toEqual([]);
   });
 });

@@ -5,10 +5,12 @@
 
 /** What a stream needs from its connection. */
 export interface StreamSink {
-  /** Sends one item; false when the connection can take no more (closed). */
-  sendStreamItem(item: unknown, id: unknown): boolean;
-  /** Resolves when the outbound buffer has drained below its high-water mark. */
-  whenWritable(): Promise<void> | undefined;
+  /**
+   * Sends one item: true once sent (or dropped by the policy), false when the connection can
+   * take no more (closed); a promise when the reader must catch up first, after which the
+   * item is offered again.
+   */
+  sendStreamItem(item: unknown, id: unknown): boolean | Promise<void>;
   streamFailed(error: unknown): void;
 }
 
@@ -60,10 +62,13 @@ export class ReplyStreams {
       for (;;) {
         const step = await stream.iterator.next();
         if (step.done || stream.stopped) break;
-        if (!this.sink.sendStreamItem(step.value, id)) break;
-        const writable = this.sink.whenWritable();
-        if (writable !== undefined) await writable;
-        if (stream.stopped) break;
+        let sent = this.sink.sendStreamItem(step.value, id);
+        while (typeof sent !== 'boolean') {
+          await sent;
+          if (stream.stopped) break;
+          sent = this.sink.sendStreamItem(step.value, id);
+        }
+        if (sent !== true || stream.stopped) break;
       }
     } catch (error) {
       if (!stream.stopped) this.sink.streamFailed(error);

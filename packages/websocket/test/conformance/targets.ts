@@ -36,6 +36,9 @@ export const Path = {
 
 export interface EchoTarget {
   readonly port: number;
+  /** Fragments one message may arrive in, and the close code for a message in more. */
+  readonly maxFragments: number;
+  readonly tooManyFragmentsCode: number;
   stop(): Promise<void>;
 }
 
@@ -79,8 +82,18 @@ export async function startDuet(): Promise<EchoTarget> {
     }),
   );
   const app = await WebSocketApplication.start(container);
-  return { port: app.port(), stop: () => app.stop({ timeout: 2 }) };
+  return {
+    port: app.port(),
+    maxFragments: DEFAULT_MAX_FRAGMENTS,
+    tooManyFragmentsCode: 1009,
+    stop: () => app.stop({ timeout: 2 }),
+  };
 }
+
+/** ws's default cap on the fragments of one message (Duet's is smaller: each costs memory). */
+const WS_MAX_FRAGMENTS = 16 * 1024;
+/** Duet's default `maxFragments` for the echo sample's maxFrameSize (one per 512 bytes). */
+const DEFAULT_MAX_FRAGMENTS = DEFAULT_LIMIT / 512;
 
 /** The same three echoes written directly on `ws`, configured as `ws` is by default. */
 export async function startWs(): Promise<EchoTarget> {
@@ -105,6 +118,8 @@ export async function startWs(): Promise<EchoTarget> {
   if (address === null || typeof address !== 'object') throw new Error('the ws reference server has no port');
   return {
     port: address.port,
+    maxFragments: WS_MAX_FRAGMENTS,
+    tooManyFragmentsCode: 1008,
     stop: () =>
       new Promise<void>((resolve) => {
         http.closeAllConnections();

@@ -18,6 +18,7 @@ import {
   OnClose,
   OnError,
   OnOpen,
+  OnPing,
   OnText,
   OnUpgrade,
   UpgradeRequest,
@@ -114,6 +115,20 @@ class EchoService {
   onClose(_caller: Caller, code: number): void {
     count('echo.close');
     count(`echo.close.${code}`);
+  }
+}
+
+/** Answers every ping itself (with its data), so a pong is the service's write, not ws's. */
+@WebSocketService({ path: '/pinged' })
+class PingedService {
+  @OnPing()
+  onPing(_caller: Caller, data: Buffer): Buffer {
+    return data;
+  }
+
+  @OnClose()
+  onClose(_caller: Caller, code: number): void {
+    count(`pinged.close.${code}`);
   }
 }
 
@@ -297,6 +312,7 @@ class CloserService {
 
 const SERVICES = [
   EchoService,
+  PingedService,
   FuzzTargetService,
   ThrowingService,
   RejectingService,
