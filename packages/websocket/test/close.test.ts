@@ -60,6 +60,23 @@ class CloseTimeoutService {
   }
 }
 
+/** `stuck` starts a handler that never settles; later messages wait behind it. */
+@WebSocketService({ path: '/stuck' })
+class StuckHandlerService {
+  static handled: string[] = [];
+
+  @OnText()
+  onText(_caller: Caller, text: string): Promise<void> | undefined {
+    StuckHandlerService.handled.push(text);
+    return text === 'stuck' ? new Promise(() => {}) : undefined;
+  }
+
+  @OnClose()
+  onClose(caller: Caller, code: number, reason: string): void {
+    closes.push({ id: caller.getConnectionId(), code, reason });
+  }
+}
+
 /** Completes a handshake over raw TCP and then never reads or answers anything. */
 function deafClient(port: number, path: string): Promise<import('node:net').Socket> {
   return withTimeout(
@@ -149,6 +166,33 @@ describe('closing', () => {
     } finally {
       socket.destroy();
     }
+  });
+
+  it('runs @OnClose exactly once when the client closes while a handler never settles, skipping the messages waiting behind it', async () => {
+    StuckHandlerService.handled = [];
+    const { url } = await startServices([StuckHandlerService]);
+    const client = await TestClient.connect(url('/stuck'));
+    client.send('stuck');
+    client.send('waiting');
+    await eventually(() => StuckHandlerService.handled.length === 1, 2000, 'the stuck handler to start');
+    client.socket.close(4000, 'leaving');
+    await eventually(() => closes.length === 1, 2000, '@OnClose past the stuck handler');
+    expect(closes[0]).toMatchObject({ code: 4000, reason: 'leaving' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(closes).toHaveLength(1);
+    expect(StuckHandlerService.handled).toEqual(['stuck']);
+  });
+
+  it('app.stop() ends within its timeout while a handler never settles, and @OnClose has run', async () => {
+    const { app, url } = await startServices([StuckHandlerService]);
+    const client = await TestClient.connect(url('/stuck'));
+    client.send('stuck');
+    await eventually(() => app.connectionCount() === 1, 2000, 'the connection');
+    const started = Date.now();
+    await app.stop({ timeout: 0.5 });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(closes).toHaveLength(1);
+    expect((await client.waitClosed(2000)).code).toBe(1001);
   });
 
   it('app.stop() closes every client with 1001, runs @OnClose for each, and resolves again when called twice', async () => {

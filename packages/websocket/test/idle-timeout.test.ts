@@ -1,7 +1,11 @@
 import { Caller, OnIdleTimeout, OnText, WebSocketService } from '@duet/websocket';
+import { Opcode, RawClient, closeAllRawSockets } from './conformance/raw-client';
 import { TestClient, cleanup, pause, startServices } from './helpers';
 
-afterEach(cleanup);
+afterEach(async () => {
+  closeAllRawSockets();
+  await cleanup();
+});
 
 @WebSocketService({ path: '/closing', idleTimeout: 0.2 })
 class ClosingOnIdleService {
@@ -45,6 +49,20 @@ describe('idle timeout', () => {
     expect(reason).toBe('idle timeout');
     expect(elapsed).toBeGreaterThanOrEqual(180);
     expect(elapsed).toBeLessThan(1000);
+  });
+
+  it('counts continuation fragments as activity: a message sent in slow pieces is not cut off as idle', async () => {
+    const { app } = await startServices([ClosingOnIdleService]);
+    const client = await RawClient.connect(app.port(), '/closing');
+    client.send({ opcode: Opcode.Text, payload: 'a', fin: false });
+    for (let i = 0; i < 6; i++) {
+      await pause(100); // half the idle timeout, six times over: 0.6 s in all
+      client.send({ opcode: Opcode.Continuation, payload: 'b', fin: false });
+    }
+    client.send({ opcode: Opcode.Continuation, payload: 'c', fin: true });
+    const echo = await client.nextFrame(1000);
+    expect(echo.opcode).toBe(Opcode.Text);
+    expect(echo.payload.toString()).toBe('abbbbbbc');
   });
 
   it('counts received frames as activity: a chatty client is not closed', async () => {
