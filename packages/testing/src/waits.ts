@@ -5,7 +5,7 @@
 // here, per client, and the next wait on that client takes it up first: no message is lost
 // between waits. (A direct `client.readMessage()` after a timed-out wait would race that
 // parked read; read on with `waitFor` instead.)
-import { ConnectionClosedError, ReadTimeoutError, type WebSocketClient } from '@duet/websocket';
+import { ConnectionClosedError, InvalidArgumentError, ReadTimeoutError, type WebSocketClient } from '@duet/websocket';
 import { ClosedWhileWaitingError, type ReceivedMessage, SkippedMessages, WaitTimeoutError } from './wait-errors';
 
 /** Milliseconds a wait lasts unless told otherwise. */
@@ -113,6 +113,7 @@ export async function eventually(
   timeoutMs = DEFAULT_WAIT_TIMEOUT_MS,
   description = 'a condition to hold',
 ): Promise<void> {
+  checkTimeout(timeoutMs);
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() >= deadline) throw new WaitTimeoutError(description, timeoutMs);
@@ -142,8 +143,17 @@ async function nextOutcome(client: WebSocketClient, deadline: number): Promise<O
 function resolveOptions(options: WaitOptions | undefined): { timeout: number; description: string | undefined } {
   const given = typeof options === 'number' ? { timeout: options } : (options ?? {});
   const timeout = given.timeout ?? DEFAULT_WAIT_TIMEOUT_MS;
-  if (!Number.isFinite(timeout) || timeout < 0) throw new RangeError(`a wait timeout must be a number of milliseconds, got ${timeout}`);
+  checkTimeout(timeout);
   return { timeout, description: given.description };
+}
+
+// The longest a Node timer can wait; a longer one would fire at once, failing the wait early.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function checkTimeout(timeout: unknown): void {
+  if (typeof timeout !== 'number' || !(timeout >= 0 && timeout <= MAX_TIMER_MS)) {
+    throw new InvalidArgumentError(`a wait timeout is a number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${String(timeout)}`);
+  }
 }
 
 function describePredicate(predicate: (message: ReceivedMessage) => boolean): string {

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Caller, OnText, WebSocketService } from '@duet/websocket';
+import { Caller, InvalidArgumentError, OnText, WebSocketService } from '@duet/websocket';
 import {
   ClosedWhileWaitingError,
   WaitTimeoutError,
@@ -112,5 +112,26 @@ describe('eventually', () => {
     await expect(eventually(() => false, 50, 'the registry to empty')).rejects.toThrow(
       new WaitTimeoutError('the registry to empty', 50),
     );
+  });
+});
+
+describe('wait timeouts', () => {
+  it.each([Infinity, 2 ** 31, -1, Number.NaN])(
+    'refuses a timeout of %s ms with InvalidArgumentError, instead of a timer that would fire at once',
+    async (timeout) => {
+      const client = await talk();
+      await client.writeTextMessage('later:late');
+      await expect(waitFor(client, (m) => m === 'late', timeout)).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(waitForClose(client, { timeout })).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(eventually(() => false, timeout)).rejects.toBeInstanceOf(InvalidArgumentError);
+      // The refused waits took nothing: the message is still there for a valid wait.
+      expect(await waitFor(client, (m) => m === 'late', 2000)).toBe('late');
+    },
+  );
+
+  it('waits with the longest timeout a timer allows (2^31-1 ms) instead of failing at once', async () => {
+    const client = await talk();
+    await client.writeTextMessage('later:late');
+    expect(await waitFor(client, (m) => m === 'late', 2 ** 31 - 1)).toBe('late');
   });
 });

@@ -32,6 +32,8 @@ class CloseService {
     if (text === 'bad-close') {
       observations.badCode = await caller.close(1005).catch((error: unknown) => error);
       observations.longReason = await caller.close(1000, 'x'.repeat(124)).catch((error: unknown) => error);
+      observations.endlessTimeout = await caller.close(1000, '', Infinity).catch((error: unknown) => error);
+      observations.timerOverflow = await caller.close(1000, '', 2147484).catch((error: unknown) => error);
       return 'still open';
     }
     return text;
@@ -133,13 +135,15 @@ describe('closing', () => {
     expect(observations.closeAgain).toBe('resolved');
   });
 
-  it('rejects close codes that may not be sent and reasons over 123 bytes, leaving the connection open', async () => {
+  it('rejects close codes that may not be sent, reasons over 123 bytes and timeouts past 2^31-1 ms, leaving the connection open', async () => {
     const { url } = await startServices([CloseService]);
     const client = await TestClient.connect(url('/close'));
     client.send('bad-close');
     expect(await client.nextText()).toBe('still open');
     expect(observations.badCode).toBeInstanceOf(InvalidArgumentError);
     expect(observations.longReason).toBeInstanceOf(InvalidArgumentError);
+    expect(observations.endlessTimeout).toBeInstanceOf(InvalidArgumentError);
+    expect(observations.timerOverflow).toBeInstanceOf(InvalidArgumentError);
   });
 
   it('reports 1006 to @OnClose exactly once when the client socket is destroyed', async () => {
