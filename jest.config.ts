@@ -4,7 +4,7 @@ import type { Config } from 'jest';
 // packages/*/test and samples/*. `@duet/websocket` maps to its sources so no build is needed.
 const config: Config = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/packages', '<rootDir>/samples', '<rootDir>/docs', '<rootDir>/bench'],
+  roots: ['<rootDir>/packages', '<rootDir>/samples', '<rootDir>/docs', '<rootDir>/bench', '<rootDir>/scripts'],
   testMatch: ['**/*.spec.ts', '**/*.test.ts'],
   moduleNameMapper: {
     '^@duet/websocket$': '<rootDir>/packages/websocket/src/index.ts',
