@@ -2,7 +2,7 @@
 // compiles the routing tables, then opens the listeners. Nothing opens if anything is wrong.
 import type { Container, Newable } from 'inversify';
 import { CloseCode } from './close-codes';
-import { ApplicationStateError, ListenerConfigError, ServiceConfigError } from './errors';
+import { ApplicationStateError, InvalidArgumentError, ListenerConfigError, ServiceConfigError } from './errors';
 import { Listener } from './listener';
 import { LOGGER, type Logger, consoleLogger } from './logger';
 import { OBSERVER, type WebSocketObserver, combineObservers } from './monitoring/observer';
@@ -14,9 +14,13 @@ import { type ModuleDefinition, WEB_SOCKET_MODULE } from './module';
 import { PathMatcher } from './path-matcher';
 import { DEFAULT_LISTENER } from './service-config';
 import { type RoutingTable, compileRoutingTable } from './routing-table';
+import { timerSecondsProblem } from './timer-limits';
 
 export interface StopOptions {
-  /** Seconds to wait for each close handshake and `@OnClose` before sockets are terminated (default 10). */
+  /**
+   * Seconds to wait for each close handshake and `@OnClose` before sockets are terminated
+   * (default 10; from 0 to 2147483, the longest a timer can wait).
+   */
   timeout?: number;
 }
 
@@ -80,9 +84,14 @@ export class WebSocketApplication {
    * finish and send their replies; then every connection is closed with 1001 (going away) and
    * the close handshakes and `@OnClose` handlers are awaited — all within `timeout`, after
    * which sockets are terminated. Calling it again returns the same promise.
+   *
+   * Rejects with `InvalidArgumentError`, stopping nothing, when `timeout` is not a finite
+   * number of seconds from 0 to 2147483 (a longer timer would fire at once).
    */
   stop(options: StopOptions = {}): Promise<void> {
-    const timeoutMs = (options.timeout ?? 10) * 1000;
+    const problem = stopTimeoutProblem(options);
+    if (problem !== undefined) return Promise.reject(new InvalidArgumentError(`stop: ${problem}`));
+    const timeoutMs = (options.timeout ?? DEFAULT_STOP_TIMEOUT) * 1000;
     this.stopping ??= Promise.all(
       [...this.listeners.values()].map((listener) =>
         listener.close(CloseCode.GoingAway, 'server shutting down', timeoutMs),
@@ -95,8 +104,13 @@ export class WebSocketApplication {
    * Stops the application gracefully on `signals` (default SIGINT and SIGTERM): no new
    * connections, handlers in flight finish and send their replies, every client gets 1001.
    * Opt-in, as a library must not take over a process's signals on its own.
+   *
+   * @throws InvalidArgumentError when `options.timeout` is not one `stop` takes: found now,
+   *   not when the signal comes.
    */
   enableShutdownHooks(signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'], options: StopOptions = {}): this {
+    const problem = stopTimeoutProblem(options);
+    if (problem !== undefined) throw new InvalidArgumentError(`enableShutdownHooks: ${problem}`);
     const onSignal = (signal: NodeJS.Signals) => {
       for (const other of signals) process.off(other, onSignal);
       this.logger.info('shutting down', { signal });
@@ -105,6 +119,15 @@ export class WebSocketApplication {
     for (const signal of signals) process.once(signal, onSignal);
     return this;
   }
+}
+
+const DEFAULT_STOP_TIMEOUT = 10;
+
+function stopTimeoutProblem(options: StopOptions): string | undefined {
+  if (options === null || typeof options !== 'object') return 'the options must be an object { timeout? }';
+  if (options.timeout === undefined) return undefined;
+  const problem = timerSecondsProblem(options.timeout, 'zero allowed');
+  return problem === undefined ? undefined : `timeout ${problem}`;
 }
 
 function collectDefinitions(container: Container): readonly ModuleDefinition[] {

@@ -4,6 +4,7 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node
 import type { Server as HttpsServer, ServerOptions as TlsServerOptions } from 'node:https';
 import { ListenerConfigError } from './errors';
 import { type SecureSocketConfig, buildTlsOptions } from './security/tls';
+import { timerSecondsProblem } from './timer-limits';
 
 /**
  * A listener: its own port (`port` 0 picks a free one; no `host` = all interfaces), or an
@@ -18,7 +19,10 @@ export interface ListenerConfig {
   secureSocket?: SecureSocketConfig;
   /** Open connections (and upgrades in progress) allowed; more are answered 503. Default 10000. */
   maxConnections?: number;
-  /** Seconds a client may take to send its upgrade request, and the upgrade checks may take. Default 10. */
+  /**
+   * Seconds a client may take for its TLS handshake (wss), to send its upgrade request, and
+   * the upgrade checks (authentication, `@OnUpgrade`) may take. Default 10; at most 2147483.
+   */
   handshakeTimeout?: number;
   /** Largest request head in bytes; larger is answered 431. Default 16384 (Node's). */
   maxHeaderSize?: number;
@@ -100,8 +104,7 @@ function optionalWhole(name: string, field: string, value: unknown, fallback: nu
 
 function optionalSeconds(name: string, field: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 2147483) {
-    throw new ListenerConfigError(name, field, `must be a positive number of seconds, got ${String(value)}`);
-  }
-  return value;
+  const problem = timerSecondsProblem(value, 'positive');
+  if (problem !== undefined) throw new ListenerConfigError(name, field, problem);
+  return value as number;
 }

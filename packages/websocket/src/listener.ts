@@ -13,6 +13,7 @@ import { PathMatcher } from './path-matcher';
 import type { ConnectionRegistry } from './registry/connection-registry';
 import type { RoutingTable } from './routing-table';
 import { type EndpointHost, ServiceEndpoint } from './service-endpoint';
+import { MAX_TIMER_MS } from './timer-limits';
 import { refuseUpgrade } from './upgrade-refusal';
 
 export class Listener implements EndpointHost {
@@ -102,7 +103,8 @@ export class Listener implements EndpointHost {
     const serverClosed = this.shared ? Promise.resolve() : this.closeOwnServer();
     const deadline = Date.now() + timeoutMs;
     let expire: NodeJS.Timeout | undefined;
-    const expired = new Promise<void>((resolve) => (expire = setTimeout(resolve, timeoutMs + 100)));
+    // A grace of 100 ms past the deadline, never past the longest delay a timer holds.
+    const expired = new Promise<void>((resolve) => (expire = setTimeout(resolve, Math.min(timeoutMs + 100, MAX_TIMER_MS))));
     const closing = Promise.all(
       this.endpoints.flatMap((endpoint) => [...endpoint.connections]).map(async (connection) => {
         await Promise.race([connection.whenIdle(), expired]);

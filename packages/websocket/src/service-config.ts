@@ -3,6 +3,7 @@
 import { type MessageValidationError, ServiceConfigError } from './errors';
 import type { SlowConsumerPolicy } from './backpressure';
 import type { AuthConfigEntry } from './security/auth/auth-config';
+import { timerSecondsProblem } from './timer-limits';
 
 /** How service instances are made: one per connection (default) or one shared by all. */
 export type ServiceScope = 'connection' | 'singleton';
@@ -254,19 +255,15 @@ function validateNumber(
   return value;
 }
 
-// Node timers cannot wait longer than 2^31-1 ms; a longer wait would silently become 1 ms.
-const MAX_IDLE_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
-
 function validateIdleTimeout(value: unknown, fail: Fail): number {
   return validateTimer('idleTimeout', value, 0, fail);
 }
 
+// Seconds a timer waits (0 = none); the limit is Node's, shared with the listener and stop().
 function validateTimer(field: string, value: unknown, fallback: unknown, fail: Fail): number {
-  const seconds = validateNumber(field, value, typeof fallback === 'number' ? fallback : 0, false, fail);
-  if (seconds > MAX_IDLE_TIMEOUT_SECONDS) {
-    return fail(field, `must be at most ${MAX_IDLE_TIMEOUT_SECONDS} seconds, got ${seconds}`);
-  }
-  return seconds;
+  if (value === undefined) return typeof fallback === 'number' ? fallback : 0;
+  const problem = timerSecondsProblem(value, 'zero allowed');
+  return problem === undefined ? (value as number) : fail(field, problem);
 }
 
 function validateListenerName(value: unknown, fail: Fail): string {

@@ -1,0 +1,22 @@
+// The one check of every server-side timeout, in a config (service, listener) or at a call
+// (`stop`). Node does not refuse a delay over 2^31-1 ms, or Infinity: it warns and fires after
+// 1 ms, so "wait a month" would silently become "now".
+import { MAX_TIMER_MS } from './idle-timer';
+
+export { MAX_TIMER_MS };
+
+/**
+ * Why `value` cannot be a number of seconds for a timer, as a phrase that follows the field's
+ * name, or `undefined` when it can: finite, not negative (above 0 unless `zero` allows it),
+ * at most 2^31-1 ms.
+ */
+export function timerSecondsProblem(value: unknown, zero: 'zero allowed' | 'positive'): string | undefined {
+  const positive = zero === 'positive';
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
+    return `must be a finite number of seconds, ${positive ? 'above 0' : '0 or more'}; got ${String(value)}`;
+  }
+  if (value * 1000 > MAX_TIMER_MS) {
+    return `must be at most ${MAX_TIMER_MS / 1000} seconds (2^31-1 ms, about 24.8 days: the longest a timer can wait); got ${value}`;
+  }
+  return undefined;
+}
