@@ -210,3 +210,12 @@ export class MessageValidationError extends DuetError {
     return this.kind === 'invalid-json' ? CloseCode.InvalidPayload : CloseCode.PolicyViolation;
   }
 }
+
+/**
+ * The reason of `UpgradeRequest.signal` once an upgrade no longer waits for its checks: it was
+ * answered (refused, or 503 after `handshakeTimeout`) or its client left. A check that stops
+ * on the signal may reject with it; nothing more is sent to that client either way.
+ */
+export class UpgradeAbandonedError extends DuetError {
+  readonly code = 'DUET_ERR_UPGRADE_ABANDONED';
+}

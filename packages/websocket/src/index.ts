@@ -34,6 +34,7 @@ export {
   TlsConfigError,
   UnsupportedMessageError,
   UpgradeError,
+  UpgradeAbandonedError,
 } from './errors';
 export { LOGGER, consoleLogger, type LogFields, type Logger } from './logger';
 export {
