@@ -99,47 +99,83 @@ export class ServiceEndpoint {
       return;
     }
     this.host.upgradeStarted();
-    void this.admitAfterChecks(request, socket, head, upgradeRequest).finally(() => this.host.upgradeEnded());
+    void this.admitAfterChecks(request, socket, head, upgradeRequest);
   }
 
+  /**
+   * Runs the checks, then the handshake. The upgrade's slot in `maxConnections` is held until
+   * the request is answered, and at the latest until `handshakeTimeout`: a check that never
+   * settles is answered 503 then and its slot is freed; whatever it does later is ignored.
+   */
   private async admitAfterChecks(
     request: IncomingMessage,
     socket: Duplex,
     head: Buffer,
     upgradeRequest: UpgradeRequest,
   ): Promise<void> {
+    let ended = false;
+    // `abandoned`: why the request's checks may stop; none once the handshake is made.
+    const end = (abandoned?: string) => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(timer);
+      socket.off('close', onClientLeft);
+      if (abandoned !== undefined) upgradeRequest.abandon(abandoned);
+      this.host.upgradeEnded();
+    };
     // Until ws takes the socket, its errors (a client that left) are ours to absorb.
     socket.on('error', ignoreSocketError);
-    let timedOut = false;
+    // A client that leaves ends nothing yet (its check still runs and holds the slot), but
+    // checks waiting for their turn (password hashing) skip it.
+    const onClientLeft = () => upgradeRequest.abandon('the client left');
+    socket.once('close', onClientLeft);
     const timer = setTimeout(() => {
-      timedOut = true;
       this.host.refuse(socket, request, 503, 'The upgrade took too long');
+      end('the upgrade took longer than handshakeTimeout');
     }, this.host.handshakeTimeout * 1000);
     try {
       const { gate, upgradeHandler } = this.table;
       if (gate !== undefined) upgradeRequest.principal = await gate.authenticate(upgradeRequest);
-      if (timedOut || socket.destroyed) return;
+      if (ended || socket.destroyed) return;
       const instance = this.createInstance(socket, request);
       if (instance === undefined) return;
       if (upgradeHandler !== undefined) {
         const result = await upgradeHandler.call(instance, upgradeRequest);
+        if (ended || socket.destroyed) return;
         (request as RequestWithHeaders)[kExtraHeaders] = this.extraHeaders(result);
       }
-      if (timedOut || socket.destroyed) return;
-      clearTimeout(timer);
+      if (ended || socket.destroyed) return;
+      socket.off('close', onClientLeft);
       socket.off('error', ignoreSocketError);
+      // Counted as open by the time the slot is given back (ws completes the handshake synchronously).
       this.handshake(request, socket, head, upgradeRequest, instance);
+      end();
     } catch (error) {
-      if (timedOut) return;
-      if (error instanceof UpgradeError) {
-        this.host.refuse(socket, request, error.status, error.message, error.headers);
-      } else {
-        this.host.logger.error('the upgrade failed', { service: this.table.serviceName, error });
-        this.host.refuse(socket, request, 500);
-      }
+      if (ended) return;
+      this.refuseFor(error, socket, request);
     } finally {
-      clearTimeout(timer);
+      end('the upgrade was refused');
     }
+  }
+
+  /** Answers an upgrade whose check threw: an `UpgradeError`'s own answer, else 500 (logged). */
+  private refuseFor(error: unknown, socket: Duplex, request: IncomingMessage): void {
+    if (error instanceof UpgradeError) {
+      const { status } = error;
+      if (Number.isInteger(status) && status >= 400 && status <= 599) {
+        this.host.refuse(socket, request, status, error.message, error.headers);
+        return;
+      }
+      // An UpgradeError answers with an HTTP error; any other status is a bug of the thrower.
+      this.host.logger.error('an UpgradeError was thrown with a status outside 400-599; answered 500 instead', {
+        service: this.table.serviceName,
+        status,
+        error,
+      });
+    } else {
+      this.host.logger.error('the upgrade failed', { service: this.table.serviceName, error });
+    }
+    this.host.refuse(socket, request, 500);
   }
 
   private createInstance(socket: Duplex, request: IncomingMessage): object | undefined {

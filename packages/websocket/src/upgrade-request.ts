@@ -4,6 +4,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
+import { UpgradeAbandonedError } from './errors';
 import type { PathParams } from './path-matcher';
 
 /** Who is connecting, as an authenticator accepted them. */
@@ -18,6 +19,8 @@ export class UpgradeRequest {
   principal: Principal | undefined;
   private parsedQuery: URLSearchParams | undefined;
   private parsedCookies: Readonly<Record<string, string>> | undefined;
+  // Made on first use: a handshake without checks never needs one.
+  private abandonment: AbortController | undefined;
 
   /** The HTTP method (always `GET` for a valid upgrade). */
   readonly method: string;
@@ -57,10 +60,37 @@ export class UpgradeRequest {
     return this.parsedQuery;
   }
 
-  /** Cookies of the `Cookie` header, name → value (decoded). */
+  /**
+   * Cookies of the `Cookie` header, name → value (decoded), in an object without a prototype:
+   * a cookie may be named `constructor` or `__proto__` and is read like any other.
+   */
   get cookies(): Readonly<Record<string, string>> {
     this.parsedCookies ??= parseCookies(this.headers.cookie);
     return this.parsedCookies;
+  }
+
+  /**
+   * Aborted once the upgrade no longer waits for its checks: it was answered (refused, or
+   * timed out after the listener's `handshakeTimeout`) or the client left. A long check
+   * (a database lookup, a password hash) can stop there: its result would be ignored.
+   *
+   * @example
+   * ```ts
+   * async authenticate(request: UpgradeRequest) {
+   *   const user = await db.findByKey(request.headers['x-api-key'], { signal: request.signal });
+   *   …
+   * }
+   * ```
+   */
+  get signal(): AbortSignal {
+    this.abandonment ??= new AbortController();
+    return this.abandonment.signal;
+  }
+
+  /** @internal The upgrade was answered or its client left: whatever still checks it may stop. */
+  abandon(reason: string): void {
+    this.abandonment ??= new AbortController();
+    if (!this.abandonment.signal.aborted) this.abandonment.abort(new UpgradeAbandonedError(reason));
   }
 
   /** The peer's IP address. */
@@ -82,13 +112,15 @@ export class UpgradeRequest {
 }
 
 function parseCookies(header: string | undefined): Readonly<Record<string, string>> {
-  const cookies: Record<string, string> = {};
+  // No prototype: `toString` or `__proto__` are cookie names here, not Object's members.
+  const cookies = Object.create(null) as Record<string, string>;
   if (header === undefined) return cookies;
   for (const pair of header.split(';')) {
     const at = pair.indexOf('=');
     if (at === -1) continue;
     const name = pair.slice(0, at).trim();
-    if (name === '' || name in cookies) continue;
+    // The first of two cookies with one name wins (RFC 6265 §5.4 sends the most specific first).
+    if (name === '' || Object.hasOwn(cookies, name)) continue;
     let value = pair.slice(at + 1).trim();
     if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
     try {

@@ -1,6 +1,15 @@
 import { connect } from 'node:net';
-import { Caller, OnOpen, OnUpgrade, WebSocketService } from '@duet/websocket';
-import { TestClient, cleanup, rawUpgrade, startServices, withTimeout } from './helpers';
+import { injectable } from 'inversify';
+import {
+  type Authenticator,
+  Caller,
+  OnOpen,
+  OnUpgrade,
+  type Principal,
+  WebSocketService,
+  hashPassword,
+} from '@duet/websocket';
+import { TestClient, cleanup, pause, rawUpgrade, startServices, withTimeout } from './helpers';
 
 afterEach(cleanup);
 
@@ -19,6 +28,35 @@ class SlowHookService {
     return new Promise((resolve) => setTimeout(resolve, 5000));
   }
 }
+
+/** Hooks of /held wait here until a test lets them go. */
+const held: (() => void)[] = [];
+
+@WebSocketService({ path: '/held' })
+class HeldHookService {
+  @OnUpgrade()
+  onUpgrade(): Promise<void> {
+    return new Promise((resolve) => held.push(resolve));
+  }
+
+  @OnOpen()
+  onOpen(caller: Caller): Promise<void> {
+    return caller.writeTextMessage('held open');
+  }
+}
+
+@injectable()
+class NeverAuthenticator implements Authenticator {
+  readonly scheme = 'Never';
+  authenticate(): Promise<Principal | undefined> {
+    return new Promise(() => {});
+  }
+}
+
+@WebSocketService({ path: '/never', auth: [NeverAuthenticator] })
+class NeverAuthService {}
+
+const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 /** Sends `head` slowly, a byte at a time, and reports what the server said and when it hung up. */
 function trickle(port: number, head: string, everyMs: number): Promise<{ answer: string; afterMs: number }> {
@@ -87,5 +125,87 @@ describe('limits on the upgrade', () => {
     expect((await rawUpgrade(url(`/ws?q=${'a'.repeat(1100)}`))).status).toBe(414);
     expect((await rawUpgrade(url('/ws'), { 'X-Big': 'b'.repeat(5000) })).status).toBe(431);
     expect((await rawUpgrade(url(`/ws?q=${'a'.repeat(900)}`))).status).toBe(101);
+  });
+
+  it('releases the slots of upgrades whose @OnUpgrade never settles at the handshake timeout, and ignores a late settle', async () => {
+    const { app, url } = await startServices([PlainService, HeldHookService], undefined, {
+      port: 0,
+      host: '127.0.0.1',
+      maxConnections: 2,
+      handshakeTimeout: 0.3,
+    });
+    const stuck = await Promise.all([rawUpgrade(url('/held')), rawUpgrade(url('/held'))]);
+    expect(stuck.map((answer) => [answer.status, answer.body])).toEqual([
+      [503, 'The upgrade took too long\n'],
+      [503, 'The upgrade took too long\n'],
+    ]);
+    // Both slots are free again: a fresh client connects.
+    const fresh = await TestClient.connect(url('/ws'));
+    expect(await fresh.nextText()).toBe('hello');
+    // The hooks settle after their requests were answered: nothing opens, nothing is released twice.
+    for (const release of held.splice(0)) release();
+    await pause(100);
+    expect(app.connectionCount()).toBe(1);
+    await TestClient.connect(url('/ws'));
+    expect((await rawUpgrade(url('/ws'))).status).toBe(503);
+  });
+
+  it('releases the slots of upgrades whose authenticator never settles at the handshake timeout', async () => {
+    const { url } = await startServices([PlainService, NeverAuthService], (container) => container.bind(NeverAuthenticator).toSelf(), {
+      port: 0,
+      host: '127.0.0.1',
+      maxConnections: 3,
+      handshakeTimeout: 0.3,
+    });
+    const stuck = await Promise.all([1, 2, 3].map(() => rawUpgrade(url('/never'))));
+    expect(stuck.map((answer) => answer.status)).toEqual([503, 503, 503]);
+    const fresh = await TestClient.connect(url('/ws'));
+    expect(await fresh.nextText()).toBe('hello');
+  });
+
+  describe('Basic authentication under a burst of wrong passwords', () => {
+    let users: { username: string; passwordHash: string }[];
+
+    beforeAll(async () => {
+      // The default cost (scrypt N = 2^15): tens of milliseconds of a core per check.
+      users = [{ username: 'ada', passwordHash: await hashPassword('lovelace') }];
+    });
+
+    function basicService(): typeof PlainService {
+      @WebSocketService({ path: '/basic', auth: [{ type: 'basic', users }] })
+      class BasicService {
+        @OnOpen()
+        onOpen(caller: Caller): Promise<void> {
+          return caller.writeTextMessage(`hello ${caller.principal?.name}`);
+        }
+      }
+      return BasicService;
+    }
+
+    it('lets a correct login in while a burst of wrong passwords is being checked', async () => {
+      const { url } = await startServices([basicService()], undefined, { port: 0, host: '127.0.0.1', handshakeTimeout: 2 });
+      const burst = Array.from({ length: 120 }, (_, i) => rawUpgrade(url('/basic'), { Authorization: basic('ada', `wrong-${i}`) }));
+      const started = Date.now();
+      const login = await rawUpgrade(url('/basic'), { Authorization: basic('ada', 'lovelace') });
+      expect(login.status).toBe(101);
+      expect(Date.now() - started).toBeLessThan(2000);
+      const refused = await Promise.all(burst);
+      expect(new Set(refused.map((answer) => answer.status))).toEqual(new Set([401, 503]));
+    });
+
+    it('stops checking the passwords of requests already answered', async () => {
+      const { url } = await startServices([basicService()], undefined, { port: 0, host: '127.0.0.1', handshakeTimeout: 0.5 });
+      const burst = await Promise.all(
+        Array.from({ length: 120 }, (_, i) => rawUpgrade(url('/basic'), { Authorization: basic('ada', `wrong-${i}`) })),
+      );
+      expect(burst.filter((answer) => answer.status === 503).length).toBeGreaterThan(0);
+      // Every request of the burst has its answer; checking what is left would be wasted work.
+      const before = process.cpuUsage();
+      await pause(500);
+      const spent = process.cpuUsage(before);
+      expect((spent.user + spent.system) / 1000).toBeLessThan(150);
+      const client = await TestClient.connect(url('/basic'), undefined, { headers: { Authorization: basic('ada', 'lovelace') } });
+      expect(await client.nextText()).toBe('hello ada');
+    });
   });
 });

@@ -20,6 +20,8 @@ import type { Authenticator } from './authenticator';
  * @throws AuthorizationError (403) when the principal lacks a required scope (`missingScopes`).
  * @throws whatever else an authenticator throws, unchanged (the listener answers 500), and a
  *   `TypeError` when one returns something that is not a principal.
+ * @throws `request.signal.reason` (an `UpgradeAbandonedError`) when the upgrade was answered
+ *   or its client left before every authenticator had run.
  */
 export async function authenticate(
   authenticators: readonly Authenticator[],
@@ -28,6 +30,8 @@ export async function authenticate(
 ): Promise<Principal> {
   const refusals = new Map<Authenticator, AuthenticationError>();
   for (const authenticator of authenticators) {
+    // The upgrade was answered (timed out) or its client left: the next ones need not run.
+    request.signal.throwIfAborted();
     let result: Principal | undefined | null;
     try {
       result = await authenticator.authenticate(request);

@@ -1,10 +1,11 @@
 // HTTP Basic authentication (RFC 7617) against a fixed list of users with password hashes.
 // An unknown user is verified against a dummy hash of the same cost, so the time an answer
-// takes does not tell which usernames exist.
+// takes does not tell which usernames exist. Hashes wait for a turn (password-check-queue.ts).
 import { AuthenticationError, InvalidArgumentError } from '../../errors';
 import type { Principal, UpgradeRequest } from '../../upgrade-request';
 import { scopeListProblem } from './authenticate';
 import type { Authenticator } from './authenticator';
+import { passwordChecks } from './password-check-queue';
 import { dummyHashLike, passwordHashProblem, verifyPassword } from './password-hash';
 
 /** One user of a `basic` auth entry. */
@@ -74,7 +75,9 @@ export class BasicAuthenticator implements Authenticator {
     if (credentials === undefined) return undefined;
     if (credentials === 'malformed') throw this.refuse('The Basic credentials are malformed.');
     const user = this.users.get(credentials.username);
-    const matches = await verifyPassword(credentials.password, user?.passwordHash ?? this.dummyHash);
+    const hash = user?.passwordHash ?? this.dummyHash;
+    // A few hashes at a time for the process; a request answered while it waits is not hashed.
+    const matches = await passwordChecks.run(() => verifyPassword(credentials.password, hash), request.signal);
     if (user === undefined || !matches) throw this.refuse('The username or password is not valid.');
     return { name: credentials.username, scopes: user.scopes };
   }
