@@ -119,7 +119,7 @@ describe('a frozen Redis', () => {
   it('keeps the heap within a few MiB over 100k broadcasts (a Duet process run with --expose-gc)', async () => {
     const child = spawn(process.execPath, ['--expose-gc', '-r', 'ts-node/register/transpile-only', path.join(__dirname, 'fixtures/frozen-broadcaster.ts')], {
       cwd: root,
-      env: { ...process.env, TS_NODE_PROJECT: path.join(root, 'tsconfig.json'), REDIS_URL: redis.url, COMMAND_TIMEOUT: '1000' },
+      env: { ...process.env, TS_NODE_PROJECT: path.join(root, 'tsconfig.json'), REDIS_URL: redis.url },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     cleanups.push(() => stopChild(child));
@@ -139,16 +139,20 @@ describe('a frozen Redis', () => {
     const result = messages[1] as {
       before: number;
       afterBroadcasts: number;
+      statsAfterBroadcasts: { undelivered: number; connected: boolean };
       settled: number;
       stats: { undelivered: number; connected: boolean };
       warnings: string[];
     };
-    // Before the fix: +128 MiB right after the broadcasts, and as much once settled.
-    expect(result.settled - result.before).toBeLessThan(8);
-    // What waits for an answer is bounded by maxPendingPublishes (10000, some 10 MiB) meanwhile.
-    expect(result.afterBroadcasts - result.before).toBeLessThan(32);
+    // Right after the broadcasts, before commandTimeout (2 s) has passed: 10000 publishes
+    // (maxPendingPublishes) wait for an answer, some 10 MiB; the others were refused.
+    expect(result.statsAfterBroadcasts).toMatchObject({ undelivered: 90_000, connected: true });
+    expect(result.afterBroadcasts - result.before).toBeLessThan(20);
+    // Once Redis is found silent, nothing is held (before the fix: +137 MiB, then and for ever).
+    expect(result.settled - result.before).toBeLessThan(4);
     expect(result.stats).toMatchObject({ undelivered: 100_000, connected: false });
     expect(result.warnings.filter((line) => line.includes('lost its connection'))).toHaveLength(1);
+    await eventually(() => messages.length > 2 || failed(), 5000, 'the app to stop with Redis frozen');
   }, 30000);
 });
 
@@ -190,6 +194,30 @@ describe('a server that accepts connections and never answers', () => {
   });
 });
 
+describe('a Redis replaced by a server that accepts connections and never answers', () => {
+  it('abandons each connection attempt after connectTimeout and tries again, until Redis is back', async () => {
+    const redis = await RedisServer.start();
+    cleanups.push(() => redis.stop());
+    const logger = recordingLogger();
+    const backplane = new RedisBackplane({ url: redis.url, logger, connectTimeout: 300 });
+    cleanups.push(() => backplane.stop());
+    await backplane.start('alone', () => {});
+
+    await redis.kill();
+    const silent = await SilentServer.start(redis.port); // say, a proxy whose Redis is gone
+    cleanups.push(() => silent.close());
+    // Two connections, each attempt given up after 300 ms and retried after at most 1 s.
+    await eventually(() => silent.sockets.length >= 6, 5000, 'three attempts per connection');
+    expect(silent.openByPeer).toBeLessThanOrEqual(2);
+    expect(backplane.stats().connected).toBe(false);
+
+    await silent.close();
+    await redis.restart();
+    await eventually(() => backplane.stats().connected, 5000, 'the backplane to reconnect');
+    expect(logger.lines.filter((line) => /lost its connection|reconnected/.test(line))).toHaveLength(2);
+  });
+});
+
 describe('RedisBackplane options', () => {
   it.each([
     ['connectTimeout', Number.NaN],
@@ -218,8 +246,9 @@ describe('RedisBackplane options', () => {
     expect(failure).toMatchObject({ code: 'DUET_ERR_REDIS_BACKPLANE_CONFIG', field: `redis.${field}` });
   });
 
-  it('accepts the largest timer a Node timer takes', () => {
+  it('takes up to 2^31-1 ms, the longest delay of a Node timer, and not one more', () => {
     expect(() => new RedisBackplane({ connectTimeout: 2 ** 31 - 1, commandTimeout: 2 ** 31 - 1 })).not.toThrow();
+    expect(() => new RedisBackplane({ commandTimeout: 2 ** 31 })).toThrow(RedisBackplaneConfigError);
   });
 });
 

@@ -144,11 +144,12 @@ export class SilentServer {
 
   private constructor() {}
 
-  static async start(): Promise<SilentServer> {
+  /** Listens on `port` (e.g. that of a redis-server just stopped), or on a free one. */
+  static async start(port = 0): Promise<SilentServer> {
     const silent = new SilentServer();
     await new Promise<void>((resolve, reject) => {
       silent.server.once('error', reject);
-      silent.server.listen(0, '127.0.0.1', () => resolve());
+      silent.server.listen(port, '127.0.0.1', () => resolve());
     });
     return silent;
   }
