@@ -32,15 +32,17 @@ export interface RedisBackplaneOptions {
    * Milliseconds Redis may leave a command unanswered (default 2000). Past that, Redis is
    * treated as gone although its socket is open (a frozen or overloaded server): both
    * connections are closed and reconnected, the publishes waiting for an answer are counted as
-   * undelivered, later ones are refused at once until Redis answers again, and a
-   * `clusterCount()` waiting for it rejects.
+   * undelivered (one Redis had already received may still run if it wakes up), later ones are
+   * refused at once until Redis answers again, and a `clusterCount()` waiting for it rejects.
+   * An idle node finds out at its next count refresh, every third of `countTtl`.
    */
   commandTimeout?: number;
   /**
    * Publishes sent to Redis and not yet answered (default 10000). Beyond this, a publish is
    * refused and counted as undelivered: what waits for a slow or frozen Redis stays bounded
-   * (about 1.3 KiB per short message, so some 13 MiB at the default) until `commandTimeout`
-   * ends the wait.
+   * (about 1 KiB per short message, some 10 MiB at the default) until `commandTimeout` ends the
+   * wait. A healthy local Redis keeps a few dozen waiting; only a burst of more than this many
+   * broadcasts in one turn of the event loop would reach it.
    */
   maxPendingPublishes?: number;
   /** Where the outage and recovery are reported (default: warnings to the console). */
