@@ -128,10 +128,16 @@ export class Listener implements EndpointHost {
       requestTimeout: handshakeTimeout * 1000,
       connectionsCheckingInterval: Math.min(1000, handshakeTimeout * 500),
     };
-    const server = tls === undefined ? createServer(options) : createSecureServer({ ...tls, ...options });
+    // The TLS handshake has the same deadline (Node's default is 120 s).
+    const server =
+      tls === undefined ? createServer(options) : createSecureServer({ ...tls, ...options, handshakeTimeout: handshakeTimeout * 1000 });
     if (tls !== undefined) {
-      // A failed TLS handshake is the peer's problem; it must not reach the process.
-      server.on('tlsClientError', (error: Error) => this.logger.debug('TLS handshake failed', { listener: this.name, error }));
+      // A failed TLS handshake is the peer's problem; it must not reach the process. With a
+      // listener here Node leaves the socket open (a timed-out one for ever): close it.
+      server.on('tlsClientError', (error: Error, socket: Duplex) => {
+        this.logger.debug('TLS handshake failed', { listener: this.name, error });
+        socket.destroy();
+      });
     }
     return server as Server;
   }

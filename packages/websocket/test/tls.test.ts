@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { connect as connectTcp } from 'node:net';
 import WebSocket from 'ws';
 import { Caller, OnOpen, OnText, TlsConfigError, WebSocketService } from '@duet/websocket';
-import { cleanup, startServices } from './helpers';
+import { cleanup, startServices, withTimeout } from './helpers';
 import { type TlsFixtures, makeTlsFixtures } from './tls-fixtures';
 
 let tls: TlsFixtures;
@@ -76,6 +77,47 @@ describe('wss', () => {
       secureSocket: { key: { certFile: tls.untrustedCert, keyFile: tls.untrustedKey } },
     });
     await expect(connect(url('/ws'), { ca: readFileSync(tls.caCert) })).rejects.toThrow(/self[- ]signed/i);
+  });
+
+  it('drops a client that never starts its TLS handshake at handshakeTimeout, and one that trickles it', async () => {
+    const { app } = await startServices([SecureEchoService], undefined, {
+      port: 0,
+      host: '127.0.0.1',
+      handshakeTimeout: 0.5,
+      secureSocket: { key: { certFile: tls.serverCert, keyFile: tls.serverKey } },
+    });
+    const sockets: ReturnType<typeof connectTcp>[] = [];
+    // Milliseconds until the server closes a raw TCP connection that sends `bytes` one by one.
+    const closedAfter = (bytes: Buffer) =>
+      withTimeout(
+        new Promise<number>((resolve) => {
+          const started = Date.now();
+          const socket = connectTcp(app.port(), '127.0.0.1');
+          sockets.push(socket);
+          let sent = 0;
+          const trickle = setInterval(() => {
+            if (sent < bytes.length && !socket.destroyed) socket.write(bytes.subarray(sent, ++sent));
+          }, 100);
+          socket.on('error', () => {});
+          socket.on('close', () => {
+            clearInterval(trickle);
+            resolve(Date.now() - started);
+          });
+          socket.resume();
+        }),
+        5000,
+        'the server to drop a client that does not finish its TLS handshake',
+      );
+    // Nothing at all; then the first bytes of a ClientHello record, a byte every 100 ms.
+    try {
+      const [silent, trickling] = await Promise.all([closedAfter(Buffer.alloc(0)), closedAfter(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]))]);
+      for (const afterMs of [silent, trickling]) {
+        expect(afterMs).toBeGreaterThanOrEqual(400);
+        expect(afterMs).toBeLessThan(3000);
+      }
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
   });
 
   describe('mutual TLS', () => {
