@@ -1,8 +1,9 @@
 // `RedisBackplane`: carries Duet's broadcasts and room messages between processes over one
 // Redis pub/sub channel, and sums their connection counts. Two connections, as Redis requires:
-// one publishes and writes counts, one only listens. When Redis goes away, publishing is
-// refused at once and counted (never queued without bound), the outage and the recovery are
-// logged, and ioredis reconnects with a bounded backoff; local clients never notice.
+// one publishes and writes counts, one only listens. When Redis goes away, or keeps its socket
+// open but stops answering (see watched-connection.ts), publishing is refused at once and
+// counted (never queued without bound), the outage and the recovery are logged once each, and
+// ioredis reconnects with a bounded backoff; local clients never notice.
 import { Redis } from 'ioredis';
 import type { Backplane, BackplaneMessage, BackplaneStats, Logger } from '@duet/websocket';
 import { RedisBackplaneError } from './errors';
@@ -186,15 +187,18 @@ export class RedisBackplane implements Backplane {
   private connection(role: 'publisher' | 'subscriber'): WatchedConnection {
     const { url, redis: options, connectTimeoutMs, commandTimeoutMs } = this.options;
     const redis = url === undefined ? new Redis(options) : new Redis(url, options);
-    // ioredis reports every failed reconnect attempt; the outage is logged once, on 'close'.
-    redis.on('error', (error: Error) => (this.lastError = error));
+    // ioredis reports every failed reconnect attempt, and the fallout of a socket given up on;
+    // the first error since a connection was last ready says why, and goes with the outage's
+    // log line, logged once, on 'close'.
+    redis.on('error', (error: Error) => (this.lastError ??= error));
+    redis.on('ready', () => (this.lastError = undefined));
     redis.on('close', () => this.onConnectionLost(role));
     return new WatchedConnection(redis, connectTimeoutMs, commandTimeoutMs, (reason) => this.onSilent(reason));
   }
 
   /** Redis holds a socket open without answering: both connections start over. */
   private onSilent(reason: Error): void {
-    this.lastError = reason;
+    this.lastError ??= reason;
     this.publisher?.giveUp(reason);
     this.subscriber?.giveUp(reason);
   }
@@ -208,11 +212,12 @@ export class RedisBackplane implements Backplane {
       },
       (error: Error) => {
         // The connection dropped again before SUBSCRIBE was answered: the next 'ready' retries.
-        this.lastError = error;
+        this.lastError ??= error;
       },
     );
     return this.subscribed;
   }
+
   private onPublisherReady(): void {
     // After a restart Redis may have lost this node's count: write it again at once.
     if (this.outage !== undefined) void this.counts?.write().catch(() => {});
