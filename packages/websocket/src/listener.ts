@@ -1,11 +1,13 @@
 // One HTTP(S) server per listener, shared by every service on it (or an app's own server, on
 // which Duet handles only its paths). The upgrade starts here:
-//   HTTP 'upgrade' → limits (URI length, connections) → path match → version → the service's endpoint.
+//   HTTP 'upgrade' → path match → limits (URI length, connections) → what ws would refuse
+//   (method, key, version…) → the service's endpoint.
 import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES, createServer } from 'node:http';
 import { createServer as createSecureServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Connection } from './connection';
 import { ListenError } from './errors';
+import { handshakeRefusal } from './handshake-check';
 import type { Logger } from './logger';
 import type { WebSocketObserver } from './monitoring/observer';
 import type { ResolvedListenerConfig } from './listener-config';
@@ -161,10 +163,9 @@ export class Listener implements EndpointHost {
     if (this.openConnections + this.upgrading >= this.config.maxConnections) {
       return this.refuse(socket, request, 503, 'Too many connections', { 'Retry-After': '5' });
     }
-    if (!isSupportedVersion(request.headers['sec-websocket-version'])) {
-      // RFC 6455 §4.2.2: answer 426 with the versions the server speaks.
-      return this.refuse(socket, request, 426, undefined, { 'Sec-WebSocket-Version': '13' });
-    }
+    // What ws would refuse is refused before any check or hook runs.
+    const invalid = handshakeRefusal(request);
+    if (invalid !== undefined) return this.refuse(socket, request, invalid.status, invalid.body, invalid.headers);
     const tlsSocket = socket as Duplex & { encrypted?: boolean; authorized?: boolean; getPeerCertificate?: () => object };
     if (tlsSocket.encrypted && this.config.tls?.requestCert && !tlsSocket.authorized && hasCertificate(tlsSocket)) {
       // mutualSsl 'optional': no certificate is fine, a certificate that does not verify is not.
@@ -200,10 +201,6 @@ export class Listener implements EndpointHost {
 function pathOf(url: string): string {
   const queryAt = url.indexOf('?');
   return queryAt === -1 ? url : url.slice(0, queryAt);
-}
-
-function isSupportedVersion(version: string | undefined): boolean {
-  return version === undefined || version === '13' || version === '8';
 }
 
 function hasCertificate(socket: { getPeerCertificate?: () => object }): boolean {

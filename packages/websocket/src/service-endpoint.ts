@@ -15,6 +15,7 @@ import { HandlerEvent } from './metadata';
 import type { PathParams } from './path-matcher';
 import type { ConnectionRegistry } from './registry/connection-registry';
 import type { RoutingTable } from './routing-table';
+import { allowsRequest } from './security/origin';
 import { selectSubProtocol } from './sub-protocol';
 import { isSafeHeader } from './upgrade-refusal';
 import { UpgradeRequest } from './upgrade-request';
@@ -88,7 +89,7 @@ export class ServiceEndpoint {
   /** Takes an upgrade request whose path matched this service. */
   admit(request: IncomingMessage, socket: Duplex, head: Buffer, params: PathParams): void {
     const { originPolicy } = this.table;
-    if (originPolicy !== undefined && !originPolicy.allows(request.headers.origin)) {
+    if (originPolicy !== undefined && !allowsRequest(originPolicy, request.headers)) {
       this.host.refuse(socket, request, 403, 'Origin not allowed');
       return;
     }
@@ -203,15 +204,24 @@ export class ServiceEndpoint {
     });
   }
 
-  /** `{ headers }` returned by @OnUpgrade; anything else adds nothing. */
+  /**
+   * `{ headers }` returned by @OnUpgrade; anything else adds nothing. A header the handshake
+   * writes itself (`Upgrade`, `Connection`, `Sec-WebSocket-*`) is left out with a warning, as
+   * is one that cannot be sent: a second `Sec-WebSocket-Accept` would break the handshake.
+   */
   private extraHeaders(result: unknown): Readonly<Record<string, string>> | undefined {
     if (result === null || typeof result !== 'object' || !('headers' in result)) return undefined;
     const headers = (result as { headers: unknown }).headers;
     if (headers === null || typeof headers !== 'object') return undefined;
     const safe: Record<string, string> = {};
     for (const [name, value] of Object.entries(headers)) {
-      if (isSafeHeader(name, value)) safe[name] = value;
-      else this.host.logger.warn('@OnUpgrade returned a header that cannot be sent; left out', { name });
+      if (isHandshakeHeader(name)) {
+        this.host.logger.warn("@OnUpgrade returned a header the handshake writes itself; left out", { name });
+      } else if (isSafeHeader(name, value)) {
+        safe[name] = value;
+      } else {
+        this.host.logger.warn('@OnUpgrade returned a header that cannot be sent; left out', { name });
+      }
     }
     return safe;
   }
@@ -224,3 +234,16 @@ function appendExtraHeaders(headers: string[], request: IncomingMessage): void {
 }
 
 function ignoreSocketError(): void {}
+
+// The 101's own headers (RFC 6455 §4.2.2), every Sec-WebSocket-* name the protocol reserves,
+// and the framing headers a 1xx answer must not carry (RFC 9110 §8.6, RFC 9112 §6.1).
+function isHandshakeHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return (
+    lower === 'upgrade' ||
+    lower === 'connection' ||
+    lower === 'content-length' ||
+    lower === 'transfer-encoding' ||
+    lower.startsWith('sec-websocket-')
+  );
+}

@@ -4,7 +4,8 @@ import type { Duplex } from 'node:stream';
 
 /**
  * Writes `status` with a plain-text body and `headers`, then closes the socket once the
- * answer is flushed. Header names or values that would break the response are left out.
+ * answer is flushed. Header names or values that would break the response are left out, and
+ * so are `Connection`, `Content-Length` and `Transfer-Encoding`, which this answer sets itself.
  */
 export function refuseUpgrade(
   socket: Duplex,
@@ -22,12 +23,15 @@ export function refuseUpgrade(
     `Content-Length: ${Buffer.byteLength(text)}`,
   ];
   for (const [name, value] of Object.entries(headers)) {
-    if (isSafeHeader(name, value)) lines.push(`${name}: ${value}`);
+    // The framing is ours: a second Content-Length or Connection would make the answer ambiguous.
+    if (isSafeHeader(name, value) && !FRAMING_HEADERS.has(name.toLowerCase())) lines.push(`${name}: ${value}`);
   }
   socket.on('error', ignore); // the peer may already be gone; there is no one left to tell
   socket.once('finish', () => socket.destroy());
   socket.end(`${lines.join('\r\n')}\r\n\r\n${text}`);
 }
+
+const FRAMING_HEADERS: ReadonlySet<string> = new Set(['connection', 'content-length', 'transfer-encoding']);
 
 /** Whether a header may be written as it is (no CR/LF injection, a valid token name). */
 export function isSafeHeader(name: string, value: unknown): value is string {

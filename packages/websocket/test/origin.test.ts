@@ -53,4 +53,16 @@ describe('allowedOrigins', () => {
     expect(error).toBeInstanceOf(ServiceConfigError);
     expect((error as ServiceConfigError).field).toBe('allowedOrigins');
   });
+
+  it('checks the Sec-WebSocket-Origin of a version 8 handshake as it checks Origin', async () => {
+    const { url } = await startServices([OriginService]);
+    const version8 = { 'Sec-WebSocket-Version': '8' };
+    const forged = await rawUpgrade(url('/ws'), { ...version8, 'Sec-WebSocket-Origin': 'https://evil.example.com' });
+    expect(forged.status).toBe(403);
+    expect(hookRuns).toBe(0);
+    expect((await rawUpgrade(url('/ws'), { ...version8, 'Sec-WebSocket-Origin': 'https://app.example.com' })).status).toBe(101);
+    // Both headers are looked at, whatever the version says.
+    const mixed = await rawUpgrade(url('/ws'), { Origin: 'https://app.example.com', 'Sec-WebSocket-Origin': 'https://evil.example.com' });
+    expect(mixed.status).toBe(403);
+  });
 });

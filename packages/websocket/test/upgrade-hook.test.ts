@@ -7,7 +7,9 @@ import {
   UpgradeRequest,
   WebSocketService,
 } from '@duet/websocket';
-import { TestClient, cleanup, rawUpgrade, startServices } from './helpers';
+import { createHash } from 'node:crypto';
+import { connect } from 'node:net';
+import { TestClient, cleanup, rawUpgrade, startServices, withTimeout } from './helpers';
 
 afterEach(cleanup);
 
@@ -110,5 +112,171 @@ describe('@OnUpgrade', () => {
     expect(await client.nextText()).toBe('bob in lobby via good');
     client.send('hi');
     expect(await client.nextText()).toBe('hi@/rooms/lobby');
+  });
+});
+
+let hookRuns = 0;
+let cookiesSeen: Readonly<Record<string, string>> | undefined;
+
+@WebSocketService({ path: '/checked', subProtocols: ['chat'] })
+class CheckedService {
+  @OnUpgrade()
+  onUpgrade(request: UpgradeRequest): unknown {
+    hookRuns++;
+    cookiesSeen = request.cookies;
+    switch (request.query.get('mode')) {
+      case 'redirect':
+        throw new UpgradeError(302, 'moved', { Location: '/elsewhere' });
+      case 'success':
+        throw new UpgradeError(200, 'fine?');
+      case 'framing':
+        throw new UpgradeError(403, 'not you', { 'Content-Length': '0', Connection: 'keep-alive', 'X-Why': 'framing' });
+      case 'reserved':
+        return {
+          headers: {
+            'Sec-WebSocket-Accept': 'forged',
+            'sec-websocket-protocol': 'evil',
+            'Sec-WebSocket-Extensions': 'permessage-deflate',
+            Upgrade: 'h2c',
+            Connection: 'keep-alive',
+            'X-Room': 'lobby',
+          },
+        };
+      default:
+        return undefined;
+    }
+  }
+
+  @OnOpen()
+  onOpen(caller: Caller): Promise<void> {
+    return caller.writeTextMessage(`protocol=${caller.getNegotiatedSubProtocol() ?? 'none'}`);
+  }
+}
+
+/** Writes a hand-made request head and returns the head of the answer (status line and headers). */
+function rawHead(port: number, lines: string[]): Promise<string> {
+  return withTimeout(
+    new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write(`${lines.join('\r\n')}\r\n\r\n`));
+      let answer = '';
+      socket.on('data', (chunk) => {
+        answer += chunk.toString('latin1');
+        const end = answer.indexOf('\r\n\r\n');
+        if (end !== -1) {
+          socket.destroy();
+          resolve(answer.slice(0, end));
+        }
+      });
+      socket.on('error', reject);
+      socket.on('close', () => resolve(answer));
+    }),
+    3000,
+    'the answer to a hand-made upgrade',
+  );
+}
+
+const GOOD_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
+
+describe('@OnUpgrade and the handshake', () => {
+  beforeEach(() => {
+    hookRuns = 0;
+    cookiesSeen = undefined;
+  });
+
+  it.each([
+    ['a malformed Sec-WebSocket-Key', ['GET /checked HTTP/1.1', 'Sec-WebSocket-Key: too-short', 'Sec-WebSocket-Version: 13'], 400],
+    ['no Sec-WebSocket-Key', ['GET /checked HTTP/1.1', 'Sec-WebSocket-Version: 13'], 400],
+    ['no Sec-WebSocket-Version', ['GET /checked HTTP/1.1', `Sec-WebSocket-Key: ${GOOD_KEY}`], 400],
+    ['an unknown version', ['GET /checked HTTP/1.1', `Sec-WebSocket-Key: ${GOOD_KEY}`, 'Sec-WebSocket-Version: 14'], 426],
+    ['a method other than GET', ['POST /checked HTTP/1.1', `Sec-WebSocket-Key: ${GOOD_KEY}`, 'Sec-WebSocket-Version: 13', 'Content-Length: 0'], 405],
+    ['a malformed Sec-WebSocket-Protocol', ['GET /checked HTTP/1.1', `Sec-WebSocket-Key: ${GOOD_KEY}`, 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Protocol: chat,,x'], 400],
+  ] as [string, string[], number][])('does not run for a request with %s (answered as ws would)', async (_what, head, status) => {
+    const { app } = await startServices([CheckedService]);
+    const [requestLine, ...headers] = head;
+    const answer = await rawHead(app.port(), [requestLine, 'Host: 127.0.0.1', 'Upgrade: websocket', 'Connection: Upgrade', ...headers]);
+    expect(answer.split('\r\n')[0]).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(hookRuns).toBe(0);
+  });
+
+  it('does not run for an Upgrade header that is not websocket', async () => {
+    const { app } = await startServices([CheckedService]);
+    const answer = await rawHead(app.port(), [
+      'GET /checked HTTP/1.1',
+      'Host: 127.0.0.1',
+      'Upgrade: h2c',
+      'Connection: Upgrade',
+      `Sec-WebSocket-Key: ${GOOD_KEY}`,
+      'Sec-WebSocket-Version: 13',
+    ]);
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(hookRuns).toBe(0);
+  });
+
+  it("leaves out, with a warning, returned headers that would override the handshake's own", async () => {
+    const warned = jest.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const { url } = await startServices([CheckedService]);
+      const response = await rawUpgrade(url('/checked?mode=reserved'), { 'Sec-WebSocket-Key': GOOD_KEY });
+      expect(response.status).toBe(101);
+      const accept = createHash('sha1').update(`${GOOD_KEY}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+      expect(response.headers['sec-websocket-accept']).toBe(accept);
+      expect(response.headers.upgrade).toBe('websocket');
+      expect(response.headers.connection).toBe('Upgrade');
+      expect(response.headers['sec-websocket-protocol']).toBeUndefined();
+      expect(response.headers['sec-websocket-extensions']).toBeUndefined();
+      expect(response.headers['x-room']).toBe('lobby');
+      const names = warned.mock.calls.map((call) => (call[1] as { name?: string } | undefined)?.name);
+      expect(names).toEqual(
+        expect.arrayContaining(['Sec-WebSocket-Accept', 'sec-websocket-protocol', 'Sec-WebSocket-Extensions', 'Upgrade', 'Connection']),
+      );
+      // A real client completes the handshake with the sub-protocol it was offered.
+      const client = await TestClient.connect(url('/checked?mode=reserved'), ['chat']);
+      expect(await client.nextText()).toBe('protocol=chat');
+    } finally {
+      warned.mockRestore();
+    }
+  });
+
+  it.each([
+    ['redirect', 302],
+    ['success', 200],
+  ])('answers 500 and logs the mistake when an UpgradeError carries status %s (%s), outside 400-599', async (mode, status) => {
+    const logged = jest.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const { url } = await startServices([CheckedService]);
+      const response = await rawUpgrade(url(`/checked?mode=${mode}`));
+      expect(response.status).toBe(500);
+      expect(response.headers.location).toBeUndefined();
+      expect(logged).toHaveBeenCalledWith(expect.stringContaining('400-599'), expect.objectContaining({ status }));
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
+  it("keeps a refusal's framing when an UpgradeError's headers name Content-Length or Connection", async () => {
+    const { url } = await startServices([CheckedService]);
+    const response = await rawUpgrade(url('/checked?mode=framing'));
+    expect(response.status).toBe(403);
+    expect(response.body).toBe('not you\n');
+    expect(response.headers['content-length']).toBe('8');
+    expect(response.headers.connection).toBe('close');
+    expect(response.headers['x-why']).toBe('framing');
+  });
+
+  it('reads cookies named constructor, toString, hasOwnProperty and __proto__ as plain values', async () => {
+    const { url } = await startServices([CheckedService]);
+    const response = await rawUpgrade(url('/checked'), {
+      Cookie: 'constructor=a; toString=b; __proto__=c; hasOwnProperty=d; session=e',
+    });
+    expect(response.status).toBe(101);
+    const cookies = cookiesSeen!;
+    expect([cookies.constructor, cookies.toString, cookies.__proto__, cookies.hasOwnProperty, cookies.session]).toEqual([
+      'a',
+      'b',
+      'c',
+      'd',
+      'e',
+    ]);
+    expect(Object.keys(cookies)).toEqual(['constructor', 'toString', '__proto__', 'hasOwnProperty', 'session']);
   });
 });

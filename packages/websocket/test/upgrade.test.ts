@@ -60,11 +60,12 @@ describe('the upgrade', () => {
     expect(await two.nextText()).toBe('two');
   });
 
-  it('answers 426 with the supported version to an unknown WebSocket version', async () => {
+  it('answers 426 advertising exactly the versions it accepts (13 and 8) to an unknown WebSocket version', async () => {
     const { url } = await startServices([OneService]);
     const response = await rawUpgrade(url('/one'), { 'Sec-WebSocket-Version': '12' });
     expect(response.status).toBe(426);
-    expect(response.headers['sec-websocket-version']).toBe('13');
+    expect(response.headers['sec-websocket-version']).toBe('13, 8');
+    expect((await rawUpgrade(url('/one'), { 'Sec-WebSocket-Version': '8' })).status).toBe(101);
   });
 
   it('answers a plain HTTP request with 426 on a service path and 404 elsewhere', async () => {

@@ -1,11 +1,21 @@
 // The Origin check: the defence against cross-site WebSocket hijacking. Browsers always send
 // `Origin` on a WebSocket handshake and a page cannot forge it, so a service that relies on
 // cookies must accept only the origins it trusts. Non-browser clients may omit the header.
+import type { IncomingHttpHeaders } from 'node:http';
 import { ServiceConfigError } from '../errors';
 
 /** Decides whether an `Origin` header value may connect. */
 export interface OriginPolicy {
   allows(origin: string | undefined): boolean;
+}
+
+/**
+ * Whether every origin a request names may connect: `Origin`, and `Sec-WebSocket-Origin`,
+ * which version 8 clients (the hybi-08 draft, still accepted by ws) send instead.
+ */
+export function allowsRequest(policy: OriginPolicy, headers: IncomingHttpHeaders): boolean {
+  const legacy = headers['sec-websocket-origin'];
+  return policy.allows(headers.origin) && (legacy === undefined || policy.allows(typeof legacy === 'string' ? legacy : String(legacy)));
 }
 
 /**
