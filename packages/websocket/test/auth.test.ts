@@ -18,13 +18,16 @@ const SECRET = 'a-test-secret-of-at-least-32-bytes!!';
 const secretKey = new TextEncoder().encode(SECRET);
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
-function token(claims: Record<string, unknown>, options: { audience?: string; expiresIn?: string | number; secret?: string } = {}) {
+function token(
+  claims: Record<string, unknown>,
+  options: { audience?: string; expiresIn?: string | number; secret?: string; issuedAt?: number } = {},
+) {
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(String(claims.sub ?? 'ann'))
     .setIssuer('duet-tests')
     .setAudience(options.audience ?? 'chat')
-    .setIssuedAt()
+    .setIssuedAt(options.issuedAt)
     .setExpirationTime(options.expiresIn ?? '5m')
     .sign(options.secret === undefined ? secretKey : new TextEncoder().encode(options.secret));
 }
@@ -100,6 +103,7 @@ describe('authentication on upgrade', () => {
       ['a wrong audience', () => token({ scope: 'chat:read' }, { audience: 'billing' }), 401],
       ['a bad signature', () => token({ scope: 'chat:read' }, { secret: 'another-secret-that-is-32-bytes-long!' }), 401],
       ['a missing scope', () => token({ scope: 'chat:write' }), 403],
+      ['a token issued in the future', () => token({ scope: 'chat:read' }, { issuedAt: Math.floor(Date.now() / 1000) + 120 }), 401],
     ])('answers %s with the right status', async (_what, make, status) => {
       const { url } = await startServices([JwtService]);
       const jwt = await make();
@@ -108,6 +112,24 @@ describe('authentication on upgrade', () => {
       if (status === 401) expect(response.headers['www-authenticate']).toMatch(/^Bearer/);
       expect(response.body).not.toMatch(/jose|JWS|JWT.*claim/i);
     });
+  });
+
+  it('accepts a token issued in the future within clockTolerance, and refuses one beyond it', async () => {
+    @WebSocketService({ path: '/tolerant', auth: [{ type: 'jwt', secret: SECRET, clockTolerance: 30 }] })
+    class TolerantService {
+      @OnOpen() onOpen(caller: Caller) {
+        return greetPrincipal(caller);
+      }
+    }
+    const { url } = await startServices([TolerantService]);
+    const now = Math.floor(Date.now() / 1000);
+    const skewed = await token({ sub: 'dora', scope: 'x' }, { issuedAt: now + 10 });
+    const client = await TestClient.connect(url('/tolerant'), undefined, { headers: { Authorization: `Bearer ${skewed}` } });
+    expect(await client.nextText()).toBe('dora [x]');
+    const early = await token({ sub: 'dora', scope: 'x' }, { issuedAt: now + 90 });
+    const refused = await rawUpgrade(url('/tolerant'), { Authorization: `Bearer ${early}` });
+    expect(refused.status).toBe(401);
+    expect(refused.headers['www-authenticate']).toBe('Bearer error="invalid_token", error_description="The token was issued in the future"');
   });
 
   describe('a custom authenticator from the container', () => {

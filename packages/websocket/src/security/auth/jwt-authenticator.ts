@@ -15,7 +15,8 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
  * name is the `sub` claim (required), its scopes those of `scopeClaim`, its `claims` the payload.
  *
  * No token: `undefined` (another authenticator may accept). A malformed, expired, not yet
- * valid, wrongly signed token, or one with the wrong issuer or audience: `AuthenticationError`
+ * valid, wrongly signed token, one issued in the future (`iat` past now + `clockTolerance`),
+ * or one with the wrong issuer or audience: `AuthenticationError`
  * (401) with `WWW-Authenticate: Bearer error="invalid_token", error_description="…"`.
  * When the JWK set cannot be fetched, the error is not the client's: it is rethrown as an
  * `Error` (the listener answers 500 and logs it).
@@ -62,6 +63,10 @@ export class JwtAuthenticator implements Authenticator {
       throw new Error(`JwtAuthenticator could not verify a token with the keys${url}: ${(error as Error)?.message}`, {
         cause: error,
       });
+    }
+    // jose checks iat only against a maxTokenAge; a token from the future is refused here.
+    if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + this.options.clockTolerance) {
+      throw invalidToken('The token was issued in the future');
     }
     if (typeof payload.sub !== 'string' || payload.sub === '') throw invalidToken("The token's sub claim is malformed");
     const scopes = scopesOf(payload[this.options.scopeClaim]);
