@@ -117,6 +117,59 @@ describe('ConnectionRegistry', () => {
   });
 });
 
+describe('broadcasts of what cannot be sent', () => {
+  @WebSocketService({ path: '/bad-broadcasts' })
+  class BadBroadcastService {
+    constructor(private readonly registry: ConnectionRegistry) {}
+
+    @OnOpen()
+    onOpen(caller: Caller): void {
+      caller.join('lobby');
+    }
+
+    @OnText()
+    async onText(): Promise<string> {
+      const cyclic: Record<string, unknown> = {};
+      cyclic.self = cyclic;
+      const lobby = this.registry.to('lobby');
+      const attempts: [string, () => Promise<unknown>][] = [
+        ['cyclic', () => lobby.writeMessage(cyclic)],
+        ['bigint', () => lobby.writeMessage(10n)],
+        ['undefined', () => this.registry.broadcast().writeMessage(undefined)],
+        ['number as text', () => lobby.writeTextMessage(42 as never)],
+        ['string as binary', () => lobby.writeBinaryMessage('bytes' as never)],
+      ];
+      const outcomes: string[] = [];
+      for (const [what, attempt] of attempts) {
+        let written: Promise<unknown>;
+        try {
+          written = attempt();
+        } catch (error) {
+          outcomes.push(`${what}: threw ${(error as Error).name}`);
+          continue;
+        }
+        outcomes.push(`${what}: ${await written.then(() => 'resolved', (error: Error) => `rejected ${error.name}`)}`);
+      }
+      await lobby.writeTextMessage('after');
+      return outcomes.join('; ');
+    }
+  }
+
+  it('are rejected promises with a coded error, never a synchronous throw, and send nothing', async () => {
+    const { url } = await startServices([BadBroadcastService]);
+    const member = await TestClient.connect(url('/bad-broadcasts'));
+    const sender = await TestClient.connect(url('/bad-broadcasts'));
+    sender.send('go');
+    expect(await member.nextText()).toBe('after');
+    const outcomes = (await sender.nextText()) === 'after' ? await sender.nextText() : '';
+    expect(outcomes).toBe(
+      'cyclic: rejected ReplyEncodingError; bigint: rejected ReplyEncodingError; undefined: rejected InvalidArgumentError; ' +
+        'number as text: rejected InvalidArgumentError; string as binary: rejected InvalidArgumentError',
+    );
+    expect(member.socket.readyState).toBe(member.socket.OPEN);
+  });
+});
+
 describe('an in-memory backplane shared by two apps', () => {
   it('delivers room messages across apps, exactly once per connection, and counts the whole cluster', async () => {
     const bus = new InMemoryBus();

@@ -4,6 +4,7 @@
 // backplane get it too.
 import type { Caller } from '../caller';
 import { type EncodedFrame, encodeFrame } from '../frame-writer';
+import { InvalidArgumentError, ReplyEncodingError } from '../errors';
 import { bytesOf } from '../replies';
 import type { BackplaneMessage } from './backplane';
 
@@ -43,20 +44,41 @@ export class BroadcastTarget {
     return new BroadcastTarget(this.host, this.room, this.servicePath, caller);
   }
 
+  // Every write method answers with a promise: what cannot be sent is a rejection
+  // (InvalidArgumentError, ReplyEncodingError), never a throw at the call.
+
+  /** Sends a text frame; rejects with `InvalidArgumentError` when `text` is not a string. */
   writeTextMessage(text: string): Promise<BroadcastResult> {
-    return Promise.resolve(this.send(Buffer.from(text), false, text));
+    if (typeof text !== 'string') {
+      return Promise.reject(new InvalidArgumentError(`writeTextMessage takes a string, got ${typeof text}`));
+    }
+    return this.sendSettled(Buffer.from(text), false, text);
   }
 
+  /** Sends a binary frame; rejects with `InvalidArgumentError` when `data` is not bytes. */
   writeBinaryMessage(data: Buffer | Uint8Array | ArrayBuffer): Promise<BroadcastResult> {
-    return Promise.resolve(this.send(bytesOf(data), true, undefined));
+    if (!(data instanceof Uint8Array || data instanceof ArrayBuffer)) {
+      return Promise.reject(new InvalidArgumentError('writeBinaryMessage takes a Buffer, Uint8Array or ArrayBuffer'));
+    }
+    return this.sendSettled(bytesOf(data), true, undefined);
   }
 
-  /** A string as text, bytes as binary, anything else as JSON text. */
+  /**
+   * A string as text, bytes as binary, anything else as JSON text. Rejects with
+   * `InvalidArgumentError` for `undefined` and `ReplyEncodingError` for a value without a
+   * JSON form (a cyclic object, a BigInt, a function).
+   */
   writeMessage(value: unknown): Promise<BroadcastResult> {
+    if (value === undefined) return Promise.reject(new InvalidArgumentError('writeMessage has nothing to send'));
     if (typeof value === 'string') return this.writeTextMessage(value);
     if (value instanceof Uint8Array || value instanceof ArrayBuffer) return this.writeBinaryMessage(value);
-    const json = JSON.stringify(value);
-    if (json === undefined) return Promise.reject(new TypeError(`a ${typeof value} has no JSON form to broadcast`));
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(value);
+    } catch (error) {
+      return Promise.reject(new ReplyEncodingError(`a broadcast cannot be sent as JSON: ${(error as Error).message}`, { cause: error }));
+    }
+    if (json === undefined) return Promise.reject(new ReplyEncodingError(`a ${typeof value} has no JSON form to broadcast`));
     return this.writeTextMessage(json);
   }
 
@@ -73,6 +95,14 @@ export class BroadcastTarget {
       else skipped++;
     }
     return { sent, skipped };
+  }
+
+  private sendSettled(data: Buffer, binary: boolean, text: string | undefined): Promise<BroadcastResult> {
+    try {
+      return Promise.resolve(this.send(data, binary, text));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   private send(data: Buffer, binary: boolean, text: string | undefined): BroadcastResult {
