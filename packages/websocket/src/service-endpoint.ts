@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type WebSocket from 'ws';
 import { Connection, type ConnectionOptions } from './connection';
-import { UpgradeError } from './errors';
+import { UpgradeAbandonedError, UpgradeError } from './errors';
 import { Heartbeat } from './heartbeat';
 import type { Logger } from './logger';
 import type { WebSocketObserver } from './monitoring/observer';
@@ -121,6 +121,7 @@ export class ServiceEndpoint {
       ended = true;
       clearTimeout(timer);
       socket.off('close', onClientLeft);
+      socket.off('end', onClientEnded);
       if (abandoned !== undefined) upgradeRequest.abandon(abandoned);
       this.host.upgradeEnded();
     };
@@ -129,7 +130,10 @@ export class ServiceEndpoint {
     // A client that leaves ends nothing yet (its check still runs and holds the slot), but
     // checks waiting for their turn (password hashing) skip it.
     const onClientLeft = () => upgradeRequest.abandon('the client left');
+    // A half-closed client cannot take a handshake (ws would destroy it): it has left too.
+    const onClientEnded = () => socket.destroy();
     socket.once('close', onClientLeft);
+    socket.once('end', onClientEnded);
     const timer = setTimeout(() => {
       this.host.refuse(socket, request, 503, 'The upgrade took too long');
       end('the upgrade took longer than handshakeTimeout');
@@ -147,12 +151,14 @@ export class ServiceEndpoint {
       }
       if (ended || socket.destroyed) return;
       socket.off('close', onClientLeft);
+      socket.off('end', onClientEnded);
       socket.off('error', ignoreSocketError);
       // Counted as open by the time the slot is given back (ws completes the handshake synchronously).
       this.handshake(request, socket, head, upgradeRequest, instance);
       end();
     } catch (error) {
-      if (ended) return;
+      // Answered already, or the client left (and a check stopped on request.signal): no one to tell.
+      if (ended || socket.destroyed || error instanceof UpgradeAbandonedError) return;
       this.refuseFor(error, socket, request);
     } finally {
       end('the upgrade was refused');

@@ -6,6 +6,7 @@ import {
   OnOpen,
   OnUpgrade,
   type Principal,
+  UpgradeRequest,
   WebSocketService,
   hashPassword,
 } from '@duet/websocket';
@@ -55,6 +56,25 @@ class NeverAuthenticator implements Authenticator {
 
 @WebSocketService({ path: '/never', auth: [NeverAuthenticator] })
 class NeverAuthService {}
+
+/** What a check that waits on `request.signal` saw. */
+const signalled: string[] = [];
+
+@injectable()
+class PatientAuthenticator implements Authenticator {
+  readonly scheme = 'Patient';
+  authenticate(request: UpgradeRequest): Promise<Principal | undefined> {
+    return new Promise((_, reject) => {
+      request.signal.addEventListener('abort', () => {
+        signalled.push((request.signal.reason as Error).name);
+        reject(request.signal.reason);
+      });
+    });
+  }
+}
+
+@WebSocketService({ path: '/patient', auth: [PatientAuthenticator] })
+class PatientAuthService {}
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
@@ -161,6 +181,43 @@ describe('limits on the upgrade', () => {
     expect(stuck.map((answer) => answer.status)).toEqual([503, 503, 503]);
     const fresh = await TestClient.connect(url('/ws'));
     expect(await fresh.nextText()).toBe('hello');
+  });
+
+  it('aborts request.signal when the client leaves or the upgrade times out, and logs nothing for either', async () => {
+    signalled.length = 0;
+    const logged = jest.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const { app, url } = await startServices([PlainService, PatientAuthService], (container) => container.bind(PatientAuthenticator).toSelf(), {
+        port: 0,
+        host: '127.0.0.1',
+        maxConnections: 1,
+        handshakeTimeout: 0.5,
+      });
+      // A client that sends its upgrade and leaves before the check is done.
+      const leaving = connect(app.port(), '127.0.0.1', () => {
+        leaving.write('GET /patient HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+        setTimeout(() => leaving.destroy(), 100);
+      });
+      leaving.on('error', () => {});
+      await withTimeout(
+        new Promise<void>((resolve) => leaving.on('close', () => resolve())),
+        2000,
+        'the leaving client',
+      );
+      await pause(50);
+      expect(signalled).toEqual(['UpgradeAbandonedError']);
+      // Its check stopped on the signal, so its slot (the only one) is free well before the timeout.
+      const fresh = await TestClient.connect(url('/ws'));
+      expect(await fresh.nextText()).toBe('hello');
+      fresh.socket.close();
+      await fresh.waitClosed();
+      expect((await rawUpgrade(url('/patient'))).status).toBe(503);
+      expect(signalled).toEqual(['UpgradeAbandonedError', 'UpgradeAbandonedError']);
+      expect(logged).not.toHaveBeenCalled();
+    } finally {
+      logged.mockRestore();
+    }
   });
 
   describe('Basic authentication under a burst of wrong passwords', () => {
