@@ -26,7 +26,7 @@ class PlainService {
 class SlowHookService {
   @OnUpgrade()
   onUpgrade(): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, 5000));
+    return new Promise((resolve) => setTimeout(resolve, 5000).unref());
   }
 }
 
