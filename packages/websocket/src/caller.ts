@@ -5,7 +5,7 @@ import type WebSocket from 'ws';
 import { MAX_CLOSE_REASON_BYTES, MAX_CONTROL_PAYLOAD_BYTES, isSendableCloseCode } from './close-codes';
 import { WriteOutcome } from './backpressure';
 import { ConnectionClosedError, InvalidArgumentError } from './errors';
-import { MAX_TIMER_MS } from './idle-timer';
+import { timerSecondsProblem } from './timer-limits';
 import { HandlerEvent } from './metadata';
 import type { PathParams } from './path-matcher';
 import { type FrameData, toFrameData } from './replies';
@@ -121,11 +121,8 @@ export class Caller {
         new InvalidArgumentError(`a close reason must be a string of at most ${MAX_CLOSE_REASON_BYTES} bytes`),
       );
     }
-    if (typeof timeoutSeconds !== 'number' || !(timeoutSeconds >= 0) || timeoutSeconds * 1000 > MAX_TIMER_MS) {
-      return Promise.reject(
-        new InvalidArgumentError(`timeoutSeconds must be a number of seconds from 0 to ${MAX_TIMER_MS / 1000}, got ${timeoutSeconds}`),
-      );
-    }
+    const timeoutProblem = timerSecondsProblem(timeoutSeconds, 'zero allowed');
+    if (timeoutProblem !== undefined) return Promise.reject(new InvalidArgumentError(`timeoutSeconds ${timeoutProblem}`));
     return this.link.closeWithin(statusCode, reason, timeoutSeconds * 1000);
   }
 

@@ -2,9 +2,6 @@
 // on every read from the peer (any frame, continuation fragments included) and every write:
 // no allocation per frame, no clearTimeout/setTimeout churn.
 
-/** The longest a Node timer can wait (2^31-1 ms, about 24.8 days); a longer delay fires at once. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
-
 export class IdleTimer {
   private readonly timer: NodeJS.Timeout;
 

@@ -1,9 +1,10 @@
-// The one check of every server-side timeout, in a config (service, listener) or at a call
-// (`stop`). Node does not refuse a delay over 2^31-1 ms, or Infinity: it warns and fires after
-// 1 ms, so "wait a month" would silently become "now".
-import { MAX_TIMER_MS } from './idle-timer';
+// The one check of every timeout, the server's and the client's, in a config (service,
+// listener, client) or at a call (`stop`, `close`). Node does not refuse a delay over
+// 2^31-1 ms, or Infinity: it warns and fires after 1 ms, so "wait a month" would silently
+// become "now".
 
-export { MAX_TIMER_MS };
+/** 2^31-1 ms (about 24.8 days): the longest a Node timer can wait. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Why `value` cannot be a number of seconds for a timer, as a phrase that follows the field's

@@ -5,7 +5,7 @@ import type { SecureContextOptions } from 'node:tls';
 import { ClientConfigError } from './client-errors';
 import { type ResolvedRetryConfig, type RetryConfig, resolveRetryConfig } from './retry';
 import { type ClientSecureSocket, resolveSecureSocket } from './secure-socket';
-import { timerSecondsProblem } from './timer-bounds';
+import { timerSecondsProblem } from '../timer-limits';
 import type { WebSocketClient } from './websocket-client';
 
 /** Credentials sent with the handshake: `{ username, password }` as Basic, `{ token }` as Bearer. */

@@ -2,7 +2,7 @@
 // text or binary frame; ping/pong payloads and close arguments are held to RFC 6455's limits.
 import { MAX_CLOSE_REASON_BYTES, MAX_CONTROL_PAYLOAD_BYTES, isSendableCloseCode } from '../close-codes';
 import { InvalidArgumentError } from '../errors';
-import { timerSecondsProblem } from './timer-bounds';
+import { timerSecondsProblem } from '../timer-limits';
 
 /** Bytes a binary write accepts. */
 export type ClientBinaryData = Buffer | Uint8Array | ArrayBuffer;

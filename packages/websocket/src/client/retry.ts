@@ -4,7 +4,7 @@
 // count of retries serves the connect and every reconnect of a client, so `maxCount` also
 // bounds a server that accepts each connection and drops it at once.
 import { ClientConfigError, HandshakeError, RetryExhaustedError, TlsError } from './client-errors';
-import { timerSecondsProblem } from './timer-bounds';
+import { timerSecondsProblem } from '../timer-limits';
 
 /**
  * How failed connects are retried, and how an abnormal drop (1006) is reconnected.
