@@ -31,29 +31,45 @@ export class ConnectionClosedError extends DuetError {
   }
 }
 
+/**
+ * Base of every configuration error (service, listener, client, Redis backplane): `scope` names
+ * what was being configured (the service class, the listener, `WebSocketClient`…) and `field`
+ * the option at fault. Catch `ConfigError` to handle them all alike.
+ */
+export abstract class ConfigError extends DuetError {
+  constructor(
+    readonly scope: string,
+    readonly field: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** A service's configuration is invalid; thrown by `WebSocketApplication.start` before any port opens. */
-export class ServiceConfigError extends DuetError {
+export class ServiceConfigError extends ConfigError {
   readonly code = 'DUET_ERR_SERVICE_CONFIG';
 
   constructor(
     readonly service: string,
-    readonly field: string,
+    field: string,
     problem: string,
   ) {
-    super(`${service}: '${field}' ${problem}`);
+    super(service, field, `${service}: '${field}' ${problem}`);
   }
 }
 
 /** A listener declared in `webSocketModule` is invalid or declared twice. */
-export class ListenerConfigError extends DuetError {
+export class ListenerConfigError extends ConfigError {
   readonly code = 'DUET_ERR_LISTENER_CONFIG';
 
   constructor(
     readonly listener: string,
-    readonly field: string,
+    field: string,
     problem: string,
   ) {
-    super(`listener '${listener}': '${field}' ${problem}`);
+    super(listener, field, `listener '${listener}': '${field}' ${problem}`);
   }
 }
 
@@ -75,7 +91,7 @@ export class ListenError extends DuetError {
 
 /** An argument given to a `Caller` method is not acceptable (a bad close code, an oversized ping…). */
 export class InvalidArgumentError extends DuetError {
-  readonly code = 'DUET_ERR_INVALID_ARGUMENT';
+  readonly code: string = 'DUET_ERR_INVALID_ARGUMENT';
 }
 
 /**
@@ -118,9 +134,13 @@ export class ApplicationStateError extends DuetError {
   readonly code = 'DUET_ERR_APPLICATION_STATE';
 }
 
-/** A handler returned a value that cannot be sent (a function, a symbol, a cyclic object…). */
-export class ReplyEncodingError extends DuetError {
-  readonly code = 'DUET_ERR_REPLY_ENCODING';
+/**
+ * A value has no JSON form (a function, a symbol, a BigInt, a cyclic object…), so it cannot be
+ * sent as a JSON text frame: a handler's return value, a `writeMessage` argument on a `Caller`,
+ * a broadcast or the client. It is an `InvalidArgumentError` too.
+ */
+export class ReplyEncodingError extends InvalidArgumentError {
+  override readonly code = 'DUET_ERR_REPLY_ENCODING';
 }
 
 /**
@@ -218,4 +238,21 @@ export class MessageValidationError extends DuetError {
  */
 export class UpgradeAbandonedError extends DuetError {
   readonly code = 'DUET_ERR_UPGRADE_ABANDONED';
+}
+
+/**
+ * A peer read too slowly: its outbound buffer went past the service's `maxBufferedBytes` under
+ * `slowConsumerPolicy: 'close'`, so the connection is closed with 1013 (try again later).
+ */
+export class SlowConsumerError extends DuetError {
+  readonly code = 'DUET_ERR_SLOW_CONSUMER';
+  readonly closeCode = CloseCode.TryAgainLater;
+
+  constructor(readonly maxBufferedBytes?: number) {
+    super(
+      maxBufferedBytes === undefined
+        ? 'The peer reads too slowly; the connection is closed with 1013.'
+        : `The peer's outbound buffer went past maxBufferedBytes (${maxBufferedBytes}); the connection is closed with 1013.`,
+    );
+  }
 }

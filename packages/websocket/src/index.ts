@@ -35,6 +35,8 @@ export {
   UnsupportedMessageError,
   UpgradeError,
   UpgradeAbandonedError,
+  ConfigError,
+  SlowConsumerError,
 } from './errors';
 export { LOGGER, consoleLogger, type LogFields, type Logger } from './logger';
 export {
