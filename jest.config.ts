@@ -11,6 +11,8 @@ const config: Config = {
     '^@duet/testing$': '<rootDir>/packages/testing/src/index.ts',
     '^@duet/metrics$': '<rootDir>/packages/metrics/src/index.ts',
     '^@duet/redis$': '<rootDir>/packages/redis/src/index.ts',
+    '^@duet/contract$': '<rootDir>/packages/contract/src/index.ts',
+    '^@duet/client$': '<rootDir>/packages/client/src/index.ts',
   },
   transform: {
     '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
