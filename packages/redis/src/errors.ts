@@ -1,5 +1,5 @@
 // The errors @duet/redis raises, each a class with a stable `code`, as in @duet/websocket.
-import { DuetError } from '@duet/websocket';
+import { ConfigError, DuetError } from '@duet/websocket';
 
 /** Redis could not be reached, or did not answer in time, when it had to: at start, or for `clusterCount()`. */
 export class RedisBackplaneError extends DuetError {
@@ -7,13 +7,10 @@ export class RedisBackplaneError extends DuetError {
 }
 
 /** An option of `new RedisBackplane(options)` is invalid; thrown by the constructor, naming the option in `field`. */
-export class RedisBackplaneConfigError extends DuetError {
+export class RedisBackplaneConfigError extends ConfigError {
   readonly code = 'DUET_ERR_REDIS_BACKPLANE_CONFIG';
 
-  constructor(
-    readonly field: string,
-    problem: string,
-  ) {
-    super(`RedisBackplane: '${field}' ${problem}`);
+  constructor(field: string, problem: string) {
+    super('RedisBackplane', field, `RedisBackplane: '${field}' ${problem}`);
   }
 }

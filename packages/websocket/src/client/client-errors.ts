@@ -1,17 +1,14 @@
 // The errors only the client raises. Like the rest of the catalogue in ../errors they are
 // classes with a stable `code`; they keep plain values (status, codes, counts) and never a
 // socket or a request, so they can be logged and serialised as they are.
-import { DuetError } from '../errors';
+import { ConfigError, DuetError } from '../errors';
 
 /** `WebSocketClient.connect` was given a configuration it cannot use; `field` names the option. */
-export class ClientConfigError extends DuetError {
+export class ClientConfigError extends ConfigError {
   readonly code = 'DUET_ERR_CLIENT_CONFIG';
 
-  constructor(
-    readonly field: string,
-    problem: string,
-  ) {
-    super(`WebSocketClient config: '${field}' ${problem}`);
+  constructor(field: string, problem: string) {
+    super('WebSocketClient', field, `WebSocketClient config: '${field}' ${problem}`);
   }
 }
 

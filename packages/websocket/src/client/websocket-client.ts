@@ -9,14 +9,15 @@ import type WebSocket from 'ws';
 import { ConnectionClosedError, InvalidArgumentError } from '../errors';
 import { type ResolvedClientConfig, type WebSocketClientConfig, resolveClientConfig } from './client-config';
 import { type HttpHeaders, openSocket } from './client-handshake';
-import { type ClientBinaryData, checkCloseArguments, checkControlPayload, isBinaryData, toMessageData } from './frame-data';
+import { Attributes, type BinaryData, checkCloseArguments, checkControlPayload, isBinaryData, toJsonFrame } from '../frames';
 import { type Message, MessageQueue, ReadKind } from './message-queue';
 import { PendingWrites } from './pending-writes';
 import { PingPongHooks } from './ping-pong-hooks';
 import { protocolFailure } from './protocol-failure';
 import { RetryCount, attemptWithRetries } from './retry';
 
-export type { ClientBinaryData } from './frame-data';
+/** @deprecated The same type as `BinaryData`, under its old client-side name. */
+export type ClientBinaryData = BinaryData;
 
 const OPEN: typeof WebSocket.OPEN = 1;
 const CLOSED: typeof WebSocket.CLOSED = 3;
@@ -45,7 +46,7 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
   private headers: HttpHeaders = {};
   private connectionId = '';
   private readonly queue: MessageQueue;
-  private attributes: Map<string, unknown> | undefined;
+  private readonly attributes = new Attributes();
   private closeCode: number | undefined;
   private closeReason = '';
   /** Set once the client is closed for good: what reads and writes reject with. */
@@ -87,7 +88,7 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
   }
 
   /** Sends a binary frame; resolves once it is handed to the operating system. */
-  writeBinaryMessage(data: ClientBinaryData): Promise<void> {
+  writeBinaryMessage(data: BinaryData): Promise<void> {
     if (!isBinaryData(data)) {
       return Promise.reject(new InvalidArgumentError('writeBinaryMessage takes a Buffer, Uint8Array or ArrayBuffer'));
     }
@@ -96,13 +97,15 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
 
   /** Sends a string as text, bytes as binary, and any other value as JSON text. */
   writeMessage(value: unknown): Promise<void> {
-    let data: string | ClientBinaryData;
+    if (typeof value === 'string' || isBinaryData(value)) return this.send(value);
+    if (value === undefined) return Promise.reject(new InvalidArgumentError('writeMessage has nothing to send'));
+    let json: string;
     try {
-      data = toMessageData(value);
+      json = toJsonFrame(value, "writeMessage's value");
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.send(data);
+    return this.send(json);
   }
 
   /** The next message, which must be text; a binary one rejects with `MessageTypeError` and stays queued. */
@@ -126,12 +129,12 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
   }
 
   /** Sends a ping (at most 125 bytes of data). */
-  ping(data?: ClientBinaryData | string): Promise<void> {
+  ping(data?: BinaryData | string): Promise<void> {
     return this.control(true, data);
   }
 
   /** Sends an unsolicited pong, or the answer to a ping when `onPing` is set (at most 125 bytes). */
-  pong(data?: ClientBinaryData | string): Promise<void> {
+  pong(data?: BinaryData | string): Promise<void> {
     return this.control(false, data);
   }
 
@@ -192,17 +195,17 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
 
   /** Keeps an application value on the client. */
   setAttribute(key: string, value: unknown): void {
-    (this.attributes ??= new Map()).set(key, value);
+    this.attributes.set(key, value);
   }
 
   /** A value stored with `setAttribute`. */
   getAttribute<T = unknown>(key: string): T | undefined {
-    return this.attributes?.get(key) as T | undefined;
+    return this.attributes.get<T>(key);
   }
 
   /** Forgets a value stored with `setAttribute`. */
   removeAttribute(key: string): void {
-    this.attributes?.delete(key);
+    this.attributes.remove(key);
   }
 
   /**
@@ -226,7 +229,7 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
 
   // --- sending ------------------------------------------------------------------------------
 
-  private send(data: string | ClientBinaryData): Promise<void> {
+  private send(data: string | BinaryData): Promise<void> {
     const socket = this.socket;
     if (socket === undefined || socket.readyState !== OPEN) return this.notOpen(() => this.send(data));
     const writes = this.writes as PendingWrites;
@@ -235,7 +238,7 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
     return written;
   }
 
-  private control(isPing: boolean, data: ClientBinaryData | string | undefined): Promise<void> {
+  private control(isPing: boolean, data: BinaryData | string | undefined): Promise<void> {
     const invalid = checkControlPayload(isPing ? 'ping' : 'pong', data);
     if (invalid !== undefined) return Promise.reject(invalid);
     const socket = this.socket;

@@ -3,8 +3,9 @@
 // every socket; each socket's slow-consumer limit applies, and the other nodes of the
 // backplane get it too.
 import type { Caller } from '../caller';
-import { type EncodedFrame, encodeFrame } from '../frame-writer';
-import { InvalidArgumentError, ReplyEncodingError } from '../errors';
+import { type EncodedFrame, encodeFrame } from '../transport/frame-writer';
+import { InvalidArgumentError } from '../errors';
+import { type BinaryData, isBinaryData, toJsonFrame } from '../frames';
 import { bytesOf } from '../replies';
 import type { BackplaneMessage } from './backplane';
 
@@ -56,8 +57,8 @@ export class BroadcastTarget {
   }
 
   /** Sends a binary frame; rejects with `InvalidArgumentError` when `data` is not bytes. */
-  writeBinaryMessage(data: Buffer | Uint8Array | ArrayBuffer): Promise<BroadcastResult> {
-    if (!(data instanceof Uint8Array || data instanceof ArrayBuffer)) {
+  writeBinaryMessage(data: BinaryData): Promise<BroadcastResult> {
+    if (!isBinaryData(data)) {
       return Promise.reject(new InvalidArgumentError('writeBinaryMessage takes a Buffer, Uint8Array or ArrayBuffer'));
     }
     return this.sendSettled(bytesOf(data), true, undefined);
@@ -71,14 +72,13 @@ export class BroadcastTarget {
   writeMessage(value: unknown): Promise<BroadcastResult> {
     if (value === undefined) return Promise.reject(new InvalidArgumentError('writeMessage has nothing to send'));
     if (typeof value === 'string') return this.writeTextMessage(value);
-    if (value instanceof Uint8Array || value instanceof ArrayBuffer) return this.writeBinaryMessage(value);
-    let json: string | undefined;
+    if (isBinaryData(value)) return this.writeBinaryMessage(value);
+    let json: string;
     try {
-      json = JSON.stringify(value);
+      json = toJsonFrame(value, 'a broadcast');
     } catch (error) {
-      return Promise.reject(new ReplyEncodingError(`a broadcast cannot be sent as JSON: ${(error as Error).message}`, { cause: error }));
+      return Promise.reject(error);
     }
-    if (json === undefined) return Promise.reject(new ReplyEncodingError(`a ${typeof value} has no JSON form to broadcast`));
     return this.writeTextMessage(json);
   }
 
