@@ -256,3 +256,21 @@ export class SlowConsumerError extends DuetError {
     );
   }
 }
+
+/**
+ * An authenticator failed instead of accepting or refusing: it returned something that is not a
+ * `Principal`, or could not reach its keys (a JWKS endpoint down). The upgrade is answered 500
+ * and the detail logged; the client never sees it. `authenticator` is the class name.
+ */
+export class AuthenticatorError extends DuetError {
+  readonly code = 'DUET_ERR_AUTHENTICATOR';
+  readonly status = 500;
+
+  constructor(
+    readonly authenticator: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

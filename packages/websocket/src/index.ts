@@ -37,6 +37,7 @@ export {
   UpgradeAbandonedError,
   ConfigError,
   SlowConsumerError,
+  AuthenticatorError,
 } from './errors';
 export { LOGGER, consoleLogger, type LogFields, type Logger } from './logger';
 export {
