@@ -1,8 +1,11 @@
 import { SignJWT } from 'jose';
 import { inject, injectable } from 'inversify';
 import {
+  AuthenticatorError,
   type Authenticator,
   Caller,
+  LOGGER,
+  type Logger,
   OnOpen,
   OnUpgrade,
   type Principal,
@@ -168,5 +171,27 @@ describe('authentication on upgrade', () => {
       expect(refused.status).toBe(401);
       expect(refused.headers['www-authenticate']).toBe('ApiKey, Bearer');
     });
+  });
+});
+
+describe('an authenticator that fails instead of accepting or refusing', () => {
+  class NamelessAuthenticator implements Authenticator {
+    authenticate(): Principal {
+      return { name: '', scopes: [] };
+    }
+  }
+
+  @WebSocketService({ path: '/nameless', auth: [NamelessAuthenticator] })
+  class NamelessService {}
+
+  it('answers 500 and logs a coded AuthenticatorError naming the authenticator', async () => {
+    const logged: unknown[] = [];
+    const logger: Logger = { debug() {}, info() {}, warn() {}, error: (_message, fields) => logged.push(fields?.error) };
+    const { url } = await startServices([NamelessService], (container) => container.bind(LOGGER).toConstantValue(logger));
+    const refused = await rawUpgrade(url('/nameless'));
+    expect(refused.status).toBe(500);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toBeInstanceOf(AuthenticatorError);
+    expect(logged[0]).toMatchObject({ code: 'DUET_ERR_AUTHENTICATOR', authenticator: 'NamelessAuthenticator', status: 500 });
   });
 });

@@ -170,6 +170,19 @@ describe('broadcasts of what cannot be sent', () => {
   });
 });
 
+describe('a broadcast to a service the application does not run', () => {
+  @WebSocketService({ path: '/elsewhere' })
+  class ElsewhereService {}
+
+  it('is refused at once with a coded InvalidArgumentError naming the class', async () => {
+    const { container } = await startServices([ChatService]);
+    const registry = container.get(ConnectionRegistry);
+    expect(() => registry.broadcast(ElsewhereService)).toThrow(
+      expect.objectContaining({ code: 'DUET_ERR_INVALID_ARGUMENT', message: 'ElsewhereService is not a service of this application' }),
+    );
+  });
+});
+
 describe('an in-memory backplane shared by two apps', () => {
   it('delivers room messages across apps, exactly once per connection, and counts the whole cluster', async () => {
     const bus = new InMemoryBus();

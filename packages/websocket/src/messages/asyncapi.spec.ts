@@ -2,7 +2,7 @@ import { DiagnosticSeverity, Parser } from '@asyncapi/parser';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { OnBinary, OnMessage, OnText, WebSocketService } from '../decorators';
-import { ServiceConfigError } from '../errors';
+import { InvalidArgumentError, ServiceConfigError } from '../errors';
 import type { ServiceClass } from '../module';
 import { type AsyncApiDocument, generateAsyncApi, isWebSocketService, toYaml } from './asyncapi';
 import type { StandardSchemaV1 } from './standard-schema';
@@ -248,5 +248,10 @@ describe('toYaml', () => {
   it('refuses values JSON cannot hold', () => {
     expect(() => toYaml({ a: Number.NaN })).toThrow('$.a is NaN');
     expect(() => toYaml({ f: () => 1 })).toThrow('$.f is a function');
+  });
+
+  it('refuses them with a coded InvalidArgumentError', () => {
+    expect(() => toYaml({ a: Number.POSITIVE_INFINITY })).toThrow(InvalidArgumentError);
+    expect(() => toYaml({ big: 1n })).toThrow(expect.objectContaining({ code: 'DUET_ERR_INVALID_ARGUMENT' }));
   });
 });

@@ -1,6 +1,7 @@
 // YAML for JSON values: block mappings and sequences, plain scalars where they cannot be
 // misread, double-quoted (JSON) strings everywhere else. Enough for an AsyncAPI document
 // without a YAML library, and deterministic, so a committed document can be compared as text.
+import { InvalidArgumentError } from '../errors';
 
 /**
  * Writes a JSON value (objects, arrays, strings, finite numbers, booleans, `null`) as a YAML
@@ -53,12 +54,12 @@ function scalar(value: unknown, where: string): string {
     case 'boolean':
       return String(value);
     case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`toYaml: ${where} is ${value}, which JSON cannot hold`);
+      if (!Number.isFinite(value)) throw new InvalidArgumentError(`toYaml: ${where} is ${value}, which JSON cannot hold`);
       return JSON.stringify(value);
     case 'string':
       return PLAIN.test(value) && !RESERVED.test(value) && !value.endsWith(' ') ? value : quoted(value);
     default:
-      throw new TypeError(`toYaml: ${where} is a ${typeof value}, which JSON cannot hold`);
+      throw new InvalidArgumentError(`toYaml: ${where} is a ${typeof value}, which JSON cannot hold`);
   }
 }
 

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { injectable } from 'inversify';
 import type { Caller } from '../caller';
 import type { ServiceClass } from '../module';
+import { InvalidArgumentError } from '../errors';
 import { type Backplane, type BackplaneMessage, type BackplaneStats, InMemoryBackplane } from './backplane';
 import { type BroadcastHost, type BroadcastMember, BroadcastTarget } from './broadcast';
 import { Rooms } from './rooms';
@@ -176,7 +177,7 @@ export class ConnectionRegistry implements BroadcastHost {
 
   private pathOf(service: ServiceClass): string {
     const path = this.servicePaths.get(service);
-    if (path === undefined) throw new TypeError(`${service.name} is not a service of this application`);
+    if (path === undefined) throw new InvalidArgumentError(`${service.name} is not a service of this application`);
     return path;
   }
 }

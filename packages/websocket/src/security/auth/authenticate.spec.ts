@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import { UpgradeRequests } from '../../../test/upgrade-requests';
-import { AuthenticationError, AuthorizationError } from '../../errors';
+import { AuthenticationError, AuthenticatorError, AuthorizationError } from '../../errors';
 import type { Principal, UpgradeRequest } from '../../upgrade-request';
 import { authenticate } from './authenticate';
 import type { Authenticator } from './authenticator';
@@ -129,10 +129,10 @@ describe('authenticate', () => {
     await expect(authenticate([broken, new KeyAuthenticator('k', { name: 'x', scopes: [] })], request, [])).rejects.toBe(boom);
   });
 
-  it('throws a TypeError when an authenticator returns something that is not a principal', async () => {
+  it('throws an AuthenticatorError when an authenticator returns something that is not a principal', async () => {
     const request = await requests.request();
     const returning = (value: unknown): Authenticator => ({ authenticate: () => value as Principal });
-    await expect(authenticate([returning('ada')], request, [])).rejects.toThrow(TypeError);
+    await expect(authenticate([returning('ada')], request, [])).rejects.toThrow(AuthenticatorError);
     await expect(authenticate([returning({ name: '', scopes: [] })], request, [])).rejects.toThrow(/without a name/);
     await expect(authenticate([returning({ name: 'a', scopes: 'read' })], request, [])).rejects.toThrow(/scopes are not an array/);
     await expect(authenticate([returning({ name: 'a', scopes: [], claims: 1 })], request, [])).rejects.toThrow(/claims/);

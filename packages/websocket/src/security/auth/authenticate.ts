@@ -1,6 +1,6 @@
 // The authentication step of an upgrade: try a service's authenticators in order, take the
 // first principal, check its scopes; or refuse with 401 naming every scheme offered.
-import { AuthenticationError, AuthorizationError } from '../../errors';
+import { AuthenticationError, AuthenticatorError, AuthorizationError } from '../../errors';
 import type { Principal, UpgradeRequest } from '../../upgrade-request';
 import type { Authenticator } from './authenticator';
 
@@ -18,8 +18,8 @@ import type { Authenticator } from './authenticator';
  *   every authenticator's challenge in order, with the error detail of those that refused
  *   the credentials (e.g. `Basic realm="duet", charset="UTF-8", Bearer error="invalid_token"`).
  * @throws AuthorizationError (403) when the principal lacks a required scope (`missingScopes`).
- * @throws whatever else an authenticator throws, unchanged (the listener answers 500), and a
- *   `TypeError` when one returns something that is not a principal.
+ * @throws whatever else an authenticator throws, unchanged (the listener answers 500), and an
+ *   `AuthenticatorError` (also 500) when one returns something that is not a principal.
  * @throws `request.signal.reason` (an `UpgradeAbandonedError`) when the upgrade was answered
  *   or its client left before every authenticator had run.
  */
@@ -76,17 +76,19 @@ function missingFrom(granted: readonly string[], required: readonly string[]): s
 }
 
 function checkedPrincipal(value: unknown, authenticator: Authenticator): Principal {
-  const who = `${authenticator.constructor?.name || 'An authenticator'}.authenticate`;
+  const className = authenticator.constructor?.name || 'An authenticator';
+  const who = `${className}.authenticate`;
+  const malformed = (problem: string) => new AuthenticatorError(className, `${who} returned ${problem}`);
   if (typeof value !== 'object' || value === null) {
-    throw new TypeError(`${who} returned ${typeof value}; expected a Principal { name, scopes } or undefined`);
+    throw malformed(`${typeof value}; expected a Principal { name, scopes } or undefined`);
   }
   const { name, scopes, claims } = value as Record<string, unknown>;
-  if (typeof name !== 'string' || name === '') throw new TypeError(`${who} returned a principal without a name`);
+  if (typeof name !== 'string' || name === '') throw malformed('a principal without a name');
   if (!Array.isArray(scopes) || scopes.some((scope) => typeof scope !== 'string')) {
-    throw new TypeError(`${who} returned a principal whose scopes are not an array of strings`);
+    throw malformed('a principal whose scopes are not an array of strings');
   }
   if (claims !== undefined && (typeof claims !== 'object' || claims === null)) {
-    throw new TypeError(`${who} returned a principal whose claims are not an object`);
+    throw malformed('a principal whose claims are not an object');
   }
   const principal: Principal = {
     name,

@@ -2,7 +2,7 @@
 // public key, or a remote JWK set. Options are checked once, at construction.
 import type { KeyObject } from 'node:crypto';
 import { type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, createRemoteJWKSet, jwtVerify } from 'jose';
-import { AuthenticationError, InvalidArgumentError } from '../../errors';
+import { AuthenticationError, AuthenticatorError, InvalidArgumentError } from '../../errors';
 import type { Principal, UpgradeRequest } from '../../upgrade-request';
 import type { Authenticator } from './authenticator';
 import { type CheckedJwtOptions, type JwtAuthenticatorOptions, checkJwtOptions } from './jwt-options';
@@ -60,7 +60,7 @@ export class JwtAuthenticator implements Authenticator {
       const description = describeRejection(error);
       if (description !== undefined) throw invalidToken(description);
       const url = this.options.jwksUrl === undefined ? '' : ` from ${this.options.jwksUrl.href}`;
-      throw new Error(`JwtAuthenticator could not verify a token with the keys${url}: ${(error as Error)?.message}`, {
+      throw new AuthenticatorError('JwtAuthenticator', `JwtAuthenticator could not verify a token with the keys${url}: ${(error as Error)?.message}`, {
         cause: error,
       });
     }
