@@ -1,11 +1,7 @@
-// The slow-consumer policy: every connection may have at most `maxBufferedBytes` that the
-// kernel has not accepted yet. Replies and stream items are paced by the reader (they wait for
-// the socket to drain, and so does the reading of further messages); a push that would go
-// past the limit (a direct Caller write, a broadcast, a pong) is dropped, closes the connection
-// with 1013, or (direct Caller writes under 'wait') resolves only once the socket has flushed it.
-import type { Socket } from 'node:net';
-import type WebSocket from 'ws';
+// The measures behind the slow-consumer policy (outbound.ts decides): whether a write goes
+// past `maxBufferedBytes`, and the wait for a socket to drain.
 import type { FrameData } from './replies';
+import type { Transport } from './transport/transport';
 
 export type SlowConsumerPolicy = 'drop' | 'close' | 'wait';
 
@@ -28,18 +24,10 @@ export function exceedsBacklog(backlog: number, data: FrameData, maxBufferedByte
   return backlog + Buffer.byteLength(data) > maxBufferedBytes;
 }
 
-/** Sends and resolves once everything queued before it, and it, has reached the kernel. */
-export function sendAndWaitForFlush(socket: WebSocket, data: FrameData): Promise<boolean> {
-  return new Promise((resolve) => socket.send(data, (error) => resolve(error === undefined || error === null)));
-}
-
-const NOTHING = Buffer.alloc(0);
-
 /**
- * One connection's wait for its socket to hand its backlog to the kernel. An empty write's
- * callback runs once every write before it has been accepted, so nothing goes on the wire for
- * the wait (a ping would, and the peer's pong would reach `@OnPong`). Every waiter of one
- * period shares one promise. A reader that does not catch up within `timeoutMs` (0: no
+ * One connection's wait for its socket to hand its backlog to the kernel (the transport's
+ * write-completion callback: nothing goes on the wire for it). Every waiter of one period
+ * shares one promise. A reader that does not catch up within `timeoutMs` (0: no
  * deadline) is reported through `onTimeout`, and the waiters are let go.
  */
 export class DrainWait {
@@ -54,7 +42,7 @@ export class DrainWait {
   };
 
   constructor(
-    private readonly stream: Socket,
+    private readonly transport: Transport,
     private readonly timeoutMs: number,
     private readonly onTimeout: () => void,
   ) {}
@@ -69,8 +57,7 @@ export class DrainWait {
     if (this.promise !== undefined) return this.promise;
     this.promise = new Promise((resolve) => (this.resolve = resolve));
     if (this.timeoutMs > 0) this.timer = setTimeout(this.onExpired, this.timeoutMs);
-    if (this.stream.destroyed) this.release();
-    else this.stream.write(NOTHING, this.onFlushed);
+    this.transport.onFlushed(this.onFlushed);
     return this.promise;
   }
 

@@ -1,7 +1,6 @@
 // `Caller`: what a handler holds to talk back to its connection. One per connection, made at
 // the handshake. Writes resolve once the frame is handed to the socket; on a connection that
 // is not open they reject with ConnectionClosedError.
-import type WebSocket from 'ws';
 import { MAX_CLOSE_REASON_BYTES, MAX_CONTROL_PAYLOAD_BYTES, isSendableCloseCode } from './close-codes';
 import { WriteOutcome } from './backpressure';
 import { ConnectionClosedError, InvalidArgumentError } from './errors';
@@ -9,6 +8,7 @@ import { timerSecondsProblem } from './timer-limits';
 import { HandlerEvent } from './metadata';
 import type { PathParams } from './path-matcher';
 import { type FrameData, toFrameData } from './replies';
+import type { Transport } from './transport/transport';
 import type { Principal, UpgradeRequest } from './upgrade-request';
 
 // Writes hand the frame to the socket synchronously, so settled promises can be shared.
@@ -18,11 +18,9 @@ const HANDED_TO_SOCKET: Promise<void> = Promise.resolve();
 // Under slowConsumerPolicy 'drop' a dropped write resolves to `false` (see writeTextMessage).
 const DROPPED = Promise.resolve(false) as unknown as Promise<void>;
 
-const OPEN: typeof WebSocket.OPEN = 1;
-
 /** The connection-side operations a `Caller` needs; implemented by the connection. */
 export interface CallerLink {
-  readonly socket: WebSocket;
+  readonly transport: Transport;
   /** Writes under the slow-consumer policy; a direct write may wait under 'wait'. */
   write(data: FrameData, mayWait: boolean): WriteOutcome | Promise<boolean>;
   /** A ping or pong under the slow-consumer bound (never waits). */
@@ -136,7 +134,7 @@ export class Caller {
 
   /** The sub-protocol selected at the handshake, if any. */
   getNegotiatedSubProtocol(): string | undefined {
-    return this.link.socket.protocol || undefined;
+    return this.link.transport.protocol || undefined;
   }
 
   /** A unique id for this connection. */
@@ -146,7 +144,7 @@ export class Caller {
 
   /** True until a close has begun (from either side). */
   isOpen(): boolean {
-    return this.link.socket.readyState === OPEN;
+    return this.link.transport.isOpen;
   }
 
   /** True on a TLS (`wss`) connection. */

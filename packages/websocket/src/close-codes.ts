@@ -48,19 +48,6 @@ export function closeCodeOfEngineError(error: object): number {
   return CloseCode.AbnormalClosure;
 }
 
-/**
- * A message in more fragments than `maxFragments` allows is a message too big for this
- * service (1009), as one over `maxFrameSize` is; ws reports it as a policy violation (1008).
- * Rewritten on the error before ws reads it to close the connection.
- */
-export function treatTooManyFragmentsAsTooBig(error: Error & { code?: string }): void {
-  if (error.code !== 'WS_ERR_TOO_MANY_BUFFERED_PARTS' || !error.message.includes('fragments')) return;
-  for (const symbol of Object.getOwnPropertySymbols(error)) {
-    const record = error as unknown as Record<symbol, unknown>;
-    if (record[symbol] === CloseCode.PolicyViolation) record[symbol] = CloseCode.MessageTooBig;
-  }
-}
-
 /** The reason Duet sends with a close it makes after a failure (never the error's own text). */
 export function closeReasonFor(code: number): string {
   switch (code) {

@@ -25,7 +25,7 @@ export class Heartbeat {
   private beat(): void {
     // A ping still unanswered since the last beat (pongTimeout ≥ pingInterval) ends it now.
     for (const connection of this.connections) {
-      if (connection.awaitingPong) connection.socket.terminate();
+      if (connection.awaitingPong) connection.transport.terminate();
       else connection.sendHeartbeat();
     }
     if (this.timeoutSeconds < this.intervalSeconds) {
@@ -38,7 +38,7 @@ export class Heartbeat {
   private expire(): void {
     this.check = undefined;
     for (const connection of this.connections) {
-      if (connection.awaitingPong) connection.socket.terminate();
+      if (connection.awaitingPong) connection.transport.terminate();
     }
   }
 }

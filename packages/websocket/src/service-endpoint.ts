@@ -4,19 +4,18 @@
 // Services with none of the optional steps take the synchronous path: no promise per handshake.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
-import type WebSocket from 'ws';
 import { Connection, type ConnectionOptions } from './connection';
 import { UpgradeAbandonedError, UpgradeError } from './errors';
 import { Heartbeat } from './heartbeat';
 import type { Logger } from './logger';
 import type { WebSocketObserver } from './monitoring/observer';
-import { HandlerEvent } from './metadata';
 import type { PathParams } from './path-matcher';
 import type { ConnectionRegistry } from './registry/connection-registry';
 import type { RoutingTable } from './routing-table';
 import { allowsRequest } from './security/origin';
 import { selectSubProtocol } from './sub-protocol';
+import type { TransportEngine } from './transport/transport';
+import { WsEngine } from './transport/ws-transport';
 import { isSafeHeader } from './upgrade-refusal';
 import { UpgradeRequest } from './upgrade-request';
 
@@ -36,11 +35,9 @@ export interface EndpointHost {
   closed(connection: Connection): void;
 }
 
-const kExtraHeaders = Symbol('duet.extraHeaders');
-type RequestWithHeaders = IncomingMessage & { [kExtraHeaders]?: Readonly<Record<string, string>> };
 
 export class ServiceEndpoint {
-  private readonly server: WebSocketServer;
+  private readonly engine: TransportEngine;
   private readonly needsAsyncAdmission: boolean;
   /** Shared by every connection of this service. */
   private readonly connectionOptions: ConnectionOptions;
@@ -53,19 +50,13 @@ export class ServiceEndpoint {
     private readonly host: EndpointHost,
   ) {
     const supported = table.supportedSubProtocols;
-    this.server = new WebSocketServer({
-      noServer: true,
-      clientTracking: false,
-      perMessageDeflate: false,
+    this.engine = new WsEngine({
       maxPayload: table.config.maxFrameSize,
       maxFragments: table.config.maxFragments,
-      // Pongs are answered by the connection, under the slow-consumer bound like every write.
-      autoPong: false,
-      // Always given: without it ws would pick the client's first offer even when unsupported.
-      handleProtocols: (offered: Set<string>) => selectSubProtocol(offered, supported),
+      selectSubProtocol: (offered) => selectSubProtocol(offered, supported),
+      // Only @OnUpgrade adds headers to the 101.
+      addsHeaders: table.upgradeHandler !== undefined,
     });
-    // Only @OnUpgrade adds headers to the 101.
-    if (table.upgradeHandler !== undefined) this.server.on('headers', appendExtraHeaders);
     this.needsAsyncAdmission = table.gate !== undefined || table.upgradeHandler !== undefined;
     // The registry's members are these very connections, typed by what the registry needs of them.
     this.connections = host.registry.membersOfService(table.serviceClass) as unknown as ReadonlySet<Connection>;
@@ -96,7 +87,7 @@ export class ServiceEndpoint {
     const upgradeRequest = new UpgradeRequest(request, params);
     if (!this.needsAsyncAdmission) {
       const instance = this.createInstance(socket, request);
-      if (instance !== undefined) this.handshake(request, socket, head, upgradeRequest, instance);
+      if (instance !== undefined) this.handshake(request, socket, head, upgradeRequest, instance, undefined);
       return;
     }
     this.host.upgradeStarted();
@@ -144,17 +135,18 @@ export class ServiceEndpoint {
       if (ended || socket.destroyed) return;
       const instance = this.createInstance(socket, request);
       if (instance === undefined) return;
+      let headers: Readonly<Record<string, string>> | undefined;
       if (upgradeHandler !== undefined) {
         const result = await upgradeHandler.call(instance, upgradeRequest);
         if (ended || socket.destroyed) return;
-        (request as RequestWithHeaders)[kExtraHeaders] = this.extraHeaders(result);
+        headers = this.extraHeaders(result);
       }
       if (ended || socket.destroyed) return;
       socket.off('close', onClientLeft);
       socket.off('end', onClientEnded);
       socket.off('error', ignoreSocketError);
       // Counted as open by the time the slot is given back (ws completes the handshake synchronously).
-      this.handshake(request, socket, head, upgradeRequest, instance);
+      this.handshake(request, socket, head, upgradeRequest, instance, headers);
       end();
     } catch (error) {
       // Answered already, or the client left (and a check stopped on request.signal): no one to tell.
@@ -204,9 +196,10 @@ export class ServiceEndpoint {
     head: Buffer,
     upgradeRequest: UpgradeRequest,
     instance: object,
+    headers: Readonly<Record<string, string>> | undefined,
   ): void {
-    this.server.handleUpgrade(request, socket, head, (ws: WebSocket) => {
-      new Connection(ws, this.connectionOptions, instance, upgradeRequest);
+    this.engine.accept(request, socket, head, headers, (transport) => {
+      new Connection(transport, this.connectionOptions, instance, upgradeRequest);
     });
   }
 
@@ -231,12 +224,6 @@ export class ServiceEndpoint {
     }
     return safe;
   }
-}
-
-function appendExtraHeaders(headers: string[], request: IncomingMessage): void {
-  const extra = (request as RequestWithHeaders)[kExtraHeaders];
-  if (extra === undefined) return;
-  for (const name of Object.keys(extra)) headers.push(`${name}: ${extra[name]}`);
 }
 
 function ignoreSocketError(): void {}

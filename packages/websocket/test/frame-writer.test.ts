@@ -4,7 +4,7 @@
 import { Blob } from 'node:buffer';
 import WebSocket, { WebSocketServer } from 'ws';
 import { Caller, ConnectionRegistry, OnText, WebSocketService } from '@duet/websocket';
-import { FRAMES_WRITABLE_DIRECTLY, acceptsDirectFrames, writeFrame } from '../src/frame-writer';
+import { FRAMES_WRITABLE_DIRECTLY, acceptsDirectFrames, writeFrame } from '../src/transport/frame-writer';
 import { Opcode, RawClient, closeAllRawSockets, serverFrame } from './conformance/raw-client';
 import { cleanup, startServices } from './helpers';
 

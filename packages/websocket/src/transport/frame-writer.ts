@@ -5,7 +5,7 @@
 // broadcasts), and only while ws has nothing queued of its own; the installed ws is probed
 // once, and without that method every frame goes through `ws.send`.
 import WebSocket from 'ws';
-import { type FrameData, bytesOf } from './replies';
+import { type FrameData, bytesOf } from '../replies';
 
 const TEXT_OPCODE = 0x81; // FIN + text
 const BINARY_OPCODE = 0x82; // FIN + binary

@@ -1,0 +1,230 @@
+// The `ws` engine: the only server file that imports `ws`. A `WsEngine` completes a service's
+// handshakes with one `WebSocketServer` in noServer mode; a `WsTransport` is one accepted
+// socket. ws's own frames are bypassed where it is faster and safe (frame-writer.ts), replies
+// to one read leave in one write (write-batch.ts), and ws's engine errors become
+// `ProtocolError`s carrying their close code. Its listeners are shared by every socket and
+// find their transport through a symbol, so accepting a connection makes no closure per event.
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import WebSocket, { WebSocketServer } from 'ws';
+import { CloseCode, closeCodeOfEngineError } from '../close-codes';
+import { ProtocolError } from '../errors';
+import type { FrameData } from '../replies';
+import { type EncodedFrame, acceptsDirectFrames, writeEncodedFrame, writeFrame, writeTextBytes } from './frame-writer';
+import type { EngineOptions, Transport, TransportEngine, TransportHandler } from './transport';
+import { WriteBatch } from './write-batch';
+
+const OPEN: typeof WebSocket.OPEN = 1;
+const CLOSED: typeof WebSocket.CLOSED = 3;
+const NOTHING = Buffer.alloc(0);
+
+const kTransport = Symbol('duet.transport');
+type LinkedSocket = WebSocket & { [kTransport]: WsTransport };
+type LinkedStream = Socket & { [kTransport]: WsTransport };
+const kExtraHeaders = Symbol('duet.extraHeaders');
+type RequestWithHeaders = IncomingMessage & { [kExtraHeaders]?: Readonly<Record<string, string>> };
+
+/** The handshakes of one service, on ws. */
+export class WsEngine implements TransportEngine {
+  private readonly server: WebSocketServer;
+
+  constructor(options: EngineOptions) {
+    this.server = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      maxPayload: options.maxPayload,
+      maxFragments: options.maxFragments,
+      // Pongs are answered by the connection, under the slow-consumer bound like every write.
+      autoPong: false,
+      // Always given: without it ws would pick the client's first offer even when unsupported.
+      handleProtocols: (offered: Set<string>) => options.selectSubProtocol(offered),
+    });
+    // Only services that add headers to the 101 (@OnUpgrade) listen: a listener costs every handshake.
+    if (options.addsHeaders) this.server.on('headers', appendExtraHeaders);
+  }
+
+  accept(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    headers: Readonly<Record<string, string>> | undefined,
+    onAccepted: (transport: Transport) => void,
+  ): void {
+    if (headers !== undefined) (request as RequestWithHeaders)[kExtraHeaders] = headers;
+    this.server.handleUpgrade(request, socket, head, (ws: WebSocket) => onAccepted(new WsTransport(ws)));
+  }
+}
+
+function appendExtraHeaders(headers: string[], request: IncomingMessage): void {
+  const extra = (request as RequestWithHeaders)[kExtraHeaders];
+  if (extra === undefined) return;
+  for (const name of Object.keys(extra)) headers.push(`${name}: ${extra[name]}`);
+}
+
+/** One accepted ws socket. */
+export class WsTransport implements Transport {
+  private handler: TransportHandler | undefined;
+  /** Frames may be handed to ws's sender whole (see frame-writer). */
+  private readonly direct: boolean;
+  /** ws's TCP (or TLS) socket: for reads, corking and write-completion callbacks. */
+  private readonly stream: Socket;
+  /**
+   * Replies to the messages of one read leave in one write (see write-batch). Made at the first
+   * message, so an idle connection holds none; `null` when the installed ws does not allow it.
+   */
+  private batch: WriteBatch | null | undefined;
+
+  constructor(private readonly socket: WebSocket) {
+    this.direct = acceptsDirectFrames(socket);
+    this.stream = (socket as unknown as { _socket: Socket })._socket;
+  }
+
+  get isOpen(): boolean {
+    return this.socket.readyState === OPEN;
+  }
+
+  get isClosed(): boolean {
+    return this.socket.readyState === CLOSED;
+  }
+
+  get protocol(): string {
+    return this.socket.protocol;
+  }
+
+  get extensions(): string {
+    return this.socket.extensions;
+  }
+
+  attach(handler: TransportHandler, watchActivity: boolean): void {
+    this.handler = handler;
+    const socket = this.socket as LinkedSocket;
+    socket[kTransport] = this;
+    socket.on('message', onSocketMessage);
+    socket.on('ping', onSocketPing);
+    socket.on('pong', onSocketPong);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+    // Runs before ws's own listener, which closes with the code the error carries.
+    (socket as unknown as { _receiver: Socket | null })._receiver?.prependListener('error', treatTooManyFragmentsAsTooBig);
+    if (watchActivity) {
+      // ws reports only whole messages and control frames; any bytes show the peer is there.
+      (this.stream as LinkedStream)[kTransport] = this;
+      this.stream.on('data', onStreamData);
+    }
+  }
+
+  backlog(maxHeld: number): number {
+    const batch = this.batch;
+    if (batch === undefined || batch === null) return this.socket.bufferedAmount;
+    let held = batch.held();
+    if (held > maxHeld) {
+      batch.flush();
+      held = 0;
+    }
+    return this.socket.bufferedAmount - held;
+  }
+
+  send(data: FrameData): void {
+    writeFrame(this.socket, data, this.direct);
+  }
+
+  sendTextBytes(bytes: Buffer): void {
+    writeTextBytes(this.socket, bytes, this.direct);
+  }
+
+  sendEncoded(frame: EncodedFrame): void {
+    writeEncodedFrame(this.socket, frame, this.direct);
+  }
+
+  sendAndFlush(data: FrameData): Promise<boolean> {
+    return new Promise((resolve) => this.socket.send(data, (error) => resolve(error === undefined || error === null)));
+  }
+
+  ping(data?: FrameData): void {
+    this.socket.ping(data);
+  }
+
+  pong(data?: FrameData): void {
+    this.socket.pong(data);
+  }
+
+  close(code: number, reason: string): void {
+    this.socket.close(code, reason);
+  }
+
+  terminate(): void {
+    this.socket.terminate();
+  }
+
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    this.socket.resume();
+  }
+
+  onFlushed(callback: () => void): void {
+    // An empty write's callback runs once every write before it was accepted: nothing goes on
+    // the wire for the wait (a ping would, and the peer's pong would reach @OnPong).
+    if (this.stream.destroyed) process.nextTick(callback);
+    else this.stream.write(NOTHING, callback);
+  }
+
+  /** A message from ws: replies to the messages of one read are held for one write. */
+  receive(data: Buffer, isBinary: boolean): void {
+    let batch = this.batch;
+    if (batch === undefined) batch = this.batch = WriteBatch.of(this.socket) ?? null;
+    if (batch !== null) batch.messageStarts();
+    this.handler!.transportMessage(data, isBinary);
+    if (batch !== null) batch.messageEnds();
+  }
+
+  /** An engine error: the peer broke the protocol; ws closes the connection itself. */
+  fail(error: Error & { code?: string }): void {
+    this.handler!.transportError(new ProtocolError(error.message, closeCodeOfEngineError(error), error.code));
+  }
+
+  get events(): TransportHandler {
+    return this.handler!;
+  }
+}
+
+/**
+ * A message in more fragments than `maxFragments` allows is a message too big for this
+ * service (1009), as one over `maxFrameSize` is; ws reports it as a policy violation (1008).
+ * Rewritten on the error before ws reads it to close the connection.
+ */
+function treatTooManyFragmentsAsTooBig(error: Error & { code?: string }): void {
+  if (error.code !== 'WS_ERR_TOO_MANY_BUFFERED_PARTS' || !error.message.includes('fragments')) return;
+  for (const symbol of Object.getOwnPropertySymbols(error)) {
+    const record = error as unknown as Record<symbol, unknown>;
+    if (record[symbol] === CloseCode.PolicyViolation) record[symbol] = CloseCode.MessageTooBig;
+  }
+}
+
+function onSocketMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+  (this as LinkedSocket)[kTransport].receive(data, isBinary);
+}
+
+function onSocketPing(this: WebSocket, data: Buffer): void {
+  (this as LinkedSocket)[kTransport].events.transportPing(data);
+}
+
+function onSocketPong(this: WebSocket, data: Buffer): void {
+  (this as LinkedSocket)[kTransport].events.transportPong(data);
+}
+
+function onSocketError(this: WebSocket, error: Error): void {
+  (this as LinkedSocket)[kTransport].fail(error);
+}
+
+function onSocketClose(this: WebSocket, code: number, reason: Buffer): void {
+  (this as LinkedSocket)[kTransport].events.transportClose(code, reason.toString());
+}
+
+function onStreamData(this: Socket): void {
+  (this as LinkedStream)[kTransport].events.transportActivity();
+}
