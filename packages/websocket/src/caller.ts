@@ -8,6 +8,7 @@ import { timerSecondsProblem } from './timer-limits';
 import { HandlerEvent } from './metadata';
 import type { PathParams } from './path-matcher';
 import { type FrameData, toFrameData } from './replies';
+import type { Outbound } from './outbound';
 import type { Transport } from './transport/transport';
 import type { Principal, UpgradeRequest } from './upgrade-request';
 
@@ -21,10 +22,8 @@ const DROPPED = Promise.resolve(false) as unknown as Promise<void>;
 /** The connection-side operations a `Caller` needs; implemented by the connection. */
 export interface CallerLink {
   readonly transport: Transport;
-  /** Writes under the slow-consumer policy; a direct write may wait under 'wait'. */
-  write(data: FrameData, mayWait: boolean): WriteOutcome | Promise<boolean>;
-  /** A ping or pong under the slow-consumer bound (never waits). */
-  writeControl(kind: typeof HandlerEvent.Ping | typeof HandlerEvent.Pong, data: FrameData | undefined): WriteOutcome;
+  /** Every write, under the slow-consumer policy. */
+  readonly outbound: Outbound;
   join(room: string): void;
   leave(room: string): void;
   rooms(): ReadonlySet<string>;
@@ -95,14 +94,14 @@ export class Caller {
   ping(data?: BinaryData | string): Promise<void> {
     const invalid = checkControlPayload('ping', data);
     if (invalid !== undefined) return Promise.reject(invalid);
-    return this.settle(this.link.writeControl(HandlerEvent.Ping, data));
+    return this.settle(this.link.outbound.writeControl(HandlerEvent.Ping, data));
   }
 
   /** Sends a pong (at most 125 bytes of data), under the same bound as `ping`. */
   pong(data?: BinaryData | string): Promise<void> {
     const invalid = checkControlPayload('pong', data);
     if (invalid !== undefined) return Promise.reject(invalid);
-    return this.settle(this.link.writeControl(HandlerEvent.Pong, data));
+    return this.settle(this.link.outbound.writeControl(HandlerEvent.Pong, data));
   }
 
   /**
@@ -191,7 +190,7 @@ export class Caller {
   }
 
   private send(data: FrameData): Promise<void> {
-    return this.settle(this.link.write(data, true));
+    return this.settle(this.link.outbound.write(data, true));
   }
 
   private settle(outcome: WriteOutcome | Promise<boolean>): Promise<void> {

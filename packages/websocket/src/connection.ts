@@ -4,11 +4,17 @@
 //   decision for @OnMessage) → complete → outbound (reply, stream) → transport.
 // Handlers of one connection run one at a time in arrival order; events that arrive while an
 // async handler runs wait in a bounded queue. Writes and the slow-consumer policy: outbound.ts.
-import { type WriteOutcome } from './backpressure';
 import { Caller, type CallerLink } from './caller';
-import { CloseCode, MAX_CONTROL_PAYLOAD_BYTES, closeReasonFor } from './close-codes';
+import { CloseCode, closeReasonFor } from './close-codes';
+import { Closing } from './closing';
 import { newConnectionId } from './connection-id';
-import { type MessageValidationError, PendingMessagesOverflowError, type ProtocolError, UnsupportedMessageError } from './errors';
+import {
+  type MessageValidationError,
+  PendingMessagesOverflowError,
+  type ProtocolError,
+  SlowConsumerError,
+  UnsupportedMessageError,
+} from './errors';
 import { IdleTimer } from './idle-timer';
 import type { Logger } from './logger';
 import { ReplyStreams, type StreamSink, isAsyncIterable } from './messages/reply-streams';
@@ -21,7 +27,7 @@ import type { ServiceClass } from './module';
 import { Outbound, type OutboundOwner } from './outbound';
 import { PendingEvents } from './pending-events';
 import type { ConnectionRegistry, RegistryMember } from './registry/connection-registry';
-import { type FrameData, toFrameData, toPongData } from './replies';
+import { toFrameData, toPongData } from './replies';
 import type { Handler, RoutingTable } from './routing-table';
 import type { ResolvedServiceConfig } from './service-config';
 import type { EncodedFrame } from './transport/frame-writer';
@@ -40,11 +46,6 @@ export interface ConnectionOptions {
   /** Called once, the moment the socket has closed. */
   readonly onClosed: (connection: Connection) => void;
   readonly observer: WebSocketObserver | undefined;
-}
-
-interface CloseWaiter {
-  readonly resolve: () => void;
-  readonly timer: NodeJS.Timeout | undefined;
 }
 
 export class Connection implements CallerLink, StreamSink, RegistryMember, TransportHandler, OutboundOwner {
@@ -69,10 +70,8 @@ export class Connection implements CallerLink, StreamSink, RegistryMember, Trans
   private failureCloseCode: number | undefined;
   private onSettled: ((value: unknown) => void) | undefined;
   private onRejected: ((error: unknown) => void) | undefined;
-  private closeWaiters: CloseWaiter[] | undefined;
+  private readonly closing: Closing;
   private streams: ReplyStreams | undefined;
-  private finished = false;
-  private finishWaiters: (() => void)[] | undefined;
   private idleWaiters: (() => void)[] | undefined;
   private readonly observer: WebSocketObserver | undefined;
   private info: ConnectionInfo | undefined;
@@ -94,6 +93,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember, Trans
       this.idle = new IdleTimer(table.config.idleTimeout, () => this.dispatch(HandlerEvent.IdleTimeout));
     }
     this.outbound = new Outbound(transport, table.config, options.registry, this.idle, this);
+    this.closing = new Closing(transport);
     this.serviceClass = table.serviceClass;
     this.servicePath = table.config.path;
     transport.attach(this, this.idle !== undefined);
@@ -111,16 +111,8 @@ export class Connection implements CallerLink, StreamSink, RegistryMember, Trans
 
   // --- what the Caller, broadcasts and the heartbeat ask ----------------------------------
 
-  write(data: FrameData, mayWait: boolean): WriteOutcome | Promise<boolean> {
-    return this.outbound.write(data, mayWait);
-  }
-
   writeBroadcast(encoded: EncodedFrame): boolean {
     return this.outbound.writeBroadcast(encoded);
-  }
-
-  writeControl(kind: typeof HandlerEvent.Ping | typeof HandlerEvent.Pong, data: FrameData | undefined): WriteOutcome {
-    return this.outbound.writeControl(kind, data);
   }
 
   /** A heartbeat ping; the pong clears `awaitingPong` (a ping that does not fit counts as unanswered). */
@@ -153,12 +145,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember, Trans
 
   /** Closes (if open) and resolves when the socket has closed or `timeoutMs` passed (then it is terminated). */
   closeWithin(statusCode: number, reason: string, timeoutMs: number): Promise<void> {
-    if (this.transport.isClosed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => this.transport.terminate(), timeoutMs) : undefined;
-      (this.closeWaiters ??= []).push({ resolve, timer });
-      this.closeIfOpen(statusCode, reason);
-    });
+    return this.closing.closeWithin(timeoutMs, () => this.closeIfOpen(statusCode, reason));
   }
 
   /** Resolves when no handler runs and no message waits (for a graceful stop). */
@@ -169,8 +156,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember, Trans
 
   /** Resolves once the socket has closed and `@OnClose` has finished. */
   whenFinished(): Promise<void> {
-    if (this.finished) return Promise.resolve();
-    return new Promise((resolve) => (this.finishWaiters ??= []).push(resolve));
+    return this.closing.whenFinished();
   }
 
   // --- OutboundOwner --------------------------------------------------------------------
@@ -178,7 +164,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember, Trans
   slowConsumer(): void {
     if (this.failureCloseCode !== undefined) return;
     this.failureCloseCode = CloseCode.TryAgainLater;
-    this.observer?.errorOccurred?.(this.info!, 'DUET_SLOW_CONSUMER', undefined);
+    this.observeError(new SlowConsumerError(this.config.maxBufferedBytes));
     this.options.logger.warn('slow consumer: outbound buffer over maxBufferedBytes; closing with 1013', this.logFields());
     // Its backlog may never be read: give the close handshake a short while, then terminate.
     void this.closeWithin(CloseCode.TryAgainLater, 'slow consumer', SLOW_CONSUMER_CLOSE_TIMEOUT_MS);
@@ -235,14 +221,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember, Trans
     this.closeReason = reason;
     if (this.idle !== undefined) this.idle.stop();
     this.outbound.closed();
-    const waiters = this.closeWaiters;
-    this.closeWaiters = undefined;
-    if (waiters !== undefined) {
-      for (const waiter of waiters) {
-        if (waiter.timer !== undefined) clearTimeout(waiter.timer);
-        waiter.resolve();
-      }
-    }
+    this.closing.closed();
     this.streams?.stopAll();
     this.options.registry.remove(this);
     this.options.onClosed(this);
@@ -283,13 +262,13 @@ export class Connection implements CallerLink, StreamSink, RegistryMember, Trans
       this.closeHandlerFailed(error);
       return;
     }
-    if (isThenable(result)) result.then(() => this.finish(), (error) => this.closeHandlerFailed(error));
-    else this.finish();
+    if (isThenable(result)) result.then(() => this.closing.finish(), (error) => this.closeHandlerFailed(error));
+    else this.closing.finish();
   }
 
   private closeHandlerFailed(error: unknown): void {
     this.options.logger.error('@OnClose handler failed', { ...this.logFields(), error });
-    this.finish();
+    this.closing.finish();
   }
 
   private run(event: HandlerEvent, first: unknown, second: unknown): void {
@@ -374,7 +353,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember, Trans
         if (this.failureCloseCode !== undefined) this.closeIfOpen(this.failureCloseCode, closeReasonFor(this.failureCloseCode));
         return;
       case HandlerEvent.Close:
-        this.finish();
+        this.closing.finish();
         return;
       default:
         return;
@@ -489,8 +468,6 @@ export class Connection implements CallerLink, StreamSink, RegistryMember, Trans
     let data;
     try {
       data = toPongData(value);
-      const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
-      if (size > MAX_CONTROL_PAYLOAD_BYTES) throw new RangeError(`a pong carries at most 125 bytes, got ${size}`);
     } catch (error) {
       this.fail(HandlerEvent.Ping, error, CloseCode.InternalError);
       return;
@@ -579,13 +556,6 @@ export class Connection implements CallerLink, StreamSink, RegistryMember, Trans
     if (!this.transport.isOpen) return;
     this.outbound.resumeForClose();
     this.transport.close(code, reason);
-  }
-
-  private finish(): void {
-    this.finished = true;
-    const waiters = this.finishWaiters;
-    this.finishWaiters = undefined;
-    if (waiters !== undefined) for (const resolve of waiters) resolve();
   }
 
   // --- observers (only reached when some are bound) and the log ---------------------------

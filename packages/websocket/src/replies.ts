@@ -1,5 +1,6 @@
 // Turns what a handler returned into frame data: a string is a text frame, bytes are a binary
 // frame, anything else is JSON text. `undefined` means "no reply" and never reaches here.
+import { MAX_CONTROL_PAYLOAD_BYTES } from './close-codes';
 import { ReplyEncodingError } from './errors';
 
 export type FrameData = string | Buffer | Uint8Array | ArrayBuffer;
@@ -27,8 +28,12 @@ export function toFrameData(value: unknown): FrameData {
   return json;
 }
 
-/** A pong carries bytes: a returned string is sent as its UTF-8 bytes. */
+/** A pong carries bytes (at most 125): a returned string is sent as its UTF-8 bytes. */
 export function toPongData(value: unknown): Buffer | Uint8Array | ArrayBuffer | string {
-  if (typeof value === 'string' || value instanceof Uint8Array || value instanceof ArrayBuffer) return value;
-  throw new ReplyEncodingError(`an @OnPing handler must return bytes, a string or nothing, got ${typeof value}`);
+  if (typeof value !== 'string' && !(value instanceof Uint8Array) && !(value instanceof ArrayBuffer)) {
+    throw new ReplyEncodingError(`an @OnPing handler must return bytes, a string or nothing, got ${typeof value}`);
+  }
+  const size = typeof value === 'string' ? Buffer.byteLength(value) : value.byteLength;
+  if (size > MAX_CONTROL_PAYLOAD_BYTES) throw new ReplyEncodingError(`a pong carries at most 125 bytes, got ${size}`);
+  return value;
 }

@@ -260,7 +260,9 @@ describe('limits on the upgrade', () => {
       const before = process.cpuUsage();
       await pause(500);
       const spent = process.cpuUsage(before);
-      expect((spent.user + spent.system) / 1000).toBeLessThan(150);
+      // Before, 627–992 ms went on hashing for clients already answered; at most the two hashes
+      // in flight then may finish (more on a loaded machine), hence the margin.
+      expect((spent.user + spent.system) / 1000).toBeLessThan(300);
       const client = await TestClient.connect(url('/basic'), undefined, { headers: { Authorization: basic('ada', 'lovelace') } });
       expect(await client.nextText()).toBe('hello ada');
     });
