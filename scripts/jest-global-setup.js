@@ -6,8 +6,10 @@ const path = require('node:path');
 
 module.exports = function buildPackages() {
   const root = path.join(__dirname, '..');
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'packages/websocket', 'packages/cli', 'packages/redis', 'packages/testing', 'packages/metrics'], {
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'packages/websocket', 'packages/cli', 'packages/redis', 'packages/testing', 'packages/metrics', 'packages/contract', 'packages/client'], {
     cwd: root,
     stdio: 'inherit',
   });
+  // The Chromium test loads the client's browser bundle: a fresh clone must have it.
+  require('../packages/client/scripts/build-browser.js').buildBrowser();
 };

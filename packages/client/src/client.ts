@@ -1,0 +1,384 @@
+// DuetClient: one connection to a Duet service that reconnects, queues while offline, matches
+// replies to requests and hands events to listeners. Platform APIs stay behind the Transport.
+import {
+  type AnyContract,
+  ERROR_TYPE,
+  type EventData,
+  type EventName,
+  type MessageData,
+  type ReplyOf,
+  type RequestName,
+  type SendName,
+  type StandardIssue,
+  encodeMessage,
+  isPlainObject,
+  isProtocolMessage,
+  replyValue,
+} from '@duet/contract';
+import { reconnectDelay } from './backoff';
+import { type CloseInfo, isRetried } from './close-info';
+import {
+  ClientArgumentError,
+  ClientClosedError,
+  ConnectionLostError,
+  OfflineQueueFullError,
+  RemoteError,
+  RequestTimeoutError,
+} from './errors';
+import { type ResolvedOptions, seconds } from './options';
+import type { Transport, TransportFactory } from './transport';
+
+export type ClientState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+interface PendingRequest {
+  readonly name: string;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: ReturnType<typeof setTimeout>;
+}
+
+interface QueuedMessage {
+  readonly name: string;
+  readonly text: string;
+  /** A request's id: when its request is no longer pending (timed out), it is not sent. */
+  readonly id: number | undefined;
+}
+
+/** How long close() waits for the server's half of the close handshake before dropping the socket. */
+const CLOSE_HANDSHAKE_MS = 5000;
+
+/** How many timed-out request ids are remembered to drop their late replies. */
+const MAX_EXPIRED_IDS = 1024;
+
+export class DuetClient<K extends AnyContract = AnyContract> {
+  #state: ClientState = 'connecting';
+  #closeInfo: CloseInfo | undefined;
+  #transport: Transport | undefined;
+  #attempts = 0;
+  #nextId = 1;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #silenceTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #pending = new Map<number, PendingRequest>();
+  /** Ids of requests that timed out, so that their late replies are dropped, not taken for events. */
+  readonly #expired = new Set<number>();
+  #queue: QueuedMessage[] = [];
+  readonly #listeners = new Map<string, Set<(data: never) => void>>();
+  readonly #stateListeners = new Set<(state: ClientState, previous: ClientState) => void>();
+  #openWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  #closeWaiters: (() => void)[] = [];
+
+  /** @internal Use `createClient`. */
+  constructor(
+    /** The contract (a default one for an untyped client). */
+    readonly contract: K,
+    /** The URL connected to. */
+    readonly url: string,
+    private readonly options: ResolvedOptions,
+    private readonly transports: TransportFactory,
+    private readonly typed: boolean,
+  ) {
+    this.#connect();
+  }
+
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  /** Why the client is `'closed'`; undefined before. */
+  get closeInfo(): CloseInfo | undefined {
+    return this.#closeInfo;
+  }
+
+  /**
+   * Sends a contract message or request without waiting for a reply (a request sent this way
+   * carries no id, so its reply arrives as an ordinary message). Queued while not connected.
+   * @throws OfflineQueueFullError, ClientClosedError, ClientArgumentError
+   */
+  send<N extends SendName<K>>(name: N, data: MessageData<K, N>): void {
+    if (this.typed && !Object.hasOwn(this.contract.requests, name) && !Object.hasOwn(this.contract.messages, name)) {
+      throw new ClientArgumentError(`'${String(name)}' is neither a request nor a message of the contract.`);
+    }
+    this.#write(name, this.#encode(name, data, undefined), undefined);
+  }
+
+  /**
+   * Sends a request and resolves with its reply. The timeout (default `requestTimeout`) runs
+   * from the call, time spent in the offline queue included.
+   * @throws RequestTimeoutError, ConnectionLostError, RemoteError, OfflineQueueFullError, ClientClosedError
+   */
+  request<N extends RequestName<K>>(name: N, data: MessageData<K, N>, options?: { timeout?: number }): Promise<ReplyOf<K, N>> {
+    return new Promise((resolve, reject) => {
+      if (this.typed && !Object.hasOwn(this.contract.requests, name)) {
+        throw new ClientArgumentError(`'${String(name)}' is not a request of the contract.`);
+      }
+      const timeout = options?.timeout === undefined ? this.options.requestTimeout : seconds('timeout', options.timeout);
+      const id = this.#nextId++;
+      const text = this.#encode(name, data, id);
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        this.#expire(id);
+        this.#queue = this.#queue.filter((queued) => queued.id !== id);
+        reject(new RequestTimeoutError(name, timeout));
+      }, timeout * 1000);
+      this.#pending.set(id, { name, resolve: resolve as (value: unknown) => void, reject, timer });
+      try {
+        this.#write(name, text, id);
+      } catch (error) {
+        clearTimeout(timer);
+        this.#pending.delete(id);
+        throw error;
+      }
+    });
+  }
+
+  /** Listens to a contract event (or `'*'`: every message that is not a reply); returns the unsubscribe function. */
+  on(event: '*', listener: (message: unknown) => void): () => void;
+  on<N extends EventName<K>>(event: N, listener: (data: EventData<K, N>) => void): () => void;
+  on(event: string, listener: (data: never) => void): () => void {
+    if (typeof listener !== 'function') throw new ClientArgumentError(`The listener of '${event}' must be a function.`);
+    let listeners = this.#listeners.get(event);
+    if (listeners === undefined) this.#listeners.set(event, (listeners = new Set()));
+    listeners.add(listener);
+    return () => void listeners.delete(listener);
+  }
+
+  /** Calls `listener(state, previous)` on every state change; returns the unsubscribe function. */
+  onStateChange(listener: (state: ClientState, previous: ClientState) => void): () => void {
+    this.#stateListeners.add(listener);
+    return () => void this.#stateListeners.delete(listener);
+  }
+
+  /** Resolves once the client is open (at once if it is); rejects with ClientClosedError if it closes first. */
+  opened(): Promise<void> {
+    if (this.#state === 'open') return Promise.resolve();
+    if (this.#state === 'closed') return Promise.reject(new ClientClosedError(this.#closeInfo!));
+    return new Promise((resolve, reject) => this.#openWaiters.push({ resolve, reject }));
+  }
+
+  /** Closes for good (no reconnect); resolves when the socket is closed. Pending requests reject with ClientClosedError. */
+  close(code = 1000, reason = ''): Promise<void> {
+    if (code !== 1000 && !(Number.isInteger(code) && code >= 3000 && code <= 4999)) {
+      return Promise.reject(new ClientArgumentError(`A client may close with 1000 or 3000–4999 (got ${code}).`));
+    }
+    const closed = new Promise<void>((resolve) => this.#closeWaiters.push(resolve));
+    if (this.#state === 'closed') {
+      if (this.#transport === undefined) this.#settleClose();
+      return closed;
+    }
+    const transport = this.#transport;
+    this.#finish({ code, reason, by: 'client' });
+    if (transport === undefined) {
+      this.#settleClose();
+    } else {
+      transport.close(code, reason);
+      const bound = setTimeout(() => {
+        transport.abort();
+        this.#transport = undefined;
+        this.#settleClose();
+      }, CLOSE_HANDSHAKE_MS);
+      this.#closeWaiters.push(() => clearTimeout(bound));
+    }
+    return closed;
+  }
+
+  // --- the connection ------------------------------------------------------------------
+
+  #connect(): void {
+    this.#reconnectTimer = undefined;
+    const transport: Transport = this.transports(this.url, this.options, {
+      open: () => this.#transport === transport && this.#state !== 'closed' && this.#opened(),
+      message: (data) => this.#transport === transport && this.#received(data),
+      close: (code, reason, status) => {
+        if (this.#transport !== transport) return;
+        this.#transport = undefined;
+        this.#lost(code, reason, status);
+      },
+    });
+    this.#transport = transport;
+  }
+
+  #opened(): void {
+    const previous = this.#state;
+    this.#state = 'open';
+    this.#attempts = 0;
+    this.#armSilenceTimer();
+    // The queue goes out before anyone hears of 'open', so what they send then comes after it.
+    const queue = this.#queue;
+    this.#queue = [];
+    for (const queued of queue) {
+      if (queued.id === undefined || this.#pending.has(queued.id)) this.#transport!.send(queued.text);
+    }
+    const waiters = this.#openWaiters;
+    this.#openWaiters = [];
+    for (const waiter of waiters) waiter.resolve();
+    this.#notifyState(previous);
+  }
+
+  #lost(code: number, reason: string, status?: number): void {
+    clearTimeout(this.#silenceTimer);
+    if (this.#state === 'closed') {
+      this.#settleClose();
+      return;
+    }
+    // Requests already on the wire may or may not have run: they fail; queued ones wait.
+    const queuedIds = new Set(this.#queue.map((queued) => queued.id));
+    for (const [id, pending] of this.#pending) {
+      if (queuedIds.has(id)) continue;
+      this.#pending.delete(id);
+      clearTimeout(pending.timer);
+      pending.reject(new ConnectionLostError(pending.name, code, reason));
+    }
+    const { reconnect } = this.options;
+    if (reconnect === false || !isRetried(code, status)) {
+      this.#finish({ code, reason, status, by: 'server' });
+      return;
+    }
+    this.#attempts += 1;
+    if (this.#attempts > reconnect.maxAttempts) {
+      this.#finish({ code, reason, status, by: 'attempts' });
+      return;
+    }
+    this.#setState('reconnecting');
+    this.#reconnectTimer = setTimeout(() => this.#connect(), reconnectDelay(reconnect, this.#attempts));
+  }
+
+  /** `serverTimeout`: a server that sends nothing for that long is taken for dead. */
+  #armSilenceTimer(): void {
+    const timeout = this.options.serverTimeout;
+    if (timeout === undefined) return;
+    clearTimeout(this.#silenceTimer);
+    this.#silenceTimer = setTimeout(() => {
+      const transport = this.#transport;
+      if (transport === undefined) return;
+      this.#transport = undefined;
+      transport.abort();
+      this.#lost(1006, `no message from the server within serverTimeout (${timeout} s)`);
+    }, timeout * 1000);
+  }
+
+  #received(data: string | Uint8Array): void {
+    this.#armSilenceTimer();
+    let message: unknown = data;
+    if (typeof data === 'string') {
+      try {
+        message = JSON.parse(data);
+      } catch {
+        // not JSON: '*' listeners get the text as it came
+      }
+    }
+    if (!isPlainObject(message)) {
+      this.#emit('*', message);
+      return;
+    }
+    const { dispatcherKey, correlationKey } = this.contract;
+    const id = message[correlationKey];
+    const pending = typeof id === 'number' ? this.#pending.get(id) : undefined;
+    if (pending === undefined && typeof id === 'number' && this.#expired.delete(id)) return;
+    if (pending !== undefined) {
+      this.#pending.delete(id as number);
+      clearTimeout(pending.timer);
+      if (message[dispatcherKey] === ERROR_TYPE) pending.reject(remoteError(pending.name, message));
+      else pending.resolve(replyValue(this.contract, message));
+      return;
+    }
+    if (isProtocolMessage(this.contract, message)) return;
+    const name = message[dispatcherKey];
+    if (typeof name === 'string' && name !== '*') this.#emit(name, message);
+    this.#emit('*', message);
+  }
+
+  #emit(event: string, data: unknown): void {
+    const listeners = this.#listeners.get(event);
+    if (listeners === undefined) return;
+    for (const listener of [...listeners]) {
+      try {
+        (listener as (data: unknown) => void)(data);
+      } catch (error) {
+        // As an EventTarget does: the other listeners still run, the error is reported, not lost.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+
+  #expire(id: number): void {
+    this.#expired.add(id);
+    // Bounded: a server that never answers must not grow this; the oldest is forgotten first.
+    if (this.#expired.size > MAX_EXPIRED_IDS) this.#expired.delete(this.#expired.values().next().value!);
+  }
+
+  // --- writing -------------------------------------------------------------------------
+
+  #encode(name: string, data: unknown, id: number | undefined): string {
+    const message = encodeMessage(this.contract, name, data, id);
+    if (message === undefined) throw new ClientArgumentError(`The data of '${name}' must be a plain object of fields.`);
+    try {
+      return JSON.stringify(message);
+    } catch (error) {
+      throw new ClientArgumentError(`The data of '${name}' has no JSON form.`, { cause: error });
+    }
+  }
+
+  #write(name: string, text: string, id: number | undefined): void {
+    if (this.#state === 'open') {
+      this.#transport!.send(text);
+    } else if (this.#state === 'closed') {
+      throw new ClientClosedError(this.#closeInfo!);
+    } else {
+      if (this.#queue.length >= this.options.offlineQueue) throw new OfflineQueueFullError(this.options.offlineQueue, name);
+      this.#queue.push({ name, text, id });
+    }
+  }
+
+  // --- the end -------------------------------------------------------------------------
+
+  #finish(info: Omit<CloseInfo, 'unsent'>): void {
+    clearTimeout(this.#reconnectTimer);
+    clearTimeout(this.#silenceTimer);
+    const unsent = this.#queue.filter((queued) => queued.id === undefined).length;
+    this.#queue = [];
+    this.#closeInfo = Object.freeze({ ...info, unsent });
+    const error = new ClientClosedError(this.#closeInfo);
+    for (const pending of this.#pending.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(error);
+    }
+    this.#pending.clear();
+    const waiters = this.#openWaiters;
+    this.#openWaiters = [];
+    this.#setState('closed');
+    for (const waiter of waiters) waiter.reject(error);
+  }
+
+  #settleClose(): void {
+    const waiters = this.#closeWaiters;
+    this.#closeWaiters = [];
+    for (const waiter of waiters) waiter();
+  }
+
+  #setState(state: ClientState): void {
+    const previous = this.#state;
+    if (previous === state) return;
+    this.#state = state;
+    this.#notifyState(previous);
+  }
+
+  #notifyState(previous: ClientState): void {
+    for (const listener of [...this.#stateListeners]) {
+      try {
+        listener(this.#state, previous);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+}
+
+function remoteError(request: string, reply: Record<string, unknown>): RemoteError {
+  const message = typeof reply.message === 'string' ? reply.message : `The server refused the '${request}' request.`;
+  const issues = Array.isArray(reply.issues) ? (reply.issues as StandardIssue[]) : [];
+  return new RemoteError(request, message, issues, typeof reply.code === 'string' ? reply.code : undefined, reply);
+}

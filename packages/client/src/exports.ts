@@ -1,0 +1,18 @@
+// What both entry points export besides createClient.
+export { DuetClient } from './client';
+export type { ClientState } from './client';
+export type { CloseInfo } from './close-info';
+export type { CreateClient, UntypedContract } from './create-client';
+export {
+  ClientArgumentError,
+  ClientClosedError,
+  ClientOptionsError,
+  ConnectionLostError,
+  OfflineQueueFullError,
+  RemoteError,
+  RequestTimeoutError,
+} from './errors';
+export type { ReconnectOptions } from './backoff';
+export type { ClientOptions, WebSocketConstructor, WebSocketLike } from './options';
+export { CodedError, ContractError, defineContract } from '@duet/contract';
+export type { AnyContract, Contract, EventData, EventName, MessageData, ReplyOf, RequestName, SendName } from '@duet/contract';

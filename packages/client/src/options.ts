@@ -1,0 +1,116 @@
+// createClient's options: their defaults, and the check that refuses what cannot work before
+// anything connects (each error names its field).
+import { DEFAULT_RECONNECT, type ReconnectOptions } from './backoff';
+import { ClientOptionsError } from './errors';
+
+/** A WHATWG WebSocket constructor (the browser's, Bun's, Node 22's, undici's…). */
+export interface WebSocketConstructor {
+  new (url: string, protocols?: string | string[]): WebSocketLike;
+}
+
+/** What the client uses of a WHATWG WebSocket. */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export interface ClientOptions {
+  /** Sub-protocols offered in the handshake. */
+  protocols?: string | string[];
+  /** Extra handshake headers (Node only: browsers cannot set them). */
+  headers?: Record<string, string>;
+  /** TLS settings for wss:// (Node only): `ca`, `cert`, `key`, `rejectUnauthorized`, `servername`… as `tls.connect` takes them. */
+  tls?: Record<string, unknown>;
+  /** Values for the `:params` of the contract's path, when `url` has no path of its own. */
+  params?: Record<string, string>;
+  /** Seconds a `request` waits for its reply by default (default 10). */
+  requestTimeout?: number;
+  /** Retry policy after a close the client did not ask for, or `false` (default: see `ReconnectOptions`). */
+  reconnect?: Partial<ReconnectOptions> | false;
+  /** How many `send`/`request` calls may wait for a connection (default 100). */
+  offlineQueue?: number;
+  /** Seconds without any message after which the server is taken for dead and the socket dropped (default off). */
+  serverTimeout?: number;
+  /** A WHATWG WebSocket implementation to use instead of the platform's (on Node: instead of `ws`). */
+  WebSocket?: WebSocketConstructor;
+}
+
+export interface ResolvedOptions {
+  readonly protocols: string | string[] | undefined;
+  readonly headers: Record<string, string> | undefined;
+  readonly tls: Record<string, unknown> | undefined;
+  readonly params: Record<string, string>;
+  readonly requestTimeout: number;
+  readonly reconnect: Readonly<ReconnectOptions> | false;
+  readonly offlineQueue: number;
+  readonly serverTimeout: number | undefined;
+  readonly WebSocket: WebSocketConstructor | undefined;
+}
+
+/** setTimeout fires at once past 2^31-1 ms, so no timer may be longer. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export function resolveOptions(options: ClientOptions | undefined): ResolvedOptions {
+  if (options === undefined) options = {};
+  if (typeof options !== 'object' || options === null) throw new ClientOptionsError('options', 'must be an object.');
+  const reconnect = options.reconnect === false ? false : resolveReconnect(options.reconnect);
+  const offlineQueue = options.offlineQueue ?? 100;
+  if (!Number.isInteger(offlineQueue) || offlineQueue < 0) {
+    throw new ClientOptionsError('offlineQueue', `must be an integer ≥ 0 (got ${String(offlineQueue)}).`);
+  }
+  if (options.WebSocket !== undefined && typeof options.WebSocket !== 'function') {
+    throw new ClientOptionsError('WebSocket', 'must be a WebSocket constructor.');
+  }
+  return Object.freeze({
+    protocols: options.protocols,
+    headers: objectOption('headers', options.headers) as Record<string, string> | undefined,
+    tls: objectOption('tls', options.tls),
+    params: (objectOption('params', options.params) ?? {}) as Record<string, string>,
+    requestTimeout: seconds('requestTimeout', options.requestTimeout ?? 10),
+    reconnect,
+    offlineQueue,
+    serverTimeout: options.serverTimeout === undefined ? undefined : seconds('serverTimeout', options.serverTimeout),
+    WebSocket: options.WebSocket,
+  });
+}
+
+function resolveReconnect(given: Partial<ReconnectOptions> | undefined): Readonly<ReconnectOptions> {
+  if (given !== undefined && (typeof given !== 'object' || given === null)) {
+    throw new ClientOptionsError('reconnect', 'must be an object or false.');
+  }
+  const merged = { ...DEFAULT_RECONNECT, ...given };
+  seconds('reconnect.initialDelay', merged.initialDelay, true);
+  seconds('reconnect.maxDelay', merged.maxDelay);
+  if (merged.maxDelay < merged.initialDelay) throw new ClientOptionsError('reconnect.maxDelay', 'must not be below initialDelay.');
+  if (typeof merged.factor !== 'number' || !(merged.factor >= 1) || !Number.isFinite(merged.factor)) {
+    throw new ClientOptionsError('reconnect.factor', `must be a finite number ≥ 1 (got ${String(merged.factor)}).`);
+  }
+  if (typeof merged.jitter !== 'number' || !(merged.jitter >= 0 && merged.jitter <= 1)) {
+    throw new ClientOptionsError('reconnect.jitter', `must be between 0 and 1 (got ${String(merged.jitter)}).`);
+  }
+  const attempts = merged.maxAttempts;
+  if (attempts !== Infinity && (!Number.isInteger(attempts) || attempts < 0)) {
+    throw new ClientOptionsError('reconnect.maxAttempts', `must be an integer ≥ 0 or Infinity (got ${String(attempts)}).`);
+  }
+  return Object.freeze(merged);
+}
+
+/** A duration in seconds that a timer can hold. */
+export function seconds(field: string, value: unknown, zeroAllowed = false): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (value === 0 && !zeroAllowed) || value * 1000 > MAX_TIMER_MS) {
+    throw new ClientOptionsError(field, `must be a number of seconds ${zeroAllowed ? '≥' : '>'} 0 and at most ${MAX_TIMER_MS / 1000} (got ${String(value)}).`);
+  }
+  return value;
+}
+
+function objectOption(field: string, value: unknown): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ClientOptionsError(field, 'must be an object.');
+  return value as Record<string, unknown>;
+}

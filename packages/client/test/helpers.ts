@@ -1,0 +1,116 @@
+// Test helpers for @duet/client: real Duet apps on 127.0.0.1 (on port 0, or on a given port to
+// stand in for a restarted server), clients that are closed after each test, and bounded waits.
+import 'reflect-metadata';
+import { createServer } from 'node:net';
+import { Container } from 'inversify';
+import { type ServiceClass, WebSocketApplication, webSocketModule } from '@duet/websocket';
+import type { DuetClient } from '@duet/client';
+
+const apps = new Set<WebSocketApplication>();
+const clients = new Set<DuetClient<any>>();
+const closers = new Set<() => Promise<void>>();
+
+export async function startApp(services: ServiceClass[], port = 0): Promise<{ app: WebSocketApplication; port: number }> {
+  const container = new Container();
+  container.load(webSocketModule({ listeners: { default: { port, host: '127.0.0.1' } }, services }));
+  const app = await WebSocketApplication.start(container);
+  apps.add(app);
+  return { app, port: app.port() };
+}
+
+export async function stopApp(app: WebSocketApplication): Promise<void> {
+  apps.delete(app);
+  await app.stop({ timeout: 2 });
+}
+
+/** Registers a client (or anything with a close) to be closed by `cleanup()`. */
+export function track<T extends DuetClient<any>>(client: T): T {
+  clients.add(client);
+  return client;
+}
+
+export function onCleanup(close: () => Promise<void>): void {
+  closers.add(close);
+}
+
+export async function cleanup(): Promise<void> {
+  await Promise.all([...clients].map((client) => client.close()));
+  clients.clear();
+  await Promise.all([...closers].map((close) => close()));
+  closers.clear();
+  await Promise.all([...apps].map((app) => app.stop({ timeout: 2 })));
+  apps.clear();
+}
+
+/** A port nothing listens on (yet): bound to learn it, then released. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `condition` every 10 ms; rejects naming `what` after `ms`. */
+export async function eventually(condition: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await pause(10);
+  }
+}
+
+/** The error a promise rejects with (fails the test if it resolves). */
+export async function rejection(promise: Promise<unknown>): Promise<any> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection, got a value');
+}
+
+/**
+ * A TCP proxy to `targetPort` whose `silence()` makes the connections it carries stop forwarding
+ * in both directions without closing: a server that froze, or a link that died quietly.
+ */
+export async function silenceableProxy(targetPort: number): Promise<{ port: number; silence(): void; connections(): number }> {
+  const { connect } = await import('node:net');
+  const pairs: { client: import('node:net').Socket; upstream: import('node:net').Socket }[] = [];
+  let accepted = 0;
+  const server = createServer((client) => {
+    accepted += 1;
+    const upstream = connect(targetPort, '127.0.0.1');
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    pairs.push({ client, upstream });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onCleanup(async () => {
+    for (const { client, upstream } of pairs) {
+      client.destroy();
+      upstream.destroy();
+    }
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return {
+    port: (server.address() as { port: number }).port,
+    silence() {
+      for (const { client, upstream } of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
+    },
+    connections: () => accepted,
+  };
+}
