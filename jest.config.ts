@@ -8,6 +8,7 @@ const config: Config = {
   testMatch: ['**/*.spec.ts', '**/*.test.ts'],
   moduleNameMapper: {
     '^@duet/websocket$': '<rootDir>/packages/websocket/src/index.ts',
+    '^@duet/websocket/internal$': '<rootDir>/packages/websocket/src/internal.ts',
     '^@duet/testing$': '<rootDir>/packages/testing/src/index.ts',
     '^@duet/metrics$': '<rootDir>/packages/metrics/src/index.ts',
     '^@duet/redis$': '<rootDir>/packages/redis/src/index.ts',

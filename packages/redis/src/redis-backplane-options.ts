@@ -2,6 +2,7 @@
 // once, at construction, so that a misconfigured backplane throws before anything connects.
 import type { RedisOptions } from 'ioredis';
 import { type Logger, consoleLogger } from '@duet/websocket';
+import { type ConfigErrorFactory, MAX_TIMER_MS, count, describeValue as describe, milliseconds as millisecondsOf } from '@duet/websocket/internal';
 import { RedisBackplaneConfigError } from './errors';
 
 /** The options of `new RedisBackplane(options)`. */
@@ -68,8 +69,7 @@ export interface ResolvedOptions {
   readonly redis: RedisOptions;
 }
 
-/** The longest delay a Node timer takes; a longer one fires after 1 ms instead. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+const configError: ConfigErrorFactory = (field, problem) => new RedisBackplaneConfigError(field, problem);
 
 /** @internal Fills in the defaults and throws `RedisBackplaneConfigError` naming the first bad option. */
 export function resolveOptions(options: RedisBackplaneOptions): ResolvedOptions {
@@ -91,15 +91,15 @@ export function resolveOptions(options: RedisBackplaneOptions): ResolvedOptions 
   for (const own of ['keyPrefix', 'connectTimeout', 'commandTimeout'] as const) {
     if (redis[own] !== undefined) throw new RedisBackplaneConfigError(`redis.${own}`, `is the backplane's own: give ${own} to RedisBackplane, not to redis`);
   }
-  const connectTimeoutMs = milliseconds('connectTimeout', options.connectTimeout, 10_000);
+  const connectTimeoutMs = millisecondsOf(configError, 'connectTimeout', options.connectTimeout, 10_000);
   return {
     url,
     channel,
     keyPrefix,
     countTtlMs: countTtl * 1000,
     connectTimeoutMs,
-    commandTimeoutMs: milliseconds('commandTimeout', options.commandTimeout, 2000),
-    maxPendingPublishes: count('maxPendingPublishes', options.maxPendingPublishes, 10_000),
+    commandTimeoutMs: millisecondsOf(configError, 'commandTimeout', options.commandTimeout, 2000),
+    maxPendingPublishes: count(configError, 'maxPendingPublishes', options.maxPendingPublishes, 10_000),
     logger,
     redis: {
       retryStrategy: defaultRetryStrategy,
@@ -119,24 +119,4 @@ export function resolveOptions(options: RedisBackplaneOptions): ResolvedOptions 
       autoResubscribe: false,
     },
   };
-}
-
-function milliseconds(field: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_TIMER_MS) {
-    throw new RedisBackplaneConfigError(field, `must be a whole number of milliseconds from 1 to ${MAX_TIMER_MS}, got ${describe(value)}`);
-  }
-  return value;
-}
-
-function count(field: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new RedisBackplaneConfigError(field, `must be a whole number, 1 or more, got ${describe(value)}`);
-  }
-  return value;
-}
-
-function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }

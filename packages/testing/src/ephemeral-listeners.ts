@@ -1,17 +1,14 @@
 // Moves every listener of a container's `webSocketModule`s to an ephemeral port of 127.0.0.1,
 // so an app's own composition root can be started in a test without a fixed port.
 //
-// The definitions are read and re-bound under the module token. The token is a registered
-// symbol (`Symbol.for`), shared across copies of @duet/websocket; the definition is copied
-// with only its `listeners` changed, so fields the core adds later travel through untouched.
+// The definitions are read and re-bound under the core's own module token, taken from
+// `@duet/websocket/internal` (never re-declared here, so a rename in the core cannot silently
+// break this); each is copied with only its `listeners` changed, so fields the core adds later
+// travel through untouched.
 import type { Container } from 'inversify';
+import { type ModuleDefinition, WEB_SOCKET_MODULE } from '@duet/websocket/internal';
 
-const WEB_SOCKET_MODULE = Symbol.for('@duet/websocket:module');
 const LOOPBACK = '127.0.0.1';
-
-interface ModuleDefinition {
-  readonly listeners: Readonly<Record<string, unknown>>;
-}
 
 /**
  * Rewrites each listener with a port of its own to `{ port: 0, host: '127.0.0.1' }` (a

@@ -4,7 +4,7 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node
 import type { Server as HttpsServer, ServerOptions as TlsServerOptions } from 'node:https';
 import { ListenerConfigError } from './errors';
 import { type SecureSocketConfig, buildTlsOptions } from './security/tls';
-import { timerSecondsProblem } from './timer-limits';
+import { type ConfigErrorFactory, bytes, count, seconds } from './validate';
 
 /**
  * A listener: its own port (`port` 0 picks a free one; no `host` = all interfaces), or an
@@ -57,6 +57,7 @@ export function resolveListenerConfig(name: string, raw: unknown): ResolvedListe
     throw new ListenerConfigError(name, 'config', 'must be { port, host? } or { server }');
   }
   const config = raw as ListenerConfig;
+  const error: ConfigErrorFactory = (field, problem) => new ListenerConfigError(name, field, problem);
   const hasServer = config.server !== undefined;
   if (hasServer === (config.port !== undefined)) {
     throw new ListenerConfigError(name, 'port', "give exactly one of 'port' and 'server'");
@@ -64,7 +65,7 @@ export function resolveListenerConfig(name: string, raw: unknown): ResolvedListe
   if (hasServer && typeof (config.server as { on?: unknown }).on !== 'function') {
     throw new ListenerConfigError(name, 'server', 'must be a node:http or node:https server');
   }
-  if (!hasServer) checkWhole(name, 'port', config.port, 0, 65535);
+  if (!hasServer) count(error, 'port', config.port, 0, 0, 65535);
   if (config.host !== undefined && (typeof config.host !== 'string' || config.host === '')) {
     throw new ListenerConfigError(name, 'host', 'must be a non-empty string');
   }
@@ -76,10 +77,10 @@ export function resolveListenerConfig(name: string, raw: unknown): ResolvedListe
     host: config.host,
     server: config.server as HttpServer | undefined,
     tls: config.secureSocket === undefined ? undefined : buildTlsOptions(name, config.secureSocket),
-    maxConnections: optionalWhole(name, 'maxConnections', config.maxConnections, DEFAULT_MAX_CONNECTIONS),
-    handshakeTimeout: optionalSeconds(name, 'handshakeTimeout', config.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT),
-    maxHeaderSize: optionalWhole(name, 'maxHeaderSize', config.maxHeaderSize, DEFAULT_MAX_HEADER_SIZE),
-    maxUriLength: optionalWhole(name, 'maxUriLength', config.maxUriLength, DEFAULT_MAX_URI_LENGTH),
+    maxConnections: count(error, 'maxConnections', config.maxConnections, DEFAULT_MAX_CONNECTIONS),
+    handshakeTimeout: seconds(error, 'handshakeTimeout', config.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT, 'positive'),
+    maxHeaderSize: bytes(error, 'maxHeaderSize', config.maxHeaderSize, DEFAULT_MAX_HEADER_SIZE),
+    maxUriLength: bytes(error, 'maxUriLength', config.maxUriLength, DEFAULT_MAX_URI_LENGTH),
     onRequest: requestHandler(name, config.onRequest, hasServer),
   });
 }
@@ -89,22 +90,4 @@ function requestHandler(name: string, value: unknown, shared: boolean): Resolved
   if (typeof value !== 'function') throw new ListenerConfigError(name, 'onRequest', 'must be a function (request, response)');
   if (shared) throw new ListenerConfigError(name, 'onRequest', "belongs to the shared server's app");
   return value as ResolvedListenerConfig['onRequest'];
-}
-
-function checkWhole(name: string, field: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ListenerConfigError(name, field, `must be a whole number from ${min} to ${max}, got ${String(value)}`);
-  }
-  return value;
-}
-
-function optionalWhole(name: string, field: string, value: unknown, fallback: number): number {
-  return value === undefined ? fallback : checkWhole(name, field, value, 1, Number.MAX_SAFE_INTEGER);
-}
-
-function optionalSeconds(name: string, field: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  const problem = timerSecondsProblem(value, 'positive');
-  if (problem !== undefined) throw new ListenerConfigError(name, field, problem);
-  return value as number;
 }

@@ -3,7 +3,7 @@
 import { type MessageValidationError, ServiceConfigError } from './errors';
 import type { SlowConsumerPolicy } from './backpressure';
 import type { AuthConfigEntry } from './security/auth/auth-config';
-import { timerSecondsProblem } from './timer-limits';
+import { type ConfigErrorFactory, bytes, choice, count, nonEmptyString, seconds, tokenList } from './validate';
 
 /** How service instances are made: one per connection (default) or one shared by all. */
 export type ServiceScope = 'connection' | 'singleton';
@@ -128,8 +128,6 @@ export function defaultMaxFragments(maxFrameSize: number): number {
   return Math.max(64, Math.ceil(maxFrameSize / 512));
 }
 
-// RFC 7230 token: what a Sec-WebSocket-Protocol value may be made of.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // A path: starts with '/', no query, fragment, white space or empty inner segment.
 const PATH_SEGMENT = /^(?::[A-Za-z_][A-Za-z0-9_]*|[A-Za-z0-9\-._~!$&'()*+,;=@%]+)$/;
 
@@ -138,40 +136,35 @@ const PATH_SEGMENT = /^(?::[A-Za-z_][A-Za-z0-9_]*|[A-Za-z0-9\-._~!$&'()*+,;=@%]+
  * service class and the field.
  */
 export function resolveServiceConfig(serviceName: string, raw: unknown): ResolvedServiceConfig {
+  const error: ConfigErrorFactory = (field, problem) => new ServiceConfigError(serviceName, field, problem);
   const fail = (field: string, problem: string): never => {
-    throw new ServiceConfigError(serviceName, field, problem);
+    throw error(field, problem);
   };
   if (raw === null || typeof raw !== 'object') {
     return fail('config', 'must be an object given to @WebSocketService');
   }
   const config = raw as Partial<WebSocketServiceConfig>;
-  const maxFrameSize = validateNumber('maxFrameSize', config.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, true, fail);
+  const maxFrameSize = bytes(error, 'maxFrameSize', config.maxFrameSize, DEFAULT_MAX_FRAME_SIZE);
   return Object.freeze({
     path: validatePath(config.path, fail),
-    subProtocols: validateSubProtocols(config.subProtocols, fail),
-    idleTimeout: validateIdleTimeout(config.idleTimeout, fail),
+    subProtocols: tokenList(error, 'subProtocols', config.subProtocols),
+    idleTimeout: seconds(error, 'idleTimeout', config.idleTimeout, 0, 'zero allowed'),
     maxFrameSize,
-    listener: validateListenerName(config.listener, fail),
-    scope: validateScope(config.scope, fail),
-    maxPendingMessages: validateNumber(
-      'maxPendingMessages',
-      config.maxPendingMessages,
-      DEFAULT_MAX_PENDING_MESSAGES,
-      true,
-      fail,
-    ),
+    listener: nonEmptyString(error, 'listener', config.listener, DEFAULT_LISTENER),
+    scope: choice(error, 'scope', config.scope, ['connection', 'singleton'] as const),
+    maxPendingMessages: count(error, 'maxPendingMessages', config.maxPendingMessages, DEFAULT_MAX_PENDING_MESSAGES),
     allowedOrigins: validateAllowedOrigins(config.allowedOrigins, fail),
     dispatcherKey: validateFieldName('dispatcherKey', config.dispatcherKey, fail) ?? 'type',
     dispatcherStreamId: validateFieldName('dispatcherStreamId', config.dispatcherStreamId, fail),
-    onUnmatched: validateChoice('onUnmatched', config.onUnmatched, ['ignore', 'error', 'close'] as const, fail),
-    onInvalidMessage: validateChoice('onInvalidMessage', config.onInvalidMessage, ['reply', 'close'] as const, fail),
+    onUnmatched: choice(error, 'onUnmatched', config.onUnmatched, ['ignore', 'error', 'close'] as const),
+    onInvalidMessage: choice(error, 'onInvalidMessage', config.onInvalidMessage, ['reply', 'close'] as const),
     errorReply: validateFunction<(error: MessageValidationError) => unknown>('errorReply', config.errorReply, fail),
-    maxBufferedBytes: validateNumber('maxBufferedBytes', config.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES, true, fail),
-    slowConsumerPolicy: validateChoice('slowConsumerPolicy', config.slowConsumerPolicy, ['close', 'drop', 'wait'] as const, fail),
-    drainTimeout: validateTimer('drainTimeout', config.drainTimeout, DEFAULT_DRAIN_TIMEOUT, fail),
-    maxFragments: validateNumber('maxFragments', config.maxFragments, defaultMaxFragments(maxFrameSize), true, fail),
-    pingInterval: validateTimer('pingInterval', config.pingInterval, 0, fail),
-    pongTimeout: validateTimer('pongTimeout', config.pongTimeout, config.pingInterval ?? 0, fail),
+    maxBufferedBytes: bytes(error, 'maxBufferedBytes', config.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES),
+    slowConsumerPolicy: choice(error, 'slowConsumerPolicy', config.slowConsumerPolicy, ['close', 'drop', 'wait'] as const),
+    drainTimeout: seconds(error, 'drainTimeout', config.drainTimeout, DEFAULT_DRAIN_TIMEOUT, 'zero allowed'),
+    maxFragments: count(error, 'maxFragments', config.maxFragments, defaultMaxFragments(maxFrameSize)),
+    pingInterval: seconds(error, 'pingInterval', config.pingInterval, 0, 'zero allowed'),
+    pongTimeout: seconds(error, 'pongTimeout', config.pongTimeout, config.pingInterval ?? 0, 'zero allowed'),
   });
 }
 
@@ -179,14 +172,6 @@ function validateFieldName(field: string, value: unknown, fail: Fail): string | 
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value === '') return fail(field, 'must be a non-empty field name');
   return value;
-}
-
-function validateChoice<T extends string>(field: string, value: unknown, choices: readonly T[], fail: Fail): T {
-  if (value === undefined) return choices[0];
-  if (!choices.includes(value as T)) {
-    return fail(field, `must be one of ${choices.map((choice) => `'${choice}'`).join(', ')}, got ${JSON.stringify(value)}`);
-  }
-  return value as T;
 }
 
 function validateFunction<F>(field: string, value: unknown, fail: Fail): F | undefined {
@@ -221,61 +206,4 @@ function validatePath(path: unknown, fail: Fail): string {
     }
   }
   return path;
-}
-
-function validateSubProtocols(value: unknown, fail: Fail): readonly string[] {
-  if (value === undefined) return Object.freeze([]);
-  if (!Array.isArray(value)) return fail('subProtocols', 'must be an array of strings');
-  const seen = new Set<string>();
-  for (const protocol of value) {
-    if (typeof protocol !== 'string' || !TOKEN.test(protocol)) {
-      return fail('subProtocols', `has an invalid sub-protocol name: ${JSON.stringify(protocol)}`);
-    }
-    if (seen.has(protocol)) return fail('subProtocols', `lists '${protocol}' twice`);
-    seen.add(protocol);
-  }
-  return Object.freeze([...value]);
-}
-
-function validateNumber(
-  field: string,
-  value: unknown,
-  fallback: number,
-  positiveInteger: boolean,
-  fail: Fail,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    return fail(field, `must be a finite number, got ${String(value)}`);
-  }
-  if (value < 0) return fail(field, `must not be negative, got ${value}`);
-  if (positiveInteger && (!Number.isInteger(value) || value === 0)) {
-    return fail(field, `must be a positive whole number, got ${value}`);
-  }
-  return value;
-}
-
-function validateIdleTimeout(value: unknown, fail: Fail): number {
-  return validateTimer('idleTimeout', value, 0, fail);
-}
-
-// Seconds a timer waits (0 = none); the limit is Node's, shared with the listener and stop().
-function validateTimer(field: string, value: unknown, fallback: unknown, fail: Fail): number {
-  if (value === undefined) return typeof fallback === 'number' ? fallback : 0;
-  const problem = timerSecondsProblem(value, 'zero allowed');
-  return problem === undefined ? (value as number) : fail(field, problem);
-}
-
-function validateListenerName(value: unknown, fail: Fail): string {
-  if (value === undefined) return DEFAULT_LISTENER;
-  if (typeof value !== 'string' || value === '') return fail('listener', 'must be a non-empty string');
-  return value;
-}
-
-function validateScope(value: unknown, fail: Fail): ServiceScope {
-  if (value === undefined) return 'connection';
-  if (value !== 'connection' && value !== 'singleton') {
-    return fail('scope', `must be 'connection' or 'singleton', got ${JSON.stringify(value)}`);
-  }
-  return value;
 }

@@ -14,7 +14,7 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 export function timerSecondsProblem(value: unknown, zero: 'zero allowed' | 'positive'): string | undefined {
   const positive = zero === 'positive';
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
-    return `must be a finite number of seconds, ${positive ? 'above 0' : '0 or more'}; got ${String(value)}`;
+    return `must be a finite number of seconds, ${positive ? 'above 0' : '0 or more'}; got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`;
   }
   if (value * 1000 > MAX_TIMER_MS) {
     return `must be at most ${MAX_TIMER_MS / 1000} seconds (2^31-1 ms, about 24.8 days: the longest a timer can wait); got ${value}`;

@@ -5,7 +5,7 @@ import type { SecureContextOptions } from 'node:tls';
 import { ClientConfigError } from './client-errors';
 import { type ResolvedRetryConfig, type RetryConfig, resolveRetryConfig } from './retry';
 import { type ClientSecureSocket, resolveSecureSocket } from './secure-socket';
-import { timerSecondsProblem } from '../timer-limits';
+import { type ConfigErrorFactory, TOKEN, bytes, count, seconds, tokenList } from '../validate';
 import type { WebSocketClient } from './websocket-client';
 
 /** Credentials sent with the handshake: `{ username, password }` as Basic, `{ token }` as Bearer. */
@@ -91,8 +91,6 @@ export const DEFAULT_MAX_QUEUED_MESSAGES = 1024;
 /** Unread bytes at which the client stops reading from the socket (4 MiB), unless `maxQueuedBytes` says otherwise. */
 export const DEFAULT_MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 
-// RFC 7230 token: header names, cookie names and sub-protocols are made of these.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // A header value: visible characters, spaces and tabs; never CR, LF or NUL.
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 // RFC 6265 cookie-octet: no spaces, quotes, commas, semicolons or backslashes.
@@ -123,14 +121,14 @@ export function resolveClientConfig(url: unknown, raw: unknown): ResolvedClientC
   return Object.freeze({
     url: target.href,
     secure,
-    subProtocols: validateSubProtocols(config.subProtocols),
+    subProtocols: tokenList(clientConfigError, 'subProtocols', config.subProtocols),
     headers: Object.freeze(buildHeaders(config)),
-    handshakeTimeoutMs: seconds('handshakeTimeout', config.handshakeTimeout, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT) * 1000,
-    readTimeout: seconds('readTimeout', config.readTimeout, 0),
-    writeTimeout: seconds('writeTimeout', config.writeTimeout, 0),
-    maxFrameSize: count('maxFrameSize', config.maxFrameSize, DEFAULT_CLIENT_MAX_FRAME_SIZE),
-    maxQueuedMessages: count('maxQueuedMessages', config.maxQueuedMessages, DEFAULT_MAX_QUEUED_MESSAGES),
-    maxQueuedBytes: count('maxQueuedBytes', config.maxQueuedBytes, DEFAULT_MAX_QUEUED_BYTES),
+    handshakeTimeoutMs: seconds(clientConfigError, 'handshakeTimeout', config.handshakeTimeout, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT, 'positive') * 1000,
+    readTimeout: seconds(clientConfigError, 'readTimeout', config.readTimeout, 0, 'positive'),
+    writeTimeout: seconds(clientConfigError, 'writeTimeout', config.writeTimeout, 0, 'positive'),
+    maxFrameSize: bytes(clientConfigError, 'maxFrameSize', config.maxFrameSize, DEFAULT_CLIENT_MAX_FRAME_SIZE),
+    maxQueuedMessages: count(clientConfigError, 'maxQueuedMessages', config.maxQueuedMessages, DEFAULT_MAX_QUEUED_MESSAGES),
+    maxQueuedBytes: bytes(clientConfigError, 'maxQueuedBytes', config.maxQueuedBytes, DEFAULT_MAX_QUEUED_BYTES),
     tls: secure ? resolveSecureSocket(config.secureSocket) : undefined,
     retry: resolveRetryConfig(config.retryConfig),
     pingPongHandler: validatePingPongHandler(config.pingPongHandler),
@@ -150,20 +148,6 @@ function validateUrl(url: unknown): URL {
   }
   if (parsed.hash !== '') throw new ClientConfigError('url', 'must not have a fragment (#…)');
   return parsed;
-}
-
-function validateSubProtocols(value: unknown): readonly string[] {
-  if (value === undefined) return Object.freeze([]);
-  if (!Array.isArray(value)) throw new ClientConfigError('subProtocols', 'must be an array of strings');
-  const seen = new Set<string>();
-  for (const protocol of value) {
-    if (typeof protocol !== 'string' || !TOKEN.test(protocol)) {
-      throw new ClientConfigError('subProtocols', `has an invalid sub-protocol name: ${JSON.stringify(protocol)}`);
-    }
-    if (seen.has(protocol)) throw new ClientConfigError('subProtocols', `lists '${protocol}' twice`);
-    seen.add(protocol);
-  }
-  return Object.freeze([...value]);
 }
 
 function buildHeaders(config: WebSocketClientConfig): Record<string, string> {
@@ -236,22 +220,6 @@ function authorizationHeader(auth: unknown): string {
   throw new ClientConfigError('auth', 'must be { username, password } (Basic) or { token } (Bearer)');
 }
 
-/** A number of seconds: positive, finite, within what a Node timer can wait; `fallback` when absent. */
-function seconds(field: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  const problem = timerSecondsProblem(value, 'positive');
-  if (problem !== undefined) throw new ClientConfigError(field, problem);
-  return value as number;
-}
-
-function count(field: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new ClientConfigError(field, `must be a positive whole number, got ${String(value)}`);
-  }
-  return value;
-}
-
 function validatePingPongHandler(value: unknown): PingPongHandler | undefined {
   if (value === undefined) return undefined;
   if (value === null || typeof value !== 'object') {
@@ -266,3 +234,6 @@ function validatePingPongHandler(value: unknown): PingPongHandler | undefined {
   }
   return value as PingPongHandler;
 }
+
+/** The client's error factory for the shared validators. */
+export const clientConfigError: ConfigErrorFactory = (field, problem) => new ClientConfigError(field, problem);

@@ -4,7 +4,7 @@
 // count of retries serves the connect and every reconnect of a client, so `maxCount` also
 // bounds a server that accepts each connection and drops it at once.
 import { ClientConfigError, HandshakeError, RetryExhaustedError, TlsError } from './client-errors';
-import { timerSecondsProblem } from '../timer-limits';
+import { seconds } from '../validate';
 
 /**
  * How failed connects are retried, and how an abnormal drop (1006) is reconnected.
@@ -79,10 +79,7 @@ export function resolveRetryConfig(raw: unknown): ResolvedRetryConfig | undefine
 }
 
 function waitSeconds(field: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  const problem = timerSecondsProblem(value, 'zero allowed');
-  if (problem !== undefined) throw new ClientConfigError(field, problem);
-  return value as number;
+  return seconds((name, problem) => new ClientConfigError(name, problem), field, value, fallback, 'zero allowed');
 }
 
 /** Milliseconds to wait before retry `retry` (0 for the first retry). */
