@@ -10,6 +10,7 @@ import type { Principal, UpgradeRequest } from '../../upgrade-request';
 import { type AuthenticatorClass, compileAuthenticators, validateRequiredScopes } from './auth-config';
 import { authenticate } from './authenticate';
 import type { Authenticator } from './authenticator';
+import { AuthenticatorTypes, BUILT_IN_AUTHENTICATOR_TYPES } from './authenticator-types';
 import { BasicAuthenticator } from './basic-authenticator';
 import { JwtAuthenticator } from './jwt-authenticator';
 import { hashPassword } from './password-hash';
@@ -174,5 +175,26 @@ describe('validateRequiredScopes', () => {
     expect(error).toBeInstanceOf(ServiceConfigError);
     expect((error as ServiceConfigError).field).toBe('requiredScopes');
     expect((error as Error).message).toMatch(problem);
+  });
+});
+
+describe('AuthenticatorTypes', () => {
+  it("builds each `{ type }` entry with the builder registered for that type, and names the registered types for another", async () => {
+    const keys = new Map([['k-1', 'robot']]);
+    const types = new AuthenticatorTypes({
+      apikey: (options, fail) => {
+        if (options.header === undefined) return fail('needs a header');
+        return new ApiKeyAuthenticator(keys);
+      },
+    });
+    const [built] = await compileAuthenticators('ChatService', [{ type: 'apikey', header: 'x-api-key' }], () => ({}) as Authenticator, types);
+    expect(built).toBeInstanceOf(ApiKeyAuthenticator);
+    await expect(compileAuthenticators('ChatService', [{ type: 'apikey' }], () => ({}) as Authenticator, types)).rejects.toThrow(
+      "entry 0 (apikey): needs a header",
+    );
+    await expect(compileAuthenticators('ChatService', [{ type: 'jwt', secret: SECRET }], () => ({}) as Authenticator, types)).rejects.toThrow(
+      `entry 0 has an unknown type "jwt" (expected 'apikey')`,
+    );
+    expect(BUILT_IN_AUTHENTICATOR_TYPES.describe()).toBe("'basic' or 'jwt'");
   });
 });

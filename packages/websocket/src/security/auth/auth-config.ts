@@ -1,14 +1,12 @@
 // The `auth` and `requiredScopes` fields of `@WebSocketService`: their types, and the
 // start-time compilation of `auth` entries into authenticators (or a ServiceConfigError).
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { Newable } from 'inversify';
 import { ServiceConfigError } from '../../errors';
 import { scopeListProblem } from './authenticate';
 import type { Authenticator } from './authenticator';
-import { BasicAuthenticator, type BasicUser, basicRealmProblem, checkBasicUsers } from './basic-authenticator';
-import { JwtAuthenticator } from './jwt-authenticator';
-import { type JwtAuthenticatorOptions, checkJwtOptions } from './jwt-options';
+import { type AuthenticatorTypes, BUILT_IN_AUTHENTICATOR_TYPES } from './authenticator-types';
+import type { BasicUser } from './basic-authenticator';
+import type { JwtAuthenticatorOptions } from './jwt-options';
 
 /**
  * HTTP Basic against a list of users, given inline or as a JSON file holding the same array
@@ -49,8 +47,9 @@ export type AuthenticatorClass = Newable<Authenticator>;
 export type AuthConfigEntry = BasicAuthConfig | JwtAuthConfig | AuthenticatorClass;
 
 /**
- * Checks and builds the `auth` entries of a service, once, at start: files are read, hashes
- * and keys parsed, classes resolved with `resolveClass` (one instance for the service's life).
+ * Checks and builds the `auth` entries of a service, once, at start: a `{ type, … }` entry by
+ * the builder `types` registers for its type (files read, hashes and keys parsed), a class
+ * resolved with `resolveClass` (one instance for the service's life).
  * `undefined` means the service has no authentication and gives `[]`.
  *
  * @throws ServiceConfigError naming the service, the field `auth`, the entry and (when there
@@ -60,6 +59,7 @@ export async function compileAuthenticators(
   serviceName: string,
   entries: unknown,
   resolveClass: (cls: AuthenticatorClass) => Authenticator,
+  types: AuthenticatorTypes = BUILT_IN_AUTHENTICATOR_TYPES,
 ): Promise<Authenticator[]> {
   const fail = (problem: string): never => {
     throw new ServiceConfigError(serviceName, 'auth', problem);
@@ -80,9 +80,9 @@ export async function compileAuthenticators(
     }
     const { type, ...options } = entry as Record<string, unknown>;
     const failEntry = (problem: string): never => fail(`entry ${index} (${String(type)}): ${problem}`);
-    if (type === 'basic') authenticators.push(await compileBasic(options, failEntry));
-    else if (type === 'jwt') authenticators.push(compileJwt(options, failEntry));
-    else return fail(`entry ${index} has an unknown type ${JSON.stringify(type)} (expected 'basic' or 'jwt')`);
+    const build = types.builderOf(type);
+    if (build === undefined) return fail(`entry ${index} has an unknown type ${JSON.stringify(type)} (expected ${types.describe()})`);
+    authenticators.push(await build(options, failEntry));
   }
   return authenticators;
 }
@@ -119,49 +119,6 @@ function compileClass(
     return fail(`resolving ${name} gave ${describe(instance)}, which has no authenticate method`);
   }
   return instance as Authenticator;
-}
-
-async function compileBasic(options: Record<string, unknown>, fail: (problem: string) => never): Promise<Authenticator> {
-  const { users, file, realm, ...unknown } = options;
-  const extra = Object.keys(unknown);
-  if (extra.length > 0) return fail(`has an unknown field '${extra[0]}' (expected users or file, and realm)`);
-  if (realm !== undefined) {
-    const problem = basicRealmProblem(realm);
-    if (problem !== undefined) return fail(`realm ${problem}`);
-  }
-  if ((users === undefined) === (file === undefined)) return fail('needs exactly one of users and file');
-  let checked: readonly BasicUser[] | string;
-  if (users !== undefined) {
-    checked = checkBasicUsers(users);
-    if (typeof checked === 'string') return fail(checked);
-  } else {
-    if (typeof file !== 'string' || file === '') return fail('file must be a non-empty path');
-    const path = resolve(file);
-    checked = checkBasicUsers(await readUsersFile(path, fail));
-    if (typeof checked === 'string') return fail(`file ${path}: ${checked}`);
-  }
-  return new BasicAuthenticator(checked, realm === undefined ? {} : { realm: realm as string });
-}
-
-async function readUsersFile(path: string, fail: (problem: string) => never): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    return fail(`file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    return fail(`file ${path} is not valid JSON (${(error as Error).message})`);
-  }
-}
-
-function compileJwt(options: Record<string, unknown>, fail: (problem: string) => never): Authenticator {
-  const checked = checkJwtOptions(options);
-  if (typeof checked === 'string') return fail(checked);
-  // Checked options are valid options: the constructor's own check reads no file again.
-  return new JwtAuthenticator(checked);
 }
 
 function describe(value: unknown): string {
