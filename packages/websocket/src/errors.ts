@@ -14,10 +14,13 @@ export abstract class DuetError extends Error {
 
 /**
  * A write, ping, pong or read on a connection that is not open (a close has begun or ended).
- * `statusCode` and `reason` are those of the close when it is known.
+ * `closeCode` and `reason` are those of the close when it is known; `statusCode` is the same
+ * value under the seed guide's name, kept for good for code written against it.
  */
 export class ConnectionClosedError extends DuetError {
   readonly code = 'DUET_ERR_CONNECTION_CLOSED';
+  /** The close code, as every other error names it. */
+  readonly closeCode: number | undefined;
 
   constructor(
     readonly statusCode?: number,
@@ -28,6 +31,7 @@ export class ConnectionClosedError extends DuetError {
         ? 'The WebSocket connection is not open.'
         : `The WebSocket connection is closed (${statusCode}${reason ? `: ${reason}` : ''}).`,
     );
+    this.closeCode = statusCode;
   }
 }
 
