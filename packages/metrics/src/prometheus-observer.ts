@@ -2,7 +2,7 @@
 // service are bound to their labels once, when the service is first seen, so a message costs
 // one Map lookup and an increment, with no label object built per message.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ConnectionInfo, ObservedData, ObservedMessageKind, WebSocketObserver } from '@duet/websocket';
+import type { ConnectionInfo, FrameData, MessageKind, WebSocketObserver } from '@duet/websocket';
 
 /** What `new PrometheusObserver(options)` and `metricsModule(options)` accept. */
 export interface PrometheusObserverOptions {
@@ -88,14 +88,14 @@ export class PrometheusObserver implements WebSocketObserver {
     series.labelled(series.closes, this.closes, String(statusCode)).inc();
   }
 
-  messageReceived(connection: ConnectionInfo, kind: ObservedMessageKind, data: Buffer): void {
+  messageReceived(connection: ConnectionInfo, kind: MessageKind, data: Buffer): void {
     const series = this.of(connection);
     const at = kind === 'text' ? 0 : 1;
     series.received[at].inc();
     series.bytesReceived[at].inc(data.byteLength);
   }
 
-  messageSent(connection: ConnectionInfo, kind: ObservedMessageKind, data: ObservedData): void {
+  messageSent(connection: ConnectionInfo, kind: MessageKind, data: FrameData): void {
     const series = this.of(connection);
     const at = kind === 'text' ? 0 : 1;
     series.sent[at].inc();

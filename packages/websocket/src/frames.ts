@@ -8,6 +8,12 @@ import { timerSecondsProblem } from './timer-limits';
 /** Bytes a binary write accepts, on the server (`Caller`, broadcasts) and the client alike. */
 export type BinaryData = Buffer | Uint8Array | ArrayBuffer;
 
+/** What a data frame carries: text as a string, binary as bytes (what observers see sent, too). */
+export type FrameData = string | BinaryData;
+
+/** The two kinds of data message: a client's typed reads, observers' `messageReceived`/`messageSent`. */
+export type MessageKind = 'text' | 'binary';
+
 export function isBinaryData(data: unknown): data is BinaryData {
   return data instanceof Uint8Array || data instanceof ArrayBuffer;
 }

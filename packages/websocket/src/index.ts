@@ -76,8 +76,6 @@ export type { SlowConsumerPolicy } from './backpressure';
 export {
   OBSERVER,
   type ConnectionInfo,
-  type MessageKind as ObservedMessageKind,
-  type ObservedData,
   type WebSocketObserver,
 } from './monitoring/observer';
 export { TrafficLogger, type TrafficLogOptions } from './monitoring/traffic-logger';
@@ -100,7 +98,6 @@ export {
   RetryExhaustedError,
   TlsError,
   WriteTimeoutError,
-  type MessageKind,
 } from './client/client-errors';
 export {
   DEFAULT_CLIENT_MAX_FRAME_SIZE,
@@ -114,4 +111,5 @@ export {
 export type { HttpHeaders } from './client/client-handshake';
 export type { RetryConfig } from './client/retry';
 export type { ClientSecureSocket, PemKeyPair, Pkcs12File } from './client/secure-socket';
-export { WebSocketClient, type ClientBinaryData } from './client/websocket-client';
+export { WebSocketClient } from './client/websocket-client';
+export type { FrameData, MessageKind } from './frames';

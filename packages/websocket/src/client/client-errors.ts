@@ -2,6 +2,7 @@
 // classes with a stable `code`; they keep plain values (status, codes, counts) and never a
 // socket or a request, so they can be logged and serialised as they are.
 import { ConfigError, DuetError } from '../errors';
+import type { MessageKind } from '../frames';
 
 /** `WebSocketClient.connect` was given a configuration it cannot use; `field` names the option. */
 export class ClientConfigError extends ConfigError {
@@ -75,9 +76,6 @@ export class WriteTimeoutError extends DuetError {
     super(`A write did not complete within the write timeout of ${timeoutSeconds} s.`);
   }
 }
-
-/** The kinds of message a typed read may ask for. */
-export type MessageKind = 'text' | 'binary';
 
 /**
  * `readTextMessage()` found a binary message next, or `readBinaryMessage()` a text one. The

@@ -16,8 +16,6 @@ import { PingPongHooks } from './ping-pong-hooks';
 import { protocolFailure } from './protocol-failure';
 import { RetryCount, attemptWithRetries } from './retry';
 
-/** @deprecated The same type as `BinaryData`, under its old client-side name. */
-export type ClientBinaryData = BinaryData;
 
 const OPEN: typeof WebSocket.OPEN = 1;
 const CLOSED: typeof WebSocket.CLOSED = 3;

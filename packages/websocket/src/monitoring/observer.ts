@@ -3,6 +3,7 @@
 // under OBSERVER (metrics, traffic logs, your own); with none bound, the runtime skips every
 // hook behind one `undefined` check.
 import type { Caller } from '../caller';
+import type { FrameData, MessageKind } from '../frames';
 
 /** Which connection an event belongs to. One object per connection, made only when observed. */
 export interface ConnectionInfo {
@@ -13,15 +14,12 @@ export interface ConnectionInfo {
   readonly path: string;
 }
 
-export type MessageKind = 'text' | 'binary';
-export type ObservedData = string | Buffer | Uint8Array | ArrayBuffer;
-
 /** Every hook is optional; an observer that throws is logged and never breaks a connection. */
 export interface WebSocketObserver {
   connectionOpened?(connection: ConnectionInfo): void;
   connectionClosed?(connection: ConnectionInfo, statusCode: number, reason: string): void;
   messageReceived?(connection: ConnectionInfo, kind: MessageKind, data: Buffer): void;
-  messageSent?(connection: ConnectionInfo, kind: MessageKind, data: ObservedData): void;
+  messageSent?(connection: ConnectionInfo, kind: MessageKind, data: FrameData): void;
   /** A handler finished: `handler` is the event (`open`, `text`, `message`…), `failed` if it threw. */
   handlerFinished?(connection: ConnectionInfo, handler: string, durationMs: number, failed: boolean): void;
   /** An error reached a connection: `kind` is its `code` (or its name). */

@@ -1,7 +1,8 @@
 // Traffic logging for debugging: every connection's open, close and messages in and out,
 // at debug level through the app's Logger, payloads cut to `maxPayload` characters.
 import type { Logger } from '../logger';
-import type { ConnectionInfo, MessageKind, ObservedData, WebSocketObserver } from './observer';
+import type { FrameData, MessageKind } from '../frames';
+import type { ConnectionInfo, WebSocketObserver } from './observer';
 
 export interface TrafficLogOptions {
   /** Characters of a payload shown (default 200); binary payloads are shown as hex. */
@@ -33,12 +34,12 @@ export class TrafficLogger implements WebSocketObserver {
     this.logger.debug('message in', { ...fields(connection), kind, bytes: data.byteLength, payload: this.show(kind, data) });
   }
 
-  messageSent(connection: ConnectionInfo, kind: MessageKind, data: ObservedData): void {
+  messageSent(connection: ConnectionInfo, kind: MessageKind, data: FrameData): void {
     const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
     this.logger.debug('message out', { ...fields(connection), kind, bytes, payload: this.show(kind, data) });
   }
 
-  private show(kind: MessageKind, data: ObservedData): string {
+  private show(kind: MessageKind, data: FrameData): string {
     const text =
       typeof data === 'string'
         ? data
