@@ -37,13 +37,13 @@ export class ClosedWhileWaitingError extends DuetError {
   constructor(
     readonly awaited: string,
     /** The close code, when the close was seen. */
-    readonly statusCode: number | undefined,
+    readonly closeCode: number | undefined,
     readonly reason: string,
     readonly skippedCount = 0,
     readonly lastSkipped: readonly ReceivedMessage[] = [],
   ) {
     super(
-      `The connection closed (${statusCode ?? 'no code'}${reason ? `: ${reason}` : ''}) while waiting for ` +
+      `The connection closed (${closeCode ?? 'no code'}${reason ? `: ${reason}` : ''}) while waiting for ` +
         `${awaited}${describeSkipped(skippedCount, lastSkipped)}.`,
     );
   }

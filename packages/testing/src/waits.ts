@@ -6,13 +6,18 @@
 // between waits. (A direct `client.readMessage()` after a timed-out wait would race that
 // parked read; read on with `waitFor` instead.)
 import { ConnectionClosedError, InvalidArgumentError, ReadTimeoutError, type WebSocketClient } from '@duet/websocket';
+import { MAX_TIMER_MS } from '@duet/websocket/internal';
 import { ClosedWhileWaitingError, type ReceivedMessage, SkippedMessages, WaitTimeoutError } from './wait-errors';
 
 /** Milliseconds a wait lasts unless told otherwise. */
 export const DEFAULT_WAIT_TIMEOUT_MS = 3000;
 
-/** The timeout in milliseconds, or the timeout and a description of what is awaited for the error. */
-export type WaitOptions = number | { timeout?: number; description?: string };
+/**
+ * The timeout in milliseconds, or `{ timeoutMs, description }` (the description names what is
+ * awaited in the error). Waits count in milliseconds, as jest's own timeouts do; the option says
+ * so in its name (docs/api-conventions.md).
+ */
+export type WaitOptions = number | { timeoutMs?: number; description?: string };
 
 type Outcome = { readonly message: ReceivedMessage } | { readonly error: unknown };
 
@@ -55,8 +60,8 @@ export async function waitFor(
     if ('error' in outcome) {
       if (outcome.error instanceof ReadTimeoutError) continue; // the client's own read timeout: ours rules
       if (outcome.error instanceof ConnectionClosedError) {
-        const { statusCode, reason } = outcome.error;
-        throw new ClosedWhileWaitingError(awaited, statusCode, reason, skipped.count, skipped.last);
+        const { closeCode, reason } = outcome.error;
+        throw new ClosedWhileWaitingError(awaited, closeCode, reason, skipped.count, skipped.last);
       }
       throw outcome.error;
     }
@@ -97,7 +102,7 @@ export async function waitForClose(client: WebSocketClient, options?: WaitOption
     }
     if (outcome.error instanceof ReadTimeoutError) continue;
     if (outcome.error instanceof ConnectionClosedError) {
-      return { code: outcome.error.statusCode ?? 1006, reason: outcome.error.reason };
+      return { code: outcome.error.closeCode ?? 1006, reason: outcome.error.reason };
     }
     throw outcome.error;
   }
@@ -141,14 +146,13 @@ async function nextOutcome(client: WebSocketClient, deadline: number): Promise<O
 }
 
 function resolveOptions(options: WaitOptions | undefined): { timeout: number; description: string | undefined } {
-  const given = typeof options === 'number' ? { timeout: options } : (options ?? {});
-  const timeout = given.timeout ?? DEFAULT_WAIT_TIMEOUT_MS;
+  const given = typeof options === 'number' ? { timeoutMs: options } : (options ?? {});
+  // The option was `timeout` before it said its unit; ignoring it would wait 3 s instead.
+  if ('timeout' in given) throw new InvalidArgumentError("a wait's option is timeoutMs (milliseconds); 'timeout' was renamed");
+  const timeout = given.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
   checkTimeout(timeout);
   return { timeout, description: given.description };
 }
-
-// The longest a Node timer can wait; a longer one would fire at once, failing the wait early.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function checkTimeout(timeout: unknown): void {
   if (typeof timeout !== 'number' || !(timeout >= 0 && timeout <= MAX_TIMER_MS)) {

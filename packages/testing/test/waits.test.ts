@@ -64,7 +64,7 @@ describe('waitFor', () => {
 
   it('names the awaited thing by its description when given one', async () => {
     const client = await talk();
-    await expect(waitFor(client, () => true, { timeout: 50, description: 'the welcome' })).rejects.toThrow(
+    await expect(waitFor(client, () => true, { timeoutMs: 50, description: 'the welcome' })).rejects.toThrow(
       'Timed out after 50 ms waiting for the welcome; no message arrived.',
     );
   });
@@ -82,7 +82,7 @@ describe('waitFor', () => {
     await client.writeTextMessage('close:4000');
     const error = await waitFor(client, (m) => m === 'never').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ClosedWhileWaitingError);
-    expect(error).toMatchObject({ statusCode: 4000, reason: 'asked to', skippedCount: 1 });
+    expect(error).toMatchObject({ closeCode: 4000, reason: 'asked to', skippedCount: 1 });
   });
 });
 
@@ -115,6 +115,18 @@ describe('eventually', () => {
   });
 });
 
+describe('the wait options', () => {
+  it("refuse the old 'timeout' key with InvalidArgumentError naming timeoutMs, instead of waiting the default 3 s", async () => {
+    const client = await talk();
+    const started = Date.now();
+    const error = await waitFor(client, () => false, { timeout: 50 } as never).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect((error as Error).message).toMatch(/timeoutMs/);
+    expect(Date.now() - started).toBeLessThan(1000);
+    await expect(waitForClose(client, { timeout: 50 } as never)).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+});
+
 describe('wait timeouts', () => {
   it.each([Infinity, 2 ** 31, -1, Number.NaN])(
     'refuses a timeout of %s ms with InvalidArgumentError, instead of a timer that would fire at once',
@@ -122,7 +134,7 @@ describe('wait timeouts', () => {
       const client = await talk();
       await client.writeTextMessage('later:late');
       await expect(waitFor(client, (m) => m === 'late', timeout)).rejects.toBeInstanceOf(InvalidArgumentError);
-      await expect(waitForClose(client, { timeout })).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(waitForClose(client, { timeoutMs: timeout })).rejects.toBeInstanceOf(InvalidArgumentError);
       await expect(eventually(() => false, timeout)).rejects.toBeInstanceOf(InvalidArgumentError);
       // The refused waits took nothing: the message is still there for a valid wait.
       expect(await waitFor(client, (m) => m === 'late', 2000)).toBe('late');
