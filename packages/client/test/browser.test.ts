@@ -95,22 +95,22 @@ describeWithBrowser('@duet/client in a browser (headless Chromium)', () => {
     const pageErrors: string[] = [];
     tab.on('pageerror', (error) => pageErrors.push(error.message));
     await tab.goto(`http://127.0.0.1:${httpPort}/`);
-    await tab.waitForFunction(() => (window as any).client?.state === 'open', undefined, { timeout: 10000 });
+    await tab.waitForFunction(() => (globalThis as any).client?.state === 'open', undefined, { timeout: 10000 });
 
-    const reply = await tab.evaluate(() => (window as any).client.request('say', { text: 'from chromium' }));
+    const reply = await tab.evaluate(() => (globalThis as any).client.request('say', { text: 'from chromium' }));
     expect(reply).toEqual({ text: 'from chromium', room: 'chromium' });
 
     await stopApp(first.app);
-    await tab.waitForFunction(() => (window as any).client.state === 'reconnecting', undefined, { timeout: 10000 });
+    await tab.waitForFunction(() => (globalThis as any).client.state === 'reconnecting', undefined, { timeout: 10000 });
     // Sent while the server is down: queued, then sent once the page is back.
-    const queued = tab.evaluate(() => (window as any).client.request('say', { text: 'while down' }));
+    const queued = tab.evaluate(() => (globalThis as any).client.request('say', { text: 'while down' }));
     await startApp([ChatService], first.port);
     expect(await queued).toEqual({ text: 'while down', room: 'chromium' });
-    const states: string[] = await tab.evaluate(() => (window as any).states);
+    const states: string[] = await tab.evaluate(() => (globalThis as any).states);
     expect(states[0]).toBe('open');
     expect(states).toContain('reconnecting');
     expect(states.at(-1)).toBe('open');
     expect(pageErrors).toEqual([]);
-    await tab.evaluate(() => (window as any).client.close());
+    await tab.evaluate(() => (globalThis as any).client.close());
   }, 60000);
 });
