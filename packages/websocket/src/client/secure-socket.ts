@@ -4,21 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { type SecureContextOptions, createSecureContext } from 'node:tls';
 import { ClientConfigError } from './client-errors';
+import type { KeyMaterial, PemKeyPair, Pkcs12File } from '../security/key-material';
 import { readPkcs12Certificates } from './pkcs12';
 
-/** A PKCS#12 file and its password. */
-export interface Pkcs12File {
-  path: string;
-  password: string;
-}
-
-/** A PEM certificate (chain) and its private key, for mutual TLS. */
-export interface PemKeyPair {
-  certFile: string;
-  keyFile: string;
-  /** Password of an encrypted private key. */
-  keyPassword?: string;
-}
+export type { KeyMaterial, PemKeyPair, Pkcs12File } from '../security/key-material';
 
 /**
  * TLS settings of `wss://` connections. Without any, the server's certificate is checked
@@ -42,8 +31,8 @@ export interface ClientSecureSocket {
   cert?: string;
   /** A PKCS#12 file of CA certificates to trust, instead of the public CAs (may be given with `cert`). */
   trustStore?: Pkcs12File;
-  /** The client's certificate and key for mutual TLS: PEM files, or a PKCS#12 keystore. */
-  key?: PemKeyPair | Pkcs12File;
+  /** The client's certificate and key for mutual TLS: PEM files, or `{ keyStore: { path, password } }`, as on a listener. */
+  key?: KeyMaterial;
 }
 
 /** Validates `secureSocket` and loads its files into options for Node's TLS. */
@@ -88,17 +77,21 @@ export function resolveSecureSocket(raw: unknown): Readonly<SecureContextOptions
 
 function loadKey(key: unknown, options: SecureContextOptions): void {
   if (key === null || typeof key !== 'object') {
-    throw new ClientConfigError('secureSocket.key', 'must be { certFile, keyFile, keyPassword? } or { path, password }');
+    throw new ClientConfigError('secureSocket.key', KEY_SHAPES);
   }
   if ('path' in key) {
-    const { path, password } = pkcs12File('secureSocket.key', key);
-    options.pfx = readBytes('secureSocket.key.path', path);
+    // The shape before keys were spelled as on a listener: say what it is now.
+    throw new ClientConfigError('secureSocket.key', 'takes a PKCS#12 store as { keyStore: { path, password } }, as a listener does');
+  }
+  if ('keyStore' in key) {
+    const { path, password } = pkcs12File('secureSocket.key.keyStore', (key as { keyStore: unknown }).keyStore);
+    options.pfx = readBytes('secureSocket.key.keyStore.path', path);
     options.passphrase = password;
     return;
   }
   const { certFile, keyFile, keyPassword } = key as Partial<PemKeyPair>;
   if (typeof certFile !== 'string' || typeof keyFile !== 'string') {
-    throw new ClientConfigError('secureSocket.key', 'must be { certFile, keyFile, keyPassword? } or { path, password }');
+    throw new ClientConfigError('secureSocket.key', KEY_SHAPES);
   }
   if (keyPassword !== undefined && typeof keyPassword !== 'string') {
     throw new ClientConfigError('secureSocket.key.keyPassword', 'must be a string');
@@ -108,7 +101,9 @@ function loadKey(key: unknown, options: SecureContextOptions): void {
   if (keyPassword !== undefined) options.passphrase = keyPassword;
 }
 
-function pkcs12File(field: string, value: unknown): Pkcs12File {
+const KEY_SHAPES = 'must be { certFile, keyFile, keyPassword? } or { keyStore: { path, password } }';
+
+function pkcs12File(field: string, value: unknown): Required<Pkcs12File> {
   const { path, password } = (value ?? {}) as Partial<Pkcs12File>;
   if (typeof path !== 'string' || typeof password !== 'string') {
     throw new ClientConfigError(field, 'must be { path, password } of a PKCS#12 file');

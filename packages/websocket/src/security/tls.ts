@@ -5,11 +5,12 @@ import { readFileSync } from 'node:fs';
 import type { ServerOptions } from 'node:https';
 import { type SecureVersion, createSecureContext } from 'node:tls';
 import { TlsConfigError } from '../errors';
+import type { KeyMaterial } from './key-material';
 
 /** `secureSocket` of a listener. */
 export interface SecureSocketConfig {
-  /** PEM certificate chain and private key files, or a PKCS#12 key store. */
-  key: { certFile: string; keyFile: string; keyPassword?: string } | { keyStore: { path: string; password?: string } };
+  /** PEM certificate chain and private key files, or a PKCS#12 key store (the client's `key` has the same shape). */
+  key: KeyMaterial;
   /** Ask clients for a certificate signed by the CA in `cert` (a PEM file). */
   mutualSsl?: { verifyClient: 'require' | 'optional'; cert: string };
   /** Allowed TLS versions, e.g. `{ versions: ['TLSv1.2', 'TLSv1.3'] }` (default: Node's, TLS 1.2 and up). */

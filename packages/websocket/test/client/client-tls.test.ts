@@ -99,7 +99,7 @@ describe('WebSocketClient over wss', () => {
 
   it.each([
     ['a PEM certificate and key', () => ({ certFile: tls.clientCertFile, keyFile: tls.clientKeyFile })],
-    ['a PKCS#12 keystore', () => ({ path: tls.clientKeyStoreFile, password: tls.password })],
+    ['a PKCS#12 keystore', () => ({ keyStore: { path: tls.clientKeyStoreFile, password: tls.password } })],
   ])('presents its certificate for mutual TLS from %s', async (_what, key) => {
     const server = await trustedServer({ ca: tls.ca, requestCert: true, rejectUnauthorized: true });
     track(await WebSocketClient.connect(server.url(), { secureSocket: { cert: tls.caFile, key: key() } }));
@@ -125,10 +125,19 @@ describe('WebSocketClient over wss', () => {
     const { url } = await startServices([SecureService], undefined, duetTlsListener(true));
     const client = track(
       await WebSocketClient.connect(url('/ws').replace('ws:', 'wss:'), {
-        secureSocket: { trustStore: { path: tls.trustStoreFile, password: tls.password }, key: { path: tls.clientKeyStoreFile, password: tls.password } },
+        secureSocket: { trustStore: { path: tls.trustStoreFile, password: tls.password }, key: { keyStore: { path: tls.clientKeyStoreFile, password: tls.password } } },
       }),
     );
     expect(await client.readTextMessage()).toBe('secure=true client=duet-test-client');
+  });
+
+  it('spells a PKCS#12 key as a listener does, and refuses the old { path, password } key naming the new shape', async () => {
+    const error = await rejectionOf(
+      WebSocketClient.connect('wss://127.0.0.1:1/', { secureSocket: { key: { path: tls.clientKeyStoreFile, password: tls.password } as never } }),
+    );
+    expect(error).toBeInstanceOf(ClientConfigError);
+    expect(error).toMatchObject({ field: 'secureSocket.key' });
+    expect(error.message).toMatch(/\{ keyStore: \{ path, password \} \}/);
   });
 
   it('rejects a trust store with the wrong password with ClientConfigError', async () => {
