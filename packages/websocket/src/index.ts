@@ -113,3 +113,4 @@ export type { RetryConfig } from './client/retry';
 export type { ClientSecureSocket, PemKeyPair, Pkcs12File } from './client/secure-socket';
 export { WebSocketClient } from './client/websocket-client';
 export type { FrameData, MessageKind } from './frames';
+export type { KeyMaterial } from './security/key-material';
