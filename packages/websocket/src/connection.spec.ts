@@ -1,0 +1,144 @@
+import 'reflect-metadata';
+import { Connection } from './connection';
+import type { Logger } from './logger';
+import { HANDLER_EVENT_COUNT, HandlerEvent } from './metadata';
+import { ConnectionRegistry } from './registry/connection-registry';
+import type { Handler, RoutingTable } from './routing-table';
+import { type WebSocketServiceConfig, resolveServiceConfig } from './service-config';
+import { MemoryTransport } from './transport/memory-transport';
+import type { UpgradeRequest } from './upgrade-request';
+
+const warnings: string[] = [];
+const logger: Logger = { debug() {}, info() {}, warn: (message) => warnings.push(message), error() {} };
+
+function tableFor(handlers: Partial<Record<HandlerEvent, Handler>>, config: Partial<WebSocketServiceConfig> = {}): RoutingTable {
+  const slots: (Handler | undefined)[] = new Array(HANDLER_EVENT_COUNT).fill(undefined);
+  for (const [event, handler] of Object.entries(handlers)) slots[Number(event)] = handler;
+  return {
+    serviceClass: class SpecService {},
+    serviceName: 'SpecService',
+    config: resolveServiceConfig('SpecService', { path: '/spec', ...config }),
+    handlers: slots,
+    supportedSubProtocols: new Set(),
+    upgradeHandler: undefined,
+    router: undefined,
+    gate: undefined,
+    originPolicy: undefined,
+    instanceForConnection: () => ({}),
+  };
+}
+
+function open(table: RoutingTable): { transport: MemoryTransport; connection: Connection } {
+  const transport = new MemoryTransport();
+  const request = { remoteAddress: '127.0.0.1' } as unknown as UpgradeRequest;
+  const options = { table, logger, registry: new ConnectionRegistry(), observer: undefined, onAccepted() {}, onClosed() {} };
+  return { transport, connection: new Connection(transport, options, {}, request) };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** A promise per call, settled by the spec. */
+function controlled() {
+  const calls: { text: string; resolve: (value: string) => void }[] = [];
+  const handler: Handler = (_caller, text) => new Promise<string>((resolve) => calls.push({ text: text as string, resolve }));
+  return { calls, handler };
+}
+
+beforeEach(() => {
+  warnings.length = 0;
+});
+
+describe('a connection', () => {
+  it('runs its handlers one at a time in arrival order: messages behind an async handler wait, then each is answered in turn', async () => {
+    const { calls, handler } = controlled();
+    const { transport } = open(tableFor({ [HandlerEvent.Text]: handler }));
+    transport.receiveText('a');
+    transport.receiveText('b');
+    transport.receiveText('c');
+    expect(calls.map((call) => call.text)).toEqual(['a']);
+    calls[0].resolve('A');
+    await settle();
+    expect(calls.map((call) => call.text)).toEqual(['a', 'b']);
+    calls[1].resolve('B');
+    await settle();
+    calls[2].resolve('C');
+    await settle();
+    expect(transport.texts).toEqual(['A', 'B', 'C']);
+  });
+
+  it('runs @OnClose exactly once, past a handler that never settles, and skips the messages waiting behind it', async () => {
+    const closes: number[] = [];
+    const texts: string[] = [];
+    const table = tableFor({
+      [HandlerEvent.Text]: (_caller, text) => {
+        texts.push(text as string);
+        return new Promise(() => {});
+      },
+      [HandlerEvent.Close]: (_caller, code) => void closes.push(code as number),
+    });
+    const { transport, connection } = open(table);
+    transport.receiveText('stuck');
+    transport.receiveText('waiting');
+    transport.peerCloses(4000, 'bye');
+    await settle();
+    expect(closes).toEqual([4000]);
+    expect(texts).toEqual(['stuck']);
+    await expect(connection.whenFinished()).resolves.toBeUndefined();
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('gives a thrown error to @OnError, then closes with 1011', () => {
+    const errors: unknown[] = [];
+    const table = tableFor({
+      [HandlerEvent.Text]: () => {
+        throw new Error('boom');
+      },
+      [HandlerEvent.Error]: (_caller, error) => void errors.push(error),
+    });
+    const { transport } = open(table);
+    transport.receiveText('x');
+    expect((errors[0] as Error).message).toBe('boom');
+    expect(transport.sent.at(-1)).toMatchObject({ kind: 'close', code: 1011 });
+  });
+
+  it('closes with 1003 on a text message when the service has no @OnText', () => {
+    const { transport } = open(tableFor({ [HandlerEvent.Binary]: () => undefined }));
+    transport.receiveText('x');
+    expect(transport.sent.at(-1)).toMatchObject({ kind: 'close', code: 1003 });
+  });
+
+  it('holds further messages while its reader is behind, and handles them once the reader catches up', async () => {
+    const texts: string[] = [];
+    const table = tableFor(
+      {
+        [HandlerEvent.Text]: (_caller, text) => {
+          texts.push(text as string);
+          return 'r'.repeat(3000);
+        },
+      },
+      { maxBufferedBytes: 4096 },
+    );
+    const { transport } = open(table);
+    transport.accepting = false;
+    transport.receiveText('first');
+    transport.receiveText('second');
+    expect(texts).toEqual(['first']);
+    expect(transport.paused).toBe(true);
+    transport.drain();
+    await settle();
+    expect(texts).toEqual(['first', 'second']);
+  });
+
+  it('closes with 1013 when more than maxPendingMessages wait behind a busy handler', () => {
+    const { handler } = controlled();
+    const { transport } = open(tableFor({ [HandlerEvent.Text]: handler }, { maxPendingMessages: 2 }));
+    for (let i = 0; i < 4; i++) transport.receiveText(String(i));
+    expect(transport.sent.at(-1)).toMatchObject({ kind: 'close', code: 1013 });
+  });
+
+  it('answers a ping with a pong carrying its data when the service has no @OnPing', () => {
+    const { transport } = open(tableFor({}));
+    transport.receivePing(Buffer.from('hi'));
+    expect(transport.sent).toEqual([{ kind: 'pong', data: Buffer.from('hi') }]);
+  });
+});
