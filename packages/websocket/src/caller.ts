@@ -1,10 +1,9 @@
 // `Caller`: what a handler holds to talk back to its connection. One per connection, made at
 // the handshake. Writes resolve once the frame is handed to the socket; on a connection that
 // is not open they reject with ConnectionClosedError.
-import { MAX_CLOSE_REASON_BYTES, MAX_CONTROL_PAYLOAD_BYTES, isSendableCloseCode } from './close-codes';
 import { WriteOutcome } from './backpressure';
 import { ConnectionClosedError, InvalidArgumentError } from './errors';
-import { timerSecondsProblem } from './timer-limits';
+import { Attributes, type BinaryData, checkCloseArguments, checkControlPayload, isBinaryData } from './frames';
 import { HandlerEvent } from './metadata';
 import type { PathParams } from './path-matcher';
 import { type FrameData, toFrameData } from './replies';
@@ -36,10 +35,10 @@ export interface CallerLink {
   stopStream(id: unknown): boolean;
 }
 
-export type BinaryData = Buffer | Uint8Array | ArrayBuffer;
 
 export class Caller {
-  private attributes: Map<string, unknown> | undefined;
+  /** Made at the first `setAttribute`: a connection that stores nothing allocates nothing. */
+  private attributes: Attributes | undefined;
 
   private readonly secure: boolean;
 
@@ -110,16 +109,8 @@ export class Caller {
    * connection that is already closed it resolves at once.
    */
   close(statusCode = 1000, reason = '', timeoutSeconds = 60): Promise<void> {
-    if (!isSendableCloseCode(statusCode)) {
-      return Promise.reject(new InvalidArgumentError(`${statusCode} is not a close code that may be sent`));
-    }
-    if (typeof reason !== 'string' || Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) {
-      return Promise.reject(
-        new InvalidArgumentError(`a close reason must be a string of at most ${MAX_CLOSE_REASON_BYTES} bytes`),
-      );
-    }
-    const timeoutProblem = timerSecondsProblem(timeoutSeconds, 'zero allowed');
-    if (timeoutProblem !== undefined) return Promise.reject(new InvalidArgumentError(`timeoutSeconds ${timeoutProblem}`));
+    const invalid = checkCloseArguments(statusCode, reason, timeoutSeconds);
+    if (invalid !== undefined) return Promise.reject(invalid);
     return this.link.closeWithin(statusCode, reason, timeoutSeconds * 1000);
   }
 
@@ -152,15 +143,15 @@ export class Caller {
   }
 
   setAttribute(key: string, value: unknown): void {
-    (this.attributes ??= new Map()).set(key, value);
+    (this.attributes ??= new Attributes()).set(key, value);
   }
 
   getAttribute<T = unknown>(key: string): T | undefined {
-    return this.attributes?.get(key) as T | undefined;
+    return this.attributes?.get<T>(key);
   }
 
   removeAttribute(key: string): void {
-    this.attributes?.delete(key);
+    this.attributes?.remove(key);
   }
 
   /** A string as text, bytes as binary, anything else as JSON text. */
@@ -206,18 +197,3 @@ export class Caller {
 }
 
 function toVoid(): void {}
-
-function isBinaryData(data: unknown): data is BinaryData {
-  return data instanceof Uint8Array || data instanceof ArrayBuffer;
-}
-
-function checkControlPayload(kind: string, data: unknown): InvalidArgumentError | undefined {
-  if (data === undefined) return undefined;
-  const size =
-    typeof data === 'string' ? Buffer.byteLength(data) : isBinaryData(data) ? data.byteLength : -1;
-  if (size < 0) return new InvalidArgumentError(`${kind} data must be a Buffer, Uint8Array, ArrayBuffer or string`);
-  if (size > MAX_CONTROL_PAYLOAD_BYTES) {
-    return new InvalidArgumentError(`${kind} data is ${size} bytes; control frames carry at most ${MAX_CONTROL_PAYLOAD_BYTES}`);
-  }
-  return undefined;
-}

@@ -1,6 +1,6 @@
 // The public API of @duet/websocket, listed by name.
 export { WebSocketApplication, type StopOptions } from './application';
-export { Caller, type BinaryData } from './caller';
+export { Caller } from './caller';
 export { CloseCode, isSendableCloseCode } from './close-codes';
 export {
   OnBinary,
@@ -112,5 +112,5 @@ export type { HttpHeaders } from './client/client-handshake';
 export type { RetryConfig } from './client/retry';
 export type { ClientSecureSocket, PemKeyPair, Pkcs12File } from './client/secure-socket';
 export { WebSocketClient } from './client/websocket-client';
-export type { FrameData, MessageKind } from './frames';
+export type { BinaryData, FrameData, MessageKind } from './frames';
 export type { KeyMaterial } from './security/key-material';

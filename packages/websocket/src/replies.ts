@@ -2,8 +2,9 @@
 // frame, anything else is JSON text. `undefined` means "no reply" and never reaches here.
 import { MAX_CONTROL_PAYLOAD_BYTES } from './close-codes';
 import { ReplyEncodingError } from './errors';
+import { type FrameData, toJsonFrame } from './frames';
 
-export type FrameData = string | Buffer | Uint8Array | ArrayBuffer;
+export type { FrameData };
 
 /** Binary frame data as a Buffer over the same memory (no copy). */
 export function bytesOf(data: Buffer | Uint8Array | ArrayBuffer): Buffer {
@@ -14,18 +15,7 @@ export function bytesOf(data: Buffer | Uint8Array | ArrayBuffer): Buffer {
 
 export function toFrameData(value: unknown): FrameData {
   if (typeof value === 'string' || value instanceof Uint8Array || value instanceof ArrayBuffer) return value;
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value);
-  } catch (error) {
-    throw new ReplyEncodingError(`the handler's return value cannot be sent as JSON: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  if (json === undefined) {
-    throw new ReplyEncodingError(`the handler returned a ${typeof value}, which has no JSON form`);
-  }
-  return json;
+  return toJsonFrame(value, "the handler's return value");
 }
 
 /** A pong carries bytes (at most 125): a returned string is sent as its UTF-8 bytes. */
