@@ -68,7 +68,8 @@ beforeAll(async () => {
   mkdirSync(packs);
   // What npm publishes: @duet/cli's prepack builds it and writes its templates/.
   await mustRun(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'packages/websocket', 'packages/redis'], root, 60000);
-  const workspaces = ['@duet/websocket', '@duet/cli', 'create-duet', ...(existsSync(path.join(root, 'packages/redis')) ? ['@duet/redis'] : [])];
+  // @duet/contract comes along: @duet/websocket depends on it.
+  const workspaces = ['@duet/contract', '@duet/websocket', '@duet/cli', 'create-duet', ...(existsSync(path.join(root, 'packages/redis')) ? ['@duet/redis'] : [])];
   await mustRun(npm, ['pack', ...workspaces.flatMap((name) => ['-w', name]), '--pack-destination', packs, '--loglevel=error'], root, 120000);
   for (const name of workspaces) {
     const file = readdirSync(packs).find((candidate) => candidate.startsWith(`${name.replace('@', '').replace('/', '-')}-`))!;
