@@ -57,8 +57,9 @@ export interface WebSocketClientConfig {
   auth?: ClientAuth;
   /**
    * Retry failed connects, and reconnect after an abnormal drop (1006: the TCP connection ended
-   * without a close frame). A close frame from the server (any code), a protocol error the
-   * client detected (1002, 1007, 1009) or `close()` is never reconnected. Without it, nothing is retried.
+   * without a close frame) or a close frame with 1001 (going away), 1012 (service restart) or
+   * 1013 (try again later). Any other close code from the server, a protocol error the client
+   * detected (1002, 1007, 1009) or `close()` is never reconnected. Without it, nothing is retried.
    */
   retryConfig?: RetryConfig;
   pingPongHandler?: PingPongHandler;

@@ -7,7 +7,7 @@ import { ClientConfigError, HandshakeError, RetryExhaustedError, TlsError } from
 import { seconds } from '../validate';
 
 /**
- * How failed connects are retried, and how an abnormal drop (1006) is reconnected.
+ * How failed connects are retried, and how a drop (1006) or a close with 1001, 1012 or 1013 is reconnected.
  * The wait before retry `n` (counting from 0) is `min(interval × backOffFactor^n, maxWaitInterval)`
  * seconds; with `jitter` set, each wait is shortened by a random fraction of at most `jitter`.
  * Retries are counted across the connect and the reconnects after drops; the count starts over

@@ -19,7 +19,12 @@ import { RetryCount, attemptWithRetries } from './retry';
 
 const OPEN: typeof WebSocket.OPEN = 1;
 const CLOSED: typeof WebSocket.CLOSED = 3;
-const ABNORMAL_CLOSURE = 1006;
+/**
+ * Closes after which the server may well take the client back: an abnormal drop (1006), a
+ * server going away (1001, Duet's own rolling restart), a service restart (1012) and "try
+ * again later" (1013). Any other code is the server's answer, and reconnecting would not change it.
+ */
+const RECONNECT_CODES: ReadonlySet<number> = new Set([1001, 1006, 1012, 1013]);
 
 const kClient = Symbol('duet.client');
 type LinkedSocket = WebSocket & { [kClient]: WebSocketClient };
@@ -320,7 +325,7 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
     const closed = new ConnectionClosedError(code, reason);
     this.writes?.fail(closed);
     const retry = this.config.retry;
-    if (code === ABNORMAL_CLOSURE && retry !== undefined && !this.closeRequested) {
+    if (RECONNECT_CODES.has(code) && retry !== undefined && !this.closeRequested) {
       this.socket = undefined;
       if (Date.now() - this.openedAt >= retry.minUptimeMs) this.retryCount.reset();
       this.reconnecting = attemptWithRetries(retry, this.attemptOpen, this.aborter.signal, this.retryCount, closed).then(

@@ -9,8 +9,10 @@ import {
   ConnectError,
   ConnectionClosedError,
   HandshakeError,
+  OnOpen,
   OnText,
   RetryExhaustedError,
+  type ServiceClass,
   WebSocketApplication,
   WebSocketClient,
   WebSocketService,
@@ -38,6 +40,34 @@ class GreetingService {
   onText(_caller: Caller, text: string): string {
     return `Echo: ${text}`;
   }
+}
+
+/** Closes its connection with the code a text message names. */
+@WebSocketService({ path: '/closing' })
+class ClosingService {
+  static connections = 0;
+
+  @OnOpen()
+  onOpen(): void {
+    ClosingService.connections++;
+  }
+
+  @OnText()
+  onText(caller: Caller, text: string): void {
+    void caller.close(Number(text), 'told to');
+  }
+}
+
+beforeEach(() => {
+  ClosingService.connections = 0;
+});
+
+async function startGreetingApp(port: number, service: ServiceClass = GreetingService): Promise<WebSocketApplication> {
+  const container = new Container();
+  container.load(webSocketModule({ listeners: { default: { port, host: '127.0.0.1' } }, services: [service] }));
+  const app = await WebSocketApplication.start(container);
+  apps.push(app);
+  return app;
 }
 
 /** A port that was free a moment ago. */
@@ -158,7 +188,41 @@ describe('WebSocketClient retries', () => {
     await client.close(); // already closed: resolves
   });
 
-  it('does not reconnect after a normal close, even with retryConfig', async () => {
+  it('reconnects after app.stop() (1001) to the new app on the same port, and reads again', async () => {
+    const port = await freePort();
+    const first = await startGreetingApp(port);
+    const client = track(
+      await WebSocketClient.connect(`ws://127.0.0.1:${port}/ws`, {
+        retryConfig: { maxCount: 40, interval: 0.05, maxWaitInterval: 0.05 },
+        readTimeout: 3,
+      }),
+    );
+    await client.writeTextMessage('before');
+    expect(await client.readTextMessage()).toBe('Echo: before');
+    const firstId = client.getConnectionId();
+    await first.stop({ timeout: 1 });
+    apps.splice(apps.indexOf(first), 1);
+    await startGreetingApp(port);
+    await client.writeTextMessage('after'); // waits for the reconnect
+    expect(await client.readTextMessage()).toBe('Echo: after');
+    expect(client.getConnectionId()).not.toBe(firstId);
+  });
+
+  it.each([1012, 1013])('reconnects after a close frame with %i', async (code) => {
+    let connections = 0;
+    const server = await startPlainServer({
+      onConnection: (socket) => {
+        const which = ++connections;
+        if (which === 1) socket.close(code, 'come back');
+        else socket.send('second');
+      },
+    });
+    const client = track(await WebSocketClient.connect(server.url(), { retryConfig: { maxCount: 3, interval: 0.02 }, readTimeout: 2 }));
+    expect(await client.readTextMessage()).toBe('second');
+    expect(connections).toBe(2);
+  });
+
+  it('spends maxCount on 1001 closes as on drops', async () => {
     let connections = 0;
     const server = await startPlainServer({
       onConnection: (socket) => {
@@ -166,10 +230,25 @@ describe('WebSocketClient retries', () => {
         socket.close(1001, 'going away');
       },
     });
-    const client = track(await WebSocketClient.connect(server.url(), { retryConfig: { maxCount: 3, interval: 0.01 } }));
-    expect(await rejectionOf(client.readMessage())).toMatchObject({ statusCode: 1001, reason: 'going away' });
-    await pause(50);
-    expect(connections).toBe(1);
+    const client = track(await WebSocketClient.connect(server.url(), { retryConfig: { maxCount: 2, interval: 0.02 } }));
+    const error = await rejectionOf(client.readMessage());
+    expect(error).toBeInstanceOf(RetryExhaustedError);
+    expect(error).toMatchObject({ attempts: 3 }); // the connect and two reconnects
+    expect((error as RetryExhaustedError).lastError).toMatchObject({ statusCode: 1001, reason: 'going away' });
+    expect(connections).toBe(3);
+  });
+
+  it.each([1000, 1008])('does not reconnect after %i from a Duet service, even with retryConfig', async (code) => {
+    const port = await freePort();
+    await startGreetingApp(port, ClosingService);
+    const client = track(
+      await WebSocketClient.connect(`ws://127.0.0.1:${port}/closing`, { retryConfig: { maxCount: 3, interval: 0.01 } }),
+    );
+    await client.writeTextMessage(String(code));
+    expect(await rejectionOf(client.readMessage())).toMatchObject({ name: 'ConnectionClosedError', statusCode: code, reason: 'told to' });
+    await pause(100);
+    expect(ClosingService.connections).toBe(1);
+    expect(client.isOpen()).toBe(false);
   });
 
   it('reports 1006 without retryConfig when the connection drops', async () => {
