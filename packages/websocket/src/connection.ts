@@ -4,6 +4,7 @@
 //   decision for @OnMessage) → complete → outbound (reply, stream) → transport.
 // Handlers of one connection run one at a time in arrival order; events that arrive while an
 // async handler runs wait in a bounded queue. Writes and the slow-consumer policy: outbound.ts.
+import type { AnyContract } from '@duet/contract';
 import { Caller, type CallerLink } from './caller';
 import { CloseCode, closeReasonFor } from './close-codes';
 import { Closing } from './closing';
@@ -17,6 +18,7 @@ import {
 } from './errors';
 import { IdleTimer } from './idle-timer';
 import type { Logger } from './logger';
+import { InvalidReply } from './messages/contract-routes';
 import { ReplyStreams, type StreamSink, isAsyncIterable } from './messages/reply-streams';
 import { MessageRouting, Routed } from './messages/router';
 import type { StandardResult } from './messages/standard-schema';
@@ -136,6 +138,11 @@ export class Connection implements CallerLink, StreamSink, RegistryMember, Trans
 
   touch(): void {
     if (this.idle !== undefined) this.idle.touch();
+  }
+
+  /** The service's contract, for `caller.emit`. */
+  get contract(): AnyContract | undefined {
+    return this.config.contract;
   }
 
   /** Ends the running stream of `id` (with `dispatcherStreamId`); false when there is none. */
@@ -338,6 +345,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember, Trans
         if (value !== undefined) {
           const replyId = event === HandlerEvent.Message ? this.routing!.replyId : undefined;
           if (isAsyncIterable(value)) (this.streams ??= new ReplyStreams(this)).start(value, replyId);
+          else if (value instanceof InvalidReply) this.badMessage(value.error); // refused by its contract's reply schema
           else this.reply(event, this.withReplyId(value, replyId));
         }
         this.outbound.paceReading();

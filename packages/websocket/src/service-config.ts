@@ -1,5 +1,6 @@
 // What `@WebSocketService` accepts, its defaults, and the start-time validation that turns a
 // raw decorator argument into a frozen, complete configuration (or a ServiceConfigError).
+import type { AnyContract } from '@duet/contract';
 import { type MessageValidationError, ServiceConfigError } from './errors';
 import type { SlowConsumerPolicy } from './backpressure';
 import type { AuthConfigEntry } from './security/auth/auth-config';
@@ -10,8 +11,22 @@ export type ServiceScope = 'connection' | 'singleton';
 
 /** The argument of `@WebSocketService`. */
 export interface WebSocketServiceConfig {
-  /** The upgrade path, e.g. `'/ws'`; `:name` segments are path parameters. Required. */
-  path: string;
+  /** The upgrade path, e.g. `'/ws'`; `:name` segments are path parameters. Required unless `contract` gives it. */
+  path?: string;
+  /**
+   * The `@duet/contract` the service implements: it gives `path`, `dispatcherKey` and
+   * `dispatcherStreamId` (its `correlationKey`), and the schema of every request and message.
+   * Start fails unless each contract request and message has an `@OnMessage(name)` handler and
+   * each typed handler's key is in the contract. Outside production a request handler's return
+   * value is checked against the request's `reply` schema.
+   */
+  contract?: AnyContract;
+  /**
+   * Seconds (default 0: off) after which a connection that was sent no message gets
+   * `{ [dispatcherKey]: '$keepalive' }`, so a client with `serverTimeout` can tell a silent
+   * service from a dead one. Ping frames do not count: browsers never see them.
+   */
+  keepAlive?: number;
   /** Sub-protocols the service supports; the client's first offered match is selected. */
   subProtocols?: string[];
   /** Seconds without a frame in either direction before `@OnIdleTimeout` (fractions allowed; 0 = none). */
@@ -115,6 +130,8 @@ export interface ResolvedServiceConfig {
   readonly maxFragments: number;
   readonly pingInterval: number;
   readonly pongTimeout: number;
+  readonly contract: AnyContract | undefined;
+  readonly keepAlive: number;
 }
 
 export const DEFAULT_LISTENER = 'default';
@@ -145,8 +162,9 @@ export function resolveServiceConfig(serviceName: string, raw: unknown): Resolve
   }
   const config = raw as Partial<WebSocketServiceConfig>;
   const maxFrameSize = bytes(error, 'maxFrameSize', config.maxFrameSize, DEFAULT_MAX_FRAME_SIZE);
+  const contract = validateContract(config.contract, fail);
   return Object.freeze({
-    path: validatePath(config.path, fail),
+    path: validatePath(fromContract('path', config.path, contract?.path, fail), fail),
     subProtocols: tokenList(error, 'subProtocols', config.subProtocols),
     idleTimeout: seconds(error, 'idleTimeout', config.idleTimeout, 0, 'zero allowed'),
     maxFrameSize,
@@ -154,8 +172,12 @@ export function resolveServiceConfig(serviceName: string, raw: unknown): Resolve
     scope: choice(error, 'scope', config.scope, ['connection', 'singleton'] as const),
     maxPendingMessages: count(error, 'maxPendingMessages', config.maxPendingMessages, DEFAULT_MAX_PENDING_MESSAGES),
     allowedOrigins: validateAllowedOrigins(config.allowedOrigins, fail),
-    dispatcherKey: validateFieldName('dispatcherKey', config.dispatcherKey, fail) ?? 'type',
-    dispatcherStreamId: validateFieldName('dispatcherStreamId', config.dispatcherStreamId, fail),
+    dispatcherKey: validateFieldName('dispatcherKey', fromContract('dispatcherKey', config.dispatcherKey, contract?.dispatcherKey, fail), fail) ?? 'type',
+    dispatcherStreamId: validateFieldName(
+      'dispatcherStreamId',
+      fromContract('dispatcherStreamId', config.dispatcherStreamId, contract?.correlationKey, fail),
+      fail,
+    ),
     onUnmatched: choice(error, 'onUnmatched', config.onUnmatched, ['ignore', 'error', 'close'] as const),
     onInvalidMessage: choice(error, 'onInvalidMessage', config.onInvalidMessage, ['reply', 'close'] as const),
     errorReply: validateFunction<(error: MessageValidationError) => unknown>('errorReply', config.errorReply, fail),
@@ -165,7 +187,37 @@ export function resolveServiceConfig(serviceName: string, raw: unknown): Resolve
     maxFragments: count(error, 'maxFragments', config.maxFragments, defaultMaxFragments(maxFrameSize)),
     pingInterval: seconds(error, 'pingInterval', config.pingInterval, 0, 'zero allowed'),
     pongTimeout: seconds(error, 'pongTimeout', config.pongTimeout, config.pingInterval ?? 0, 'zero allowed'),
+    contract,
+    keepAlive: seconds(error, 'keepAlive', config.keepAlive, 0, 'zero allowed'),
   });
+}
+
+// A contract is made by defineContract (frozen, keys filled in); the shape is checked so a
+// hand-written object fails here, naming the field, rather than at the first message.
+function validateContract(value: unknown, fail: Fail): AnyContract | undefined {
+  if (value === undefined) return undefined;
+  const contract = value as Partial<AnyContract> | null;
+  const tables = ['requests', 'messages', 'events'] as const;
+  if (
+    contract === null ||
+    typeof contract !== 'object' ||
+    typeof contract.path !== 'string' ||
+    typeof contract.dispatcherKey !== 'string' ||
+    typeof contract.correlationKey !== 'string' ||
+    !tables.every((table) => typeof contract[table] === 'object' && contract[table] !== null)
+  ) {
+    return fail('contract', 'must be a contract made by defineContract() from @duet/contract');
+  }
+  return contract as AnyContract;
+}
+
+// A field the contract gives may be repeated in the service config, but not contradicted.
+function fromContract<T>(field: string, own: T | undefined, given: T | undefined, fail: Fail): T | undefined {
+  if (given === undefined) return own;
+  if (own !== undefined && own !== given) {
+    return fail(field, `is '${String(own)}' but the contract says '${String(given)}': leave it out, the contract gives it`);
+  }
+  return given;
 }
 
 function validateFieldName(field: string, value: unknown, fail: Fail): string | undefined {

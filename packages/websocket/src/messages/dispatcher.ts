@@ -4,6 +4,7 @@
 import { ServiceConfigError } from '../errors';
 import type { HandlerRecord } from '../metadata';
 import type { ResolvedServiceConfig } from '../service-config';
+import { checkContractCovered, contractRoute } from './contract-routes';
 import { type StandardSchemaV1, isStandardSchema } from './standard-schema';
 
 /** A handler as the connection calls it: `this` is the service instance. */
@@ -34,11 +35,18 @@ export function compileMessageRouter(
   records: readonly HandlerRecord[],
   prototype: Record<string | symbol, unknown>,
 ): MessageRouter | undefined {
-  if (records.length === 0) return undefined;
+  const contract = config.contract;
+  if (records.length === 0) {
+    if (contract !== undefined) checkContractCovered(serviceName, contract, new Map());
+    return undefined;
+  }
+  // Read once, at start: replies are checked against the contract outside production only.
+  const checkReplies = process.env.NODE_ENV !== 'production';
   const typed = new Map<string, MessageRoute>();
   let generic: MessageRoute | undefined;
   for (const record of records) {
-    const route = compileRoute(serviceName, record, prototype);
+    let route = compileRoute(serviceName, record, prototype);
+    if (contract !== undefined && route.key !== undefined) route = contractRoute(serviceName, contract, route, checkReplies);
     if (route.key === undefined) {
       if (generic !== undefined && generic.method !== route.method) {
         throw new ServiceConfigError(serviceName, String(route.method), `has @OnMessage(), which '${String(generic.method)}' already has`);
@@ -56,6 +64,7 @@ export function compileMessageRouter(
     }
     typed.set(route.key, route);
   }
+  if (contract !== undefined) checkContractCovered(serviceName, contract, typed);
   return Object.freeze({ dispatcherKey: config.dispatcherKey, streamId: config.dispatcherStreamId, typed, generic });
 }
 

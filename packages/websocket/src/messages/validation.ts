@@ -32,3 +32,8 @@ function toIssue(issue: StandardIssue): MessageIssue {
   });
   return { message: issue.message, path };
 }
+
+/** A request handler's return value that its contract's `reply` schema refused. */
+export function replySchemaError(key: string, issues: readonly StandardIssue[]): MessageValidationError {
+  return new MessageValidationError(`The reply to '${key}' does not match the contract.`, 'schema', issues.map(toIssue));
+}
