@@ -1,9 +1,11 @@
 // `Caller`: what a handler holds to talk back to its connection. One per connection, made at
 // the handshake. Writes resolve once the frame is handed to the socket; on a connection that
 // is not open they reject with ConnectionClosedError.
+import type { AnyContract, EventName } from '@duet/contract';
 import { WriteOutcome } from './backpressure';
 import { ConnectionClosedError, InvalidArgumentError } from './errors';
 import { Attributes, type BinaryData, checkCloseArguments, checkControlPayload, isBinaryData } from './frames';
+import { type EventPayload, eventText } from './messages/events';
 import { HandlerEvent } from './metadata';
 import type { PathParams } from './path-matcher';
 import { type FrameData, toFrameData } from './replies';
@@ -33,10 +35,16 @@ export interface CallerLink {
   readonly closeReason: string;
   closeWithin(statusCode: number, reason: string, timeoutMs: number): Promise<void>;
   stopStream(id: unknown): boolean;
+  /** The service's contract, when it has one (for `emit`). */
+  readonly contract?: AnyContract | undefined;
 }
 
 
-export class Caller {
+/**
+ * What a handler holds to talk back to its connection. Typed by the service's contract when
+ * declared as `Caller<typeof contract>`: `emit` then takes only its events and their fields.
+ */
+export class Caller<K extends AnyContract = AnyContract> {
   /** Made at the first `setAttribute`: a connection that stores nothing allocates nothing. */
   private attributes: Attributes | undefined;
 
@@ -178,6 +186,25 @@ export class Caller {
   /** The rooms this connection is in. */
   rooms(): ReadonlySet<string> {
     return this.link.rooms();
+  }
+
+  /**
+   * Sends a contract event: `{ [dispatcherKey]: event, ...data }`, which `@duet/client` hands to
+   * `client.on(event)`. Rejects with `InvalidArgumentError` for an event the contract does not
+   * declare (or a service without a contract) and for data that is not a plain object.
+   *
+   * @example
+   * await caller.emit('said', { from: 'ada', text: 'hi' });
+   */
+  emit<E extends EventName<K>>(event: E, data: EventPayload<K, E>): Promise<void> {
+    let text: string | InvalidArgumentError;
+    try {
+      text = eventText(this.link.contract, event, data, 'caller.emit');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (text instanceof InvalidArgumentError) return Promise.reject(text);
+    return this.send(text);
   }
 
   private send(data: FrameData): Promise<void> {

@@ -43,6 +43,8 @@ export class Outbound {
   private stalled = false;
   private onReadable: (() => void) | undefined;
   private readonly halfBound: number;
+  /** A message was written since the service's keep-alive sweep last looked (keep-alive.ts). */
+  sentMessage = false;
 
   constructor(
     private readonly transport: Transport,
@@ -88,6 +90,7 @@ export class Outbound {
       return false;
     }
     transport.sendEncoded(encoded);
+    this.sentMessage = true;
     this.idle?.touch();
     if (this.observer !== undefined) this.observer.messageSent?.(this.info!, encoded.binary ? 'binary' : 'text', encoded.payload);
     return true;
@@ -197,6 +200,7 @@ export class Outbound {
   }
 
   private wrote(data: FrameData): void {
+    this.sentMessage = true;
     this.idle?.touch();
     if (this.observer !== undefined) this.observer.messageSent?.(this.info!, typeof data === 'string' ? 'text' : 'binary', data);
   }

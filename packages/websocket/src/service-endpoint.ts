@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { Connection, type ConnectionOptions } from './connection';
 import { UpgradeAbandonedError, UpgradeError } from './errors';
 import { Heartbeat } from './heartbeat';
+import { KeepAlive } from './keep-alive';
 import type { Logger } from './logger';
 import type { WebSocketObserver } from './monitoring/observer';
 import type { PathParams } from './path-matcher';
@@ -44,6 +45,7 @@ export class ServiceEndpoint {
   /** This service's open connections (for the heartbeat and the listener's stop): the registry's set. */
   readonly connections: ReadonlySet<Connection>;
   private readonly heartbeat: Heartbeat | undefined;
+  private readonly keepAlive: KeepAlive | undefined;
 
   constructor(
     readonly table: RoutingTable,
@@ -70,11 +72,14 @@ export class ServiceEndpoint {
     };
     const { pingInterval, pongTimeout } = table.config;
     if (pingInterval > 0) this.heartbeat = new Heartbeat(pingInterval, pongTimeout, this.connections);
+    const { keepAlive, dispatcherKey } = table.config;
+    if (keepAlive > 0) this.keepAlive = new KeepAlive(keepAlive, dispatcherKey, this.connections);
   }
 
   /** Stops the heartbeat (the listener closes the connections). */
   stop(): void {
     this.heartbeat?.stop();
+    this.keepAlive?.stop();
   }
 
   /** Takes an upgrade request whose path matched this service. */

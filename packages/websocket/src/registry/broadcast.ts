@@ -2,7 +2,9 @@
 // message is framed once (header and payload in one Buffer) and the same bytes are handed to
 // every socket; each socket's slow-consumer limit applies, and the other nodes of the
 // backplane get it too.
+import type { AnyContract, EventName } from '@duet/contract';
 import type { Caller } from '../caller';
+import { type EventPayload, eventText } from '../messages/events';
 import { type EncodedFrame, encodeFrame } from '../transport/frame-writer';
 import { InvalidArgumentError } from '../errors';
 import { type BinaryData, isBinaryData, toJsonFrame } from '../frames';
@@ -22,6 +24,8 @@ export interface BroadcastMember {
   readonly caller: Caller;
   /** Writes a frame encoded once for all under the connection's slow-consumer policy; true when handed to its socket. */
   writeBroadcast(encoded: EncodedFrame): boolean;
+  /** Its service's contract, when it has one (for `emit`). */
+  readonly contract?: AnyContract | undefined;
 }
 
 /** The registry side of a broadcast: who is targeted, and where other nodes are. */
@@ -80,6 +84,59 @@ export class BroadcastTarget {
       return Promise.reject(error);
     }
     return this.writeTextMessage(json);
+  }
+
+  /**
+   * Sends a contract event to every targeted connection whose service's contract declares it,
+   * as `caller.emit` does: `{ [dispatcherKey]: event, ...data }`, encoded once per contract.
+   * Connections whose contract lacks the event are skipped (counted in `skipped`). Rejects with
+   * `InvalidArgumentError` when targeted connections exist and none declares it, or for data that
+   * is not a plain object. Typed with the contract as type argument:
+   *
+   * @example
+   * await registry.to(room).emit<typeof chat, 'said'>('said', { from, text });
+   */
+  emit<K extends AnyContract = AnyContract, E extends EventName<K> = EventName<K>>(event: E, data: EventPayload<K, E>): Promise<BroadcastResult> {
+    try {
+      return this.emitEvent(event, data);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private emitEvent(event: string, data: unknown): Promise<BroadcastResult> {
+    let contract: AnyContract | undefined;
+    let encoded: EncodedFrame | undefined;
+    let firstText: string | undefined;
+    let sent = 0;
+    let skipped = 0;
+    let targeted = 0;
+    for (const member of this.host.targets(this.room, this.servicePath)) {
+      if (member.caller === this.excluded) continue;
+      targeted++;
+      const own = member.contract;
+      if (own === undefined || !Object.hasOwn(own.events, event)) {
+        skipped++;
+        continue;
+      }
+      if (own !== contract) {
+        const text = eventText(own, event, data, 'emit');
+        if (text instanceof InvalidArgumentError) return Promise.reject(text);
+        contract = own;
+        firstText ??= text;
+        encoded = encodeFrame(Buffer.from(text), false);
+      }
+      if (member.writeBroadcast(encoded!)) sent++;
+      else skipped++;
+    }
+    if (targeted > 0 && contract === undefined) {
+      return Promise.reject(new InvalidArgumentError(`emit: no targeted connection's contract declares the event '${event}'`));
+    }
+    // Other nodes deliver the frame as it was encoded here, for the first contract that declared it.
+    if (firstText !== undefined) {
+      this.host.publish({ origin: this.host.nodeId, room: this.room, servicePath: this.servicePath, except: this.excluded?.getConnectionId(), text: firstText });
+    }
+    return Promise.resolve({ sent, skipped });
   }
 
   /** @internal Delivers on this process only: used for messages from other nodes. */
