@@ -114,3 +114,4 @@ export type { ClientSecureSocket, PemKeyPair, Pkcs12File } from './client/secure
 export { WebSocketClient } from './client/websocket-client';
 export type { BinaryData, FrameData, MessageKind } from './frames';
 export type { KeyMaterial } from './security/key-material';
+export type { EventPayload } from './messages/events';
