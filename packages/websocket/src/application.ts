@@ -44,14 +44,14 @@ export class WebSocketApplication {
   static async start(container: Container): Promise<WebSocketApplication> {
     const definitions = collectDefinitions(container);
     const listenerConfigs = mergeListeners(definitions);
-    const tables = await compileServices(definitions, container, listenerConfigs);
+    const { tables, routes } = await compileServices(definitions, container, listenerConfigs);
     const logger = container.isBound(LOGGER) ? container.get<Logger>(LOGGER) : consoleLogger;
     const registry = container.get(ConnectionRegistry);
     const observer = collectObservers(container, definitions, logger);
     registry.setServicePaths(new Map(tables.map((table) => [table.serviceClass, table.config.path])));
     const listeners = new Map<string, Listener>();
     for (const [name, config] of listenerConfigs) {
-      const served = tables.filter((table) => table.config.listener === name);
+      const served = routes.get(name) ?? new PathMatcher<RoutingTable>();
       listeners.set(name, new Listener(name, config, served, logger, registry, observer));
     }
     const app = new WebSocketApplication(listeners, tables, registry, logger);
@@ -168,7 +168,7 @@ async function compileServices(
   definitions: readonly ModuleDefinition[],
   container: Container,
   listeners: ReadonlyMap<string, ResolvedListenerConfig>,
-): Promise<RoutingTable[]> {
+): Promise<{ tables: RoutingTable[]; routes: ReadonlyMap<string, PathMatcher<RoutingTable>> }> {
   const seen = new Set<Newable<object>>();
   const tables: RoutingTable[] = [];
   const paths = new Map<string, PathMatcher<RoutingTable>>();
@@ -196,5 +196,6 @@ async function compileServices(
       tables.push(table);
     }
   }
-  return tables;
+  // Each listener routes with the matcher built here, where clashes were found.
+  return { tables, routes: paths };
 }

@@ -23,7 +23,7 @@ export class Listener implements EndpointHost {
   private openConnections = 0;
   private readonly endpoints: ServiceEndpoint[] = [];
   readonly handshakeTimeout: number;
-  private readonly routes = new PathMatcher<ServiceEndpoint>();
+  private readonly routes: PathMatcher<ServiceEndpoint>;
   private readonly http: Server;
   private readonly shared: boolean;
   private upgrading = 0;
@@ -35,17 +35,17 @@ export class Listener implements EndpointHost {
   constructor(
     readonly name: string,
     private readonly config: ResolvedListenerConfig,
-    tables: readonly RoutingTable[],
+    routes: PathMatcher<RoutingTable>,
     readonly logger: Logger,
     readonly registry: ConnectionRegistry,
     readonly observer: WebSocketObserver | undefined,
   ) {
     this.handshakeTimeout = config.handshakeTimeout;
-    for (const table of tables) {
+    this.routes = routes.map((table) => {
       const endpoint = new ServiceEndpoint(table, this);
       this.endpoints.push(endpoint);
-      this.routes.add(table.config.path, endpoint);
-    }
+      return endpoint;
+    });
     this.shared = config.server !== undefined;
     this.http = config.server ?? this.createOwnServer();
     this.http.on('upgrade', this.onUpgrade);

@@ -37,3 +37,16 @@ describe('PathMatcher', () => {
     expect(matcher.add('/s', 'two')).toBe('one');
   });
 });
+
+describe('a path matcher mapped to other values', () => {
+  it('matches the same paths, static and with parameters, to the converted values', () => {
+    const matcher = new PathMatcher<string>();
+    matcher.add('/echo', 'echo');
+    matcher.add('/chat/:room', 'chat');
+    const mapped = matcher.map((value) => value.toUpperCase());
+    expect(mapped.match('/echo?x=1')).toEqual({ value: 'ECHO', params: {} });
+    expect(mapped.match('/chat/lobby')).toEqual({ value: 'CHAT', params: { room: 'lobby' } });
+    expect(mapped.match('/other')).toBeUndefined();
+    expect(matcher.match('/echo')?.value).toBe('echo');
+  });
+});

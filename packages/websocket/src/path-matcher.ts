@@ -38,6 +38,14 @@ export class PathMatcher<T> {
     return undefined;
   }
 
+  /** The same routes with each value converted (the listener's endpoints for the compiled services). */
+  map<U>(convert: (value: T) => U): PathMatcher<U> {
+    const mapped = new PathMatcher<U>();
+    for (const [path, route] of this.staticRoutes) mapped.staticRoutes.set(path, { value: convert(route.value), params: route.params });
+    for (const route of this.paramRoutes) mapped.paramRoutes.push({ ...route, value: convert(route.value) });
+    return mapped;
+  }
+
   /** Finds the service for a request URL (`/chat/lobby?x=1`), or `undefined`. */
   match(url: string): PathMatch<T> | undefined {
     const queryAt = url.indexOf('?');
