@@ -43,10 +43,6 @@ export interface ConnectionOptions {
   readonly table: RoutingTable;
   readonly logger: Logger;
   readonly registry: ConnectionRegistry;
-  /** Called once, before `@OnOpen` runs. */
-  readonly onAccepted: (connection: Connection) => void;
-  /** Called once, the moment the socket has closed. */
-  readonly onClosed: (connection: Connection) => void;
   readonly observer: WebSocketObserver | undefined;
 }
 
@@ -100,7 +96,6 @@ export class Connection implements CallerLink, StreamSink, RegistryMember, Trans
     this.servicePath = table.config.path;
     transport.attach(this, this.idle !== undefined);
     options.registry.add(this);
-    options.onAccepted(this);
     this.observer = options.observer;
     if (this.observer !== undefined) {
       this.info = { caller: this.caller, service: table.serviceName, path: table.config.path };
@@ -231,7 +226,6 @@ export class Connection implements CallerLink, StreamSink, RegistryMember, Trans
     this.closing.closed();
     this.streams?.stopAll();
     this.options.registry.remove(this);
-    this.options.onClosed(this);
     if (this.observer !== undefined) this.observer.connectionClosed?.(this.info!, code, reason);
     this.dispatch(HandlerEvent.Close, code, reason);
   }

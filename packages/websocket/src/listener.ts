@@ -19,8 +19,6 @@ import { MAX_TIMER_MS } from './timer-limits';
 import { refuseUpgrade } from './upgrade-refusal';
 
 export class Listener implements EndpointHost {
-  /** Open connections over this listener's services (each endpoint keeps its own). */
-  private openConnections = 0;
   private readonly endpoints: ServiceEndpoint[] = [];
   readonly handshakeTimeout: number;
   private readonly routes: PathMatcher<ServiceEndpoint>;
@@ -83,15 +81,10 @@ export class Listener implements EndpointHost {
 
   /** Open connections on this listener. */
   get connectionCount(): number {
-    return this.openConnections;
-  }
-
-  accepted(_connection: Connection): void {
-    this.openConnections++;
-  }
-
-  closed(_connection: Connection): void {
-    this.openConnections--;
+    // Counted where connections are entered (the registry's set of each service), not twice.
+    let count = 0;
+    for (const endpoint of this.endpoints) count += endpoint.connections.size;
+    return count;
   }
 
   /**
@@ -160,7 +153,7 @@ export class Listener implements EndpointHost {
       return;
     }
     if (url.length > this.config.maxUriLength) return this.refuse(socket, request, 414);
-    if (this.openConnections + this.upgrading >= this.config.maxConnections) {
+    if (this.connectionCount + this.upgrading >= this.config.maxConnections) {
       return this.refuse(socket, request, 503, 'Too many connections', { 'Retry-After': '5' });
     }
     // What ws would refuse is refused before any check or hook runs.

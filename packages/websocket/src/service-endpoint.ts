@@ -32,8 +32,6 @@ export interface EndpointHost {
   /** An upgrade started (counts against maxConnections until it ends). */
   upgradeStarted(): void;
   upgradeEnded(): void;
-  accepted(connection: Connection): void;
-  closed(connection: Connection): void;
 }
 
 
@@ -67,8 +65,6 @@ export class ServiceEndpoint {
       logger: host.logger,
       registry: host.registry,
       observer: host.observer,
-      onAccepted: (connection) => host.accepted(connection),
-      onClosed: (connection) => host.closed(connection),
     };
     const { pingInterval, pongTimeout } = table.config;
     if (pingInterval > 0) this.heartbeat = new Heartbeat(pingInterval, pongTimeout, this.connections);
