@@ -1,20 +1,16 @@
-// The chat service of the demo: `/chat/:room?name=…` joins the room; every text message goes
-// to everyone in the room (the sender included, so every page shows the same history).
+// The chat service of the demo: `/chat/:room?name=…` joins the room; every `say` goes to everyone
+// in the room as a `said` event (the sender included, so every page shows the same history), and
+// is answered with the time it was taken. The contract (chat-contract.ts) gives the path and the
+// schemas; the page speaks it through @duet/client.
 import { inject } from 'inversify';
-import { Caller, ConnectionRegistry, OnClose, OnOpen, OnText, UpgradeError, UpgradeRequest, OnUpgrade, WebSocketService } from '@duet/websocket';
+import { Caller, ConnectionRegistry, OnClose, OnMessage, OnOpen, OnUpgrade, UpgradeError, UpgradeRequest, WebSocketService } from '@duet/websocket';
+import { chat } from './chat-contract';
 
 const MAX_NAME = 32;
-const MAX_TEXT = 2000;
 
-export interface ChatEvent {
-  kind: 'message' | 'joined' | 'left';
-  room: string;
-  from: string;
-  text?: string;
-  at: string;
-}
+type ChatCaller = Caller<typeof chat>;
 
-@WebSocketService({ path: '/chat/:room', idleTimeout: 600, maxFrameSize: 8192, pingInterval: 30 })
+@WebSocketService({ contract: chat, idleTimeout: 600, maxFrameSize: 8192, pingInterval: 30 })
 export class ChatService {
   constructor(@inject(ConnectionRegistry) private readonly registry: ConnectionRegistry) {}
 
@@ -25,28 +21,29 @@ export class ChatService {
   }
 
   @OnOpen()
-  onOpen(caller: Caller): Promise<unknown> {
+  onOpen(caller: ChatCaller): Promise<unknown> {
     caller.setAttribute('name', caller.request.query.get('name')!.trim());
     caller.join(caller.params.room);
     return this.announce(caller, 'joined');
   }
 
-  @OnText()
-  async onText(caller: Caller, text: string): Promise<void> {
-    const trimmed = text.trim();
-    if (trimmed === '') return;
-    // Awaited, not returned: what a text handler returns is sent back to the sender as a reply.
-    await this.announce(caller, 'message', trimmed.slice(0, MAX_TEXT));
+  @OnMessage('say')
+  async onSay(caller: ChatCaller, message: { text: string }): Promise<{ at: string }> {
+    const at = new Date().toISOString();
+    await this.registry.to(caller.params.room).emit<typeof chat, 'said'>('said', { ...this.member(caller, at), text: message.text });
+    return { at };
   }
 
   @OnClose()
-  onClose(caller: Caller): Promise<unknown> {
+  onClose(caller: ChatCaller): Promise<unknown> {
     return this.announce(caller, 'left');
   }
 
-  private announce(caller: Caller, kind: ChatEvent['kind'], text?: string): Promise<unknown> {
-    const room = caller.params.room;
-    const event: ChatEvent = { kind, room, from: caller.getAttribute<string>('name') ?? '?', text, at: new Date().toISOString() };
-    return this.registry.to(room).writeMessage(event);
+  private announce(caller: ChatCaller, event: 'joined' | 'left'): Promise<unknown> {
+    return this.registry.to(caller.params.room).emit<typeof chat, typeof event>(event, this.member(caller, new Date().toISOString()));
+  }
+
+  private member(caller: ChatCaller, at: string): { room: string; from: string; at: string } {
+    return { room: caller.params.room, from: caller.getAttribute<string>('name') ?? '?', at };
   }
 }

@@ -22,6 +22,7 @@ const FLAGS = [
   '--disable-sync',
 ];
 const ROOM = 'browsers';
+const LOST = 'connection lost, reconnecting… (messages you send now go out once it is back)';
 
 const missingBrowser = existsSync(CHROMIUM)
   ? undefined
@@ -127,5 +128,24 @@ describeWithBrowser('sample: chat in a browser (headless Chromium)', () => {
     const messages = ['ann: Hello from ann', 'bob: Hi ann, bob here'];
     expect(await logLines(ann)).toEqual([`ann joined #${ROOM}`, `bob joined #${ROOM}`, ...messages]);
     expect(await logLines(bob)).toEqual([`bob joined #${ROOM}`, ...messages]);
+
+    // The server restarts on the same port (SIGTERM: Duet closes every connection with 1001).
+    await sample.stop();
+    await waitForLine(ann, LOST);
+    await ann.locator('#status').getByText('connection lost, reconnecting…', { exact: true }).waitFor();
+    // Typed while the server is away: queued by the client, sent once it is back.
+    await send(ann, 'typed while the server was away');
+    sample = new SampleProcess('chat', { PORT: String(port), REDIS_URL: '' });
+    await sample.port('HTTP\\+WS');
+    await waitForLine(ann, 'reconnected');
+    await waitForLine(bob, 'reconnected');
+    await ann.locator('#status').getByText(`in #${ROOM} as ann`, { exact: true }).waitFor();
+    await waitForLine(ann, 'ann: typed while the server was away');
+    // And the chat goes on between the two pages.
+    await send(bob, 'bob, back after the restart');
+    await waitForLine(ann, 'bob: bob, back after the restart');
+    const after = await logLines(ann);
+    expect(after.filter((line) => line === 'ann: typed while the server was away')).toHaveLength(1);
+    expect(after.some((line) => line.startsWith('not sent'))).toBe(false);
   }, 60000);
 });

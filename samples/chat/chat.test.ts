@@ -14,7 +14,7 @@ function fetchText(url: string): Promise<{ status: number; body: string }> {
 
 interface Member {
   socket: WebSocket;
-  events: { kind: string; from: string; text?: string; room: string }[];
+  events: { type?: string; id?: number; from: string; text?: string; room: string }[];
 }
 
 function join(port: number, room: string, name: string): Promise<Member> {
@@ -51,15 +51,20 @@ describe('sample: chat (the npm start demo)', () => {
     const ann = await join(port, 'lobby', 'ann');
     const bob = await join(port, 'lobby', 'bob');
     const cat = await join(port, 'kitchen', 'cat');
-    await until(() => ann.events.some((event) => event.kind === 'joined' && event.from === 'bob'), 'bob joining');
-    bob.socket.send('hello ann');
+    await until(() => ann.events.some((event) => event.type === 'joined' && event.from === 'bob'), 'bob joining');
+    // The contract's wire format (docs/client.md): a request named by `type`, with an id.
+    bob.socket.send(JSON.stringify({ type: 'say', id: 1, text: 'hello ann' }));
     await until(() => ann.events.some((event) => event.text === 'hello ann'), 'the message at ann');
     await until(() => bob.events.some((event) => event.text === 'hello ann'), 'the message echoed to bob');
-    expect(ann.events.find((event) => event.text === 'hello ann')).toMatchObject({ kind: 'message', from: 'bob', room: 'lobby' });
+    expect(ann.events.find((event) => event.text === 'hello ann')).toMatchObject({ type: 'said', from: 'bob', room: 'lobby' });
+    await until(() => bob.events.some((event) => event.id === 1 && typeof (event as { at?: unknown }).at === 'string'), 'the reply to bob');
+    bob.socket.send(JSON.stringify({ type: 'say', id: 2, text: '   ' }));
+    await until(() => bob.events.some((event) => event.id === 2), 'the refusal of an empty message');
+    expect(bob.events.find((event) => event.id === 2)).toMatchObject({ type: 'error', issues: [{ message: 'say something', path: ['text'] }] });
     expect(cat.events.every((event) => event.room === 'kitchen')).toBe(true);
     await expect(join(port, 'lobby', '')).rejects.toThrow('HTTP 400');
     bob.socket.close();
-    await until(() => ann.events.some((event) => event.kind === 'left' && event.from === 'bob'), 'bob leaving');
+    await until(() => ann.events.some((event) => event.type === 'left' && event.from === 'bob'), 'bob leaving');
     ann.socket.close();
     cat.socket.close();
   }, 30000);

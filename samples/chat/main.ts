@@ -12,6 +12,8 @@ import { type Backplane, WebSocketApplication, webSocketModule } from '@duet/web
 import { ChatService } from './chat-service';
 
 const page = readFileSync(path.join(__dirname, 'public', 'index.html'));
+// The page loads @duet/client as one ES module (`npm run build` writes it).
+const clientBundle = path.join(__dirname, '..', '..', 'packages', 'client', 'dist', 'browser', 'duet-client.js');
 
 async function backplaneFromEnvironment(): Promise<Backplane | undefined> {
   const url = process.env.REDIS_URL;
@@ -25,6 +27,8 @@ async function main(): Promise<void> {
   const server = createServer((request, response) => {
     if (request.method === 'GET' && (request.url === '/' || request.url?.startsWith('/?'))) {
       response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(page);
+    } else if (request.method === 'GET' && request.url === '/duet-client.js') {
+      response.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8' }).end(readFileSync(clientBundle));
     } else {
       response.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not Found\n');
     }
@@ -37,7 +41,7 @@ async function main(): Promise<void> {
   const { port } = server.address() as { port: number };
   console.log(`[duet] started HTTP+WS listener 0.0.0.0:${port}`);
   console.log(`Chat demo: open http://localhost:${port}/ in two browser tabs${backplane ? ' (rooms shared over Redis)' : ''}.`);
-  console.log(`Or from a console: new WebSocket("ws://localhost:${port}/chat/lobby?name=ann")`);
+  console.log(`Or from a console: new WebSocket("ws://localhost:${port}/chat/lobby?name=ann"), then send {"type":"say","id":1,"text":"hi"}`);
   app.enableShutdownHooks();
   process.once('beforeExit', () => server.close());
 }
