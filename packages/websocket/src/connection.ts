@@ -32,7 +32,7 @@ import type { ConnectionRegistry, RegistryMember } from './registry/connection-r
 import { toFrameData, toPongData } from './replies';
 import type { Handler, RoutingTable } from './routing-table';
 import type { ResolvedServiceConfig } from './service-config';
-import type { EncodedFrame } from './transport/frame-writer';
+import type { EncodedFrame } from './transport/frame-encoding';
 import type { Transport, TransportHandler } from './transport/transport';
 import type { UpgradeRequest } from './upgrade-request';
 

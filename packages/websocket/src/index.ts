@@ -108,7 +108,7 @@ export {
   type PingPongHandler,
   type WebSocketClientConfig,
 } from './client/client-config';
-export type { HttpHeaders } from './client/client-handshake';
+export type { HttpHeaders } from './client/client-config';
 export type { RetryConfig } from './client/retry';
 export type { ClientSecureSocket, PemKeyPair, Pkcs12File } from './client/secure-socket';
 export { WebSocketClient } from './client/websocket-client';

@@ -12,7 +12,7 @@ import type { ConnectionInfo, WebSocketObserver } from './monitoring/observer';
 import type { ConnectionRegistry } from './registry/connection-registry';
 import type { FrameData } from './replies';
 import type { ResolvedServiceConfig } from './service-config';
-import type { EncodedFrame } from './transport/frame-writer';
+import type { EncodedFrame } from './transport/frame-encoding';
 import type { Transport } from './transport/transport';
 
 const NO_DATA = Buffer.alloc(0);

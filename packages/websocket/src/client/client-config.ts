@@ -9,6 +9,9 @@ import { type ConfigErrorFactory, TOKEN, bytes, count, seconds, tokenList } from
 import type { WebSocketClient } from './websocket-client';
 
 /** Credentials sent with the handshake: `{ username, password }` as Basic, `{ token }` as Bearer. */
+/** Response headers of the handshake, names in lower case. */
+export type HttpHeaders = Readonly<Record<string, string | readonly string[]>>;
+
 export type ClientAuth = { username: string; password: string } | { token: string };
 
 /**

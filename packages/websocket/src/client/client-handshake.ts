@@ -6,11 +6,8 @@
 // its answer one byte at a time would hold the attempt open for as long as it liked.
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
-import type { ResolvedClientConfig } from './client-config';
+import type { HttpHeaders, ResolvedClientConfig } from './client-config';
 import { ConnectError, HandshakeError, TlsError } from './client-errors';
-
-/** Response headers of the handshake, names in lower case. */
-export type HttpHeaders = Readonly<Record<string, string | readonly string[]>>;
 
 /** Called on 'open', in the same tick, with the socket and the 101 response's headers. */
 export type AdoptSocket = (socket: WebSocket, headers: HttpHeaders) => void;

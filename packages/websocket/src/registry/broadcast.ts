@@ -5,7 +5,7 @@
 import type { AnyContract, EventName } from '@duet/contract';
 import type { Caller } from '../caller';
 import { type EventPayload, eventText } from '../messages/events';
-import { type EncodedFrame, encodeFrame } from '../transport/frame-writer';
+import { type EncodedFrame, encodeFrame } from '../transport/frame-encoding';
 import { InvalidArgumentError } from '../errors';
 import { type BinaryData, isBinaryData, toJsonFrame } from '../frames';
 import { bytesOf } from '../replies';

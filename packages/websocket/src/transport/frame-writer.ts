@@ -6,9 +6,8 @@
 // once, and without that method every frame goes through `ws.send`.
 import WebSocket from 'ws';
 import { type FrameData, bytesOf } from '../replies';
+import { BINARY_OPCODE, type EncodedFrame, TEXT_OPCODE, frameFor, headerLength, writeHeader } from './frame-encoding';
 
-const TEXT_OPCODE = 0x81; // FIN + text
-const BINARY_OPCODE = 0x82; // FIN + binary
 /**
  * Payloads up to this size are copied behind their header, in a slice of Node's shared buffer
  * pool; larger ones go out as header and payload in one corked write, as ws.send does (a
@@ -60,24 +59,6 @@ function idleSender(socket: WebSocket, direct: boolean): WsSender | undefined {
   return sender;
 }
 
-function headerLength(payloadLength: number): number {
-  return payloadLength < 126 ? 2 : payloadLength < 65536 ? 4 : 10;
-}
-
-function writeHeader(target: Buffer, opcode: number, payloadLength: number): void {
-  target[0] = opcode;
-  if (payloadLength < 126) {
-    target[1] = payloadLength;
-  } else if (payloadLength < 65536) {
-    target[1] = 126;
-    target.writeUInt16BE(payloadLength, 2);
-  } else {
-    target[1] = 127;
-    target[2] = target[3] = 0;
-    target.writeUIntBE(payloadLength, 4, 6);
-  }
-}
-
 function writeSingle(sender: WsSender, frame: Buffer): void {
   single[0] = frame;
   sender.sendFrame(single, undefined);
@@ -88,13 +69,6 @@ function writeTwoParts(sender: WsSender, opcode: number, length: number, payload
   const header = Buffer.allocUnsafe(headerLength(length));
   writeHeader(header, opcode, length);
   sender.sendFrame([header, payload], undefined);
-}
-
-/** A frame buffer with its header written and room for `length` payload bytes at its end. */
-function frameFor(opcode: number, length: number): Buffer {
-  const frame = Buffer.allocUnsafe(headerLength(length) + length);
-  writeHeader(frame, opcode, length);
-  return frame;
 }
 
 /** Payload bytes behind their header: copied into one buffer when small, two parts when large. */
@@ -140,20 +114,6 @@ export function writeTextBytes(socket: WebSocket, bytes: Buffer, direct: boolean
   const sender = idleSender(socket, direct);
   if (sender === undefined) socket.send(bytes, TEXT_OPTIONS);
   else writeBytes(sender, TEXT_OPCODE, bytes);
-}
-
-/** A message framed once, for many sockets. */
-export interface EncodedFrame {
-  readonly payload: Buffer;
-  readonly binary: boolean;
-  /** Header and payload in one buffer. */
-  readonly frame: Buffer;
-}
-
-export function encodeFrame(payload: Buffer, binary: boolean): EncodedFrame {
-  const frame = frameFor(binary ? BINARY_OPCODE : TEXT_OPCODE, payload.length);
-  payload.copy(frame, frame.length - payload.length);
-  return { payload, binary, frame };
 }
 
 /** Sends an encoded frame (or, when the socket cannot take it directly, its payload through ws). */

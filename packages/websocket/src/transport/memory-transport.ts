@@ -3,7 +3,7 @@
 // connection's ordered dispatch, close-once and slow-consumer decisions testable in
 // milliseconds, without sockets; the socket-level suite tests the real engine.
 import { bytesOf, type FrameData } from '../replies';
-import type { EncodedFrame } from './frame-writer';
+import type { EncodedFrame } from './frame-encoding';
 import type { Transport, TransportHandler } from './transport';
 
 /** One frame the connection sent. */

@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ProtocolError } from '../errors';
 import type { FrameData } from '../replies';
-import type { EncodedFrame } from './frame-writer';
+import type { EncodedFrame } from './frame-encoding';
 
 /** One accepted WebSocket, as a connection uses it. */
 export interface Transport {

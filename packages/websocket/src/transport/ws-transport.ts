@@ -11,7 +11,8 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { CloseCode, closeCodeOfEngineError } from '../close-codes';
 import { ProtocolError } from '../errors';
 import type { FrameData } from '../replies';
-import { type EncodedFrame, acceptsDirectFrames, writeEncodedFrame, writeFrame, writeTextBytes } from './frame-writer';
+import type { EncodedFrame } from './frame-encoding';
+import { acceptsDirectFrames, writeEncodedFrame, writeFrame, writeTextBytes } from './frame-writer';
 import type { EngineOptions, Transport, TransportEngine, TransportHandler } from './transport';
 import { WriteBatch } from './write-batch';
 
