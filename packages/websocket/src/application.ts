@@ -13,7 +13,8 @@ import { type ResolvedListenerConfig, resolveListenerConfig } from './listener-c
 import { type ModuleDefinition, WEB_SOCKET_MODULE } from './module';
 import { PathMatcher } from './path-matcher';
 import { DEFAULT_LISTENER } from './service-config';
-import { type RoutingTable, compileRoutingTable } from './routing-table';
+import { compileService } from './compiled-service';
+import { type BoundService, bindService } from './service-binding';
 import { timerSecondsProblem } from './timer-limits';
 
 export interface StopOptions {
@@ -30,7 +31,7 @@ export class WebSocketApplication {
   private constructor(
     private readonly listeners: ReadonlyMap<string, Listener>,
     /** The compiled services, in the order they were declared. */
-    readonly services: readonly RoutingTable[],
+    readonly services: readonly BoundService[],
     /** Every open connection, rooms and broadcasts (the container's singleton). */
     readonly registry: ConnectionRegistry,
     private readonly logger: Logger,
@@ -51,7 +52,7 @@ export class WebSocketApplication {
     registry.setServicePaths(new Map(tables.map((table) => [table.serviceClass, table.config.path])));
     const listeners = new Map<string, Listener>();
     for (const [name, config] of listenerConfigs) {
-      const served = routes.get(name) ?? new PathMatcher<RoutingTable>();
+      const served = routes.get(name) ?? new PathMatcher<BoundService>();
       listeners.set(name, new Listener(name, config, served, logger, registry, observer));
     }
     const app = new WebSocketApplication(listeners, tables, registry, logger);
@@ -168,17 +169,17 @@ async function compileServices(
   definitions: readonly ModuleDefinition[],
   container: Container,
   listeners: ReadonlyMap<string, ResolvedListenerConfig>,
-): Promise<{ tables: RoutingTable[]; routes: ReadonlyMap<string, PathMatcher<RoutingTable>> }> {
+): Promise<{ tables: BoundService[]; routes: ReadonlyMap<string, PathMatcher<BoundService>> }> {
   const seen = new Set<Newable<object>>();
-  const tables: RoutingTable[] = [];
-  const paths = new Map<string, PathMatcher<RoutingTable>>();
+  const tables: BoundService[] = [];
+  const paths = new Map<string, PathMatcher<BoundService>>();
   for (const definition of definitions) {
     for (const serviceClass of definition.services) {
       if (seen.has(serviceClass)) {
         throw new ServiceConfigError(serviceClass.name, 'services', 'is listed twice');
       }
       seen.add(serviceClass);
-      const table = await compileRoutingTable(serviceClass, container);
+      const table = await bindService(compileService(serviceClass), container);
       const { listener, path } = table.config;
       if (!listeners.has(listener)) {
         throw new ServiceConfigError(table.serviceName, 'listener', `names '${listener}', which is not declared`);

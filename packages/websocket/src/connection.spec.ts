@@ -3,7 +3,7 @@ import { Connection } from './connection';
 import type { Logger } from './logger';
 import { HANDLER_EVENT_COUNT, HandlerEvent } from './metadata';
 import { ConnectionRegistry } from './registry/connection-registry';
-import type { Handler, RoutingTable } from './routing-table';
+import type { CompiledService, Handler } from './compiled-service';
 import { type WebSocketServiceConfig, resolveServiceConfig } from './service-config';
 import { MemoryTransport } from './transport/memory-transport';
 import type { UpgradeRequest } from './upgrade-request';
@@ -11,7 +11,7 @@ import type { UpgradeRequest } from './upgrade-request';
 const warnings: string[] = [];
 const logger: Logger = { debug() {}, info() {}, warn: (message) => warnings.push(message), error() {} };
 
-function tableFor(handlers: Partial<Record<HandlerEvent, Handler>>, config: Partial<WebSocketServiceConfig> = {}): RoutingTable {
+function tableFor(handlers: Partial<Record<HandlerEvent, Handler>>, config: Partial<WebSocketServiceConfig> = {}): CompiledService {
   const slots: (Handler | undefined)[] = new Array(HANDLER_EVENT_COUNT).fill(undefined);
   for (const [event, handler] of Object.entries(handlers)) slots[Number(event)] = handler;
   return {
@@ -22,13 +22,13 @@ function tableFor(handlers: Partial<Record<HandlerEvent, Handler>>, config: Part
     supportedSubProtocols: new Set(),
     upgradeHandler: undefined,
     router: undefined,
-    gate: undefined,
     originPolicy: undefined,
-    instanceForConnection: () => ({}),
+    textEvent: slots[HandlerEvent.Text] !== undefined ? HandlerEvent.Text : undefined,
+    binaryEvent: slots[HandlerEvent.Binary] !== undefined ? HandlerEvent.Binary : undefined,
   };
 }
 
-function open(table: RoutingTable): { transport: MemoryTransport; connection: Connection } {
+function open(table: CompiledService): { transport: MemoryTransport; connection: Connection } {
   const transport = new MemoryTransport();
   const request = { remoteAddress: '127.0.0.1' } as unknown as UpgradeRequest;
   const options = { table, logger, registry: new ConnectionRegistry(), observer: undefined };

@@ -30,7 +30,7 @@ import { Outbound, type OutboundOwner } from './outbound';
 import { PendingEvents } from './pending-events';
 import type { ConnectionRegistry, RegistryMember } from './registry/connection-registry';
 import { toFrameData, toPongData } from './replies';
-import type { Handler, RoutingTable } from './routing-table';
+import type { CompiledService, Handler } from './compiled-service';
 import type { ResolvedServiceConfig } from './service-config';
 import type { EncodedFrame } from './transport/frame-encoding';
 import type { Transport, TransportHandler } from './transport/transport';
@@ -40,7 +40,7 @@ const SLOW_CONSUMER_CLOSE_TIMEOUT_MS = 5000;
 
 /** What every connection of one service shares: made once per service endpoint. */
 export interface ConnectionOptions {
-  readonly table: RoutingTable;
+  readonly table: CompiledService;
   readonly logger: Logger;
   readonly registry: ConnectionRegistry;
   readonly observer: WebSocketObserver | undefined;
@@ -180,19 +180,20 @@ export class Connection implements CallerLink, StreamSink, RegistryMember, Trans
 
   transportMessage(data: Buffer, isBinary: boolean): void {
     if (this.observer !== undefined) this.observer.messageReceived?.(this.info!, isBinary ? 'binary' : 'text', data);
+    // Which event a frame goes to was compiled with the service (compiled-service.ts).
+    const { table } = this.options;
     if (isBinary) {
-      if (this.handlers[HandlerEvent.Binary] !== undefined) this.dispatch(HandlerEvent.Binary, data);
-      else if (this.routing?.router.generic !== undefined) this.dispatch(HandlerEvent.Message, data);
+      if (table.binaryEvent !== undefined) this.dispatch(table.binaryEvent, data);
       else this.refuseUnsupported('binary');
-    } else if (this.handlers[HandlerEvent.Text] !== undefined) {
+    } else if (table.textEvent === HandlerEvent.Text) {
       const text = data.toString();
       const outbound = this.outbound;
       outbound.receivedText = text;
       outbound.receivedBytes = data;
       this.dispatch(HandlerEvent.Text, text);
       outbound.receivedText = outbound.receivedBytes = undefined;
-    } else if (this.routing !== undefined) {
-      this.dispatch(HandlerEvent.Message, data.toString());
+    } else if (table.textEvent !== undefined) {
+      this.dispatch(table.textEvent, data.toString());
     } else {
       this.refuseUnsupported('text');
     }

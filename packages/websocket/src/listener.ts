@@ -13,7 +13,7 @@ import type { WebSocketObserver } from './monitoring/observer';
 import type { ResolvedListenerConfig } from './listener-config';
 import { PathMatcher } from './path-matcher';
 import type { ConnectionRegistry } from './registry/connection-registry';
-import type { RoutingTable } from './routing-table';
+import type { BoundService } from './service-binding';
 import { type EndpointHost, ServiceEndpoint } from './service-endpoint';
 import { MAX_TIMER_MS } from './timer-limits';
 import { refuseUpgrade } from './upgrade-refusal';
@@ -33,7 +33,7 @@ export class Listener implements EndpointHost {
   constructor(
     readonly name: string,
     private readonly config: ResolvedListenerConfig,
-    routes: PathMatcher<RoutingTable>,
+    routes: PathMatcher<BoundService>,
     readonly logger: Logger,
     readonly registry: ConnectionRegistry,
     readonly observer: WebSocketObserver | undefined,

@@ -12,7 +12,7 @@ import type { Logger } from './logger';
 import type { WebSocketObserver } from './monitoring/observer';
 import type { PathParams } from './path-matcher';
 import type { ConnectionRegistry } from './registry/connection-registry';
-import type { RoutingTable } from './routing-table';
+import type { BoundService } from './service-binding';
 import { allowsRequest } from './security/origin';
 import { selectSubProtocol } from './sub-protocol';
 import type { TransportEngine } from './transport/transport';
@@ -46,7 +46,7 @@ export class ServiceEndpoint {
   private readonly keepAlive: KeepAlive | undefined;
 
   constructor(
-    readonly table: RoutingTable,
+    readonly table: BoundService,
     private readonly host: EndpointHost,
   ) {
     const supported = table.supportedSubProtocols;

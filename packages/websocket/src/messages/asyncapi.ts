@@ -2,11 +2,11 @@
 // service path, a receive operation per message handler with its reply, and the error reply a
 // bad message gets. Built from the same validated configuration and compiled router the
 // application runs on, so the document cannot describe a service that would not start.
-import { ServiceConfigError } from '../errors';
-import { HandlerEvent, hasServiceConfig, readHandlers, readServiceConfig } from '../metadata';
+import { compileService } from '../compiled-service';
+import { HandlerEvent, hasServiceConfig } from '../metadata';
 import type { ServiceClass } from '../module';
-import { type ResolvedServiceConfig, resolveServiceConfig } from '../service-config';
-import { type MessageRouter, compileMessageRouter } from './dispatcher';
+import type { ResolvedServiceConfig } from '../service-config';
+import type { MessageRouter } from './dispatcher';
 import type { JsonSchema } from './json-schema';
 import { ChannelWriter } from './asyncapi-channel';
 import type { AsyncApiDocument, AsyncApiServer } from './asyncapi-types';
@@ -76,27 +76,14 @@ interface ServiceDescription {
 }
 
 function readService(serviceClass: ServiceClass): ServiceDescription {
-  if (typeof serviceClass !== 'function') {
-    throw new ServiceConfigError(String(serviceClass), 'services', 'must list classes decorated with @WebSocketService');
-  }
-  const name = serviceClass.name || '(anonymous service)';
-  if (!hasServiceConfig(serviceClass)) {
-    throw new ServiceConfigError(name, '@WebSocketService', 'is missing on a class given to generateAsyncApi');
-  }
-  const config = resolveServiceConfig(name, readServiceConfig(serviceClass));
-  const records = readHandlers(serviceClass);
-  const router = compileMessageRouter(
-    name,
-    config,
-    records.filter((record) => record.event === HandlerEvent.Message),
-    serviceClass.prototype as Record<string | symbol, unknown>,
-  );
+  // The same compile as start-up's, without the container (no authenticators, no instances).
+  const { serviceName, config, router, textEvent, binaryEvent } = compileService(serviceClass, 'given to generateAsyncApi');
   return {
-    name,
+    name: serviceName,
     config,
     router,
-    hasText: records.some((record) => record.event === HandlerEvent.Text),
-    hasBinary: records.some((record) => record.event === HandlerEvent.Binary),
+    hasText: textEvent === HandlerEvent.Text,
+    hasBinary: binaryEvent === HandlerEvent.Binary,
   };
 }
 

@@ -3,7 +3,7 @@
 // the message's context in one record per connection, reused for every message, so the
 // connection only has to act on it: call a handler, validate first, or treat a bad message.
 import type { MessageValidationError } from '../errors';
-import type { Handler } from '../routing-table';
+import type { Handler } from '../compiled-service';
 import type { MessageRoute, MessageRouter } from './dispatcher';
 import type { StandardResult } from './standard-schema';
 import { invalidJsonError, schemaError } from './validation';
