@@ -2,7 +2,7 @@
 // once, at construction, so that a misconfigured backplane throws before anything connects.
 import type { RedisOptions } from 'ioredis';
 import { type Logger, consoleLogger } from '@duet/websocket';
-import { type ConfigErrorFactory, MAX_TIMER_MS, count, describeValue as describe, milliseconds as millisecondsOf } from '@duet/websocket/internal';
+import { type ConfigErrorFactory, MAX_TIMER_MS, count, describeValue as describe, seconds as secondsOf } from '@duet/websocket/internal';
 import { RedisBackplaneConfigError } from './errors';
 
 /** The options of `new RedisBackplane(options)`. */
@@ -23,14 +23,14 @@ export interface RedisBackplaneOptions {
   /** Seconds a node's count outlives its last refresh, i.e. how soon a crashed node's count vanishes (default 10). */
   countTtl?: number;
   /**
-   * Milliseconds a connection attempt may take, from opening the socket to Redis answering the
-   * handshake (default 10000). `start()` fails with `RedisBackplaneError` within this time when
+   * Seconds a connection attempt may take, from opening the socket to Redis answering the
+   * handshake (default 10). `start()` fails with `RedisBackplaneError` within this time when
    * Redis cannot be reached or accepts the connection but never answers; later attempts that
    * take longer are abandoned and retried.
    */
   connectTimeout?: number;
   /**
-   * Milliseconds Redis may leave a command unanswered (default 2000). Past that, Redis is
+   * Seconds Redis may leave a command unanswered (default 2). Past that, Redis is
    * treated as gone although its socket is open (a frozen or overloaded server): both
    * connections are closed and reconnected, the publishes waiting for an answer are counted as
    * undelivered (one Redis had already received may still run if it wakes up), later ones are
@@ -91,14 +91,14 @@ export function resolveOptions(options: RedisBackplaneOptions): ResolvedOptions 
   for (const own of ['keyPrefix', 'connectTimeout', 'commandTimeout'] as const) {
     if (redis[own] !== undefined) throw new RedisBackplaneConfigError(`redis.${own}`, `is the backplane's own: give ${own} to RedisBackplane, not to redis`);
   }
-  const connectTimeoutMs = millisecondsOf(configError, 'connectTimeout', options.connectTimeout, 10_000);
+  const connectTimeoutMs = Math.ceil(secondsOf(configError, 'connectTimeout', options.connectTimeout, 10, 'positive') * 1000);
   return {
     url,
     channel,
     keyPrefix,
     countTtlMs: countTtl * 1000,
     connectTimeoutMs,
-    commandTimeoutMs: millisecondsOf(configError, 'commandTimeout', options.commandTimeout, 2000),
+    commandTimeoutMs: Math.ceil(secondsOf(configError, 'commandTimeout', options.commandTimeout, 2, 'positive') * 1000),
     maxPendingPublishes: count(configError, 'maxPendingPublishes', options.maxPendingPublishes, 10_000),
     logger,
     redis: {

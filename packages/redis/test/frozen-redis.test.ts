@@ -49,9 +49,9 @@ describe('a frozen Redis', () => {
   it('makes publishes fail after commandTimeout and be refused at once after that, counted as undelivered, with the outage and the recovery logged once each', async () => {
     const channel = `frozen:${Date.now()}`;
     const logger = recordingLogger();
-    const sender = new RedisBackplane({ url: redis.url, channel, logger, commandTimeout: 300, connectTimeout: 300 });
+    const sender = new RedisBackplane({ url: redis.url, channel, logger, commandTimeout: 0.3, connectTimeout: 0.3 });
     // The listener publishes nothing: it notices through its count refresh, every third of countTtl.
-    const listener = new RedisBackplane({ url: redis.url, channel, logger: recordingLogger(), commandTimeout: 300, countTtl: 1 });
+    const listener = new RedisBackplane({ url: redis.url, channel, logger: recordingLogger(), commandTimeout: 0.3, countTtl: 1 });
     cleanups.push(() => sender.stop(), () => listener.stop());
     const received: BackplaneMessage[] = [];
     await listener.start('listener', (message) => received.push(message));
@@ -82,7 +82,7 @@ describe('a frozen Redis', () => {
   });
 
   it('refuses a publish while maxPendingPublishes are waiting for an answer', async () => {
-    const backplane = new RedisBackplane({ url: redis.url, logger: recordingLogger(), maxPendingPublishes: 10, commandTimeout: 300 });
+    const backplane = new RedisBackplane({ url: redis.url, logger: recordingLogger(), maxPendingPublishes: 10, commandTimeout: 0.3 });
     cleanups.push(() => backplane.stop());
     await backplane.start('alone', () => {});
     redis.freeze();
@@ -92,7 +92,7 @@ describe('a frozen Redis', () => {
   });
 
   it('rejects clusterCount() with RedisBackplaneError within commandTimeout, saying why', async () => {
-    const backplane = new RedisBackplane({ url: redis.url, logger: recordingLogger(), commandTimeout: 300 });
+    const backplane = new RedisBackplane({ url: redis.url, logger: recordingLogger(), commandTimeout: 0.3 });
     cleanups.push(() => backplane.stop());
     await backplane.start('alone', () => {});
     backplane.reportCount(3);
@@ -109,7 +109,7 @@ describe('a frozen Redis', () => {
   });
 
   it('lets stop() finish within commandTimeout', async () => {
-    const backplane = new RedisBackplane({ url: redis.url, logger: recordingLogger(), commandTimeout: 300 });
+    const backplane = new RedisBackplane({ url: redis.url, logger: recordingLogger(), commandTimeout: 0.3 });
     cleanups.push(() => backplane.stop());
     await backplane.start('alone', () => {});
     redis.freeze();
@@ -171,7 +171,7 @@ describe('a server that accepts connections and never answers', () => {
       }
     }
     const container = new Container();
-    const backplane = new RedisBackplane({ url: `redis://:s3cret@127.0.0.1:${silent.port}`, logger: recordingLogger(), connectTimeout: 500 });
+    const backplane = new RedisBackplane({ url: `redis://:s3cret@127.0.0.1:${silent.port}`, logger: recordingLogger(), connectTimeout: 0.5 });
     container.load(webSocketModule({ listeners: { default: { port: 0, host: '127.0.0.1' } }, services: [Echo], backplane }));
     const failure = await within(
       5000,
@@ -199,7 +199,7 @@ describe('a Redis replaced by a server that accepts connections and never answer
     const redis = await RedisServer.start();
     cleanups.push(() => redis.stop());
     const logger = recordingLogger();
-    const backplane = new RedisBackplane({ url: redis.url, logger, connectTimeout: 300 });
+    const backplane = new RedisBackplane({ url: redis.url, logger, connectTimeout: 0.3 });
     cleanups.push(() => backplane.stop());
     await backplane.start('alone', () => {});
 
@@ -223,11 +223,11 @@ describe('RedisBackplane options', () => {
     ['connectTimeout', Number.NaN],
     ['connectTimeout', Number.POSITIVE_INFINITY],
     ['connectTimeout', 0],
-    ['connectTimeout', 2 ** 31],
-    ['connectTimeout', 1.5],
+    ['connectTimeout', 2147484],
+    ['connectTimeout', -1],
     ['connectTimeout', '1000'],
     ['commandTimeout', -1],
-    ['commandTimeout', 2 ** 31],
+    ['commandTimeout', 2147484],
     ['commandTimeout', Number.NaN],
     ['maxPendingPublishes', 0],
     ['maxPendingPublishes', Number.POSITIVE_INFINITY],
@@ -247,8 +247,8 @@ describe('RedisBackplane options', () => {
   });
 
   it('takes up to 2^31-1 ms, the longest delay of a Node timer, and not one more', () => {
-    expect(() => new RedisBackplane({ connectTimeout: 2 ** 31 - 1, commandTimeout: 2 ** 31 - 1 })).not.toThrow();
-    expect(() => new RedisBackplane({ commandTimeout: 2 ** 31 })).toThrow(RedisBackplaneConfigError);
+    expect(() => new RedisBackplane({ connectTimeout: 2147483.647, commandTimeout: 2147483.647 })).not.toThrow();
+    expect(() => new RedisBackplane({ commandTimeout: 2147484 })).toThrow(RedisBackplaneConfigError);
   });
 });
 
