@@ -31,7 +31,7 @@ export class KeepAlive {
     for (const connection of this.connections) {
       const outbound = connection.outbound;
       if (outbound.sentMessage) outbound.sentMessage = false;
-      else if (connection.transport.isOpen) outbound.write(this.frame, false);
+      else outbound.writeKeepAlive(this.frame);
     }
   }
 }

@@ -118,6 +118,18 @@ export class Outbound {
     return WriteOutcome.Sent;
   }
 
+  /**
+   * A keep-alive: sent only to a reader with no backlog (one with a backlog is not quiet), and
+   * not activity for `idleTimeout`, which measures what the peer and the service say.
+   */
+  writeKeepAlive(frame: string): void {
+    const transport = this.transport;
+    if (!transport.isOpen || transport.backlog(this.halfBound) > 0) return;
+    transport.send(frame);
+    this.sentMessage = true;
+    if (this.observer !== undefined) this.observer.messageSent?.(this.info!, 'text', frame);
+  }
+
   /** A reply is owed and never dropped; one past the bound holds further reading (`paceReading`). */
   reply(data: FrameData): boolean {
     if (!this.transport.isOpen) return false;

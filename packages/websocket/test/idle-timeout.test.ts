@@ -65,6 +65,21 @@ describe('idle timeout', () => {
     expect(echo.payload.toString()).toBe('abbbbbbc');
   });
 
+  it('does not count keep-alives as activity: a client that says nothing is closed as idle though the service keeps it alive', async () => {
+    @WebSocketService({ path: '/kept', keepAlive: 0.05, idleTimeout: 0.3 })
+    class KeptAliveService {
+      @OnText()
+      onText(_caller: Caller, text: string): string {
+        return text;
+      }
+    }
+    const { url } = await startServices([KeptAliveService]);
+    const client = await TestClient.connect(url('/kept'));
+    const { code, reason } = await client.waitClosed(2000);
+    expect([code, reason]).toEqual([1001, 'idle timeout']);
+    expect(client.messages.length).toBeGreaterThan(0); // keep-alives did arrive meanwhile
+  });
+
   it('counts received frames as activity: a chatty client is not closed', async () => {
     const { url } = await startServices([ClosingOnIdleService]);
     const client = await TestClient.connect(url('/closing'));
