@@ -1,44 +1,19 @@
 import 'reflect-metadata';
 import { Server } from 'node:http';
-import { Container, injectable } from 'inversify';
+import { injectable } from 'inversify';
 import {
   ListenError,
   ListenerConfigError,
   OnText,
   ServiceConfigError,
   type ServiceClass,
-  WebSocketApplication,
   WebSocketService,
-  webSocketModule,
 } from '@duet/websocket';
 import { closeTestApps, createTestApp } from '@duet/testing';
-import { cleanup, startServices } from './helpers';
+import { cleanup, serviceWith, startError, startServices } from './helpers';
 
 afterEach(cleanup);
 afterEach(closeTestApps);
-
-
-function serviceWith(name: string, config: object): ServiceClass {
-  const holder = { [name]: class {} };
-  WebSocketService(config as never)(holder[name]);
-  return holder[name];
-}
-
-async function startError(services: ServiceClass[], listeners?: Record<string, unknown>): Promise<unknown> {
-  const container = new Container();
-  container.load(
-    webSocketModule({
-      listeners: (listeners ?? { default: { port: 0, host: '127.0.0.1' } }) as never,
-      services,
-    }),
-  );
-  return WebSocketApplication.start(container).then(
-    () => {
-      throw new Error('start succeeded but should have failed');
-    },
-    (error: unknown) => error,
-  );
-}
 
 describe('configuration checked at start', () => {
   let listen: jest.SpyInstance;

@@ -3,7 +3,7 @@
 import 'reflect-metadata';
 import { Container } from 'inversify';
 import WebSocket from 'ws';
-import { type ListenerConfig, type ServiceClass, WebSocketApplication, webSocketModule } from '@duet/websocket';
+import { type ListenerConfig, type ServiceClass, WebSocketApplication, WebSocketService, webSocketModule } from '@duet/websocket';
 
 export interface Started {
   app: WebSocketApplication;
@@ -188,5 +188,25 @@ export function rawUpgrade(url: string, headers: Record<string, string> = {}): P
     }),
     3000,
     `the upgrade answer from ${url}`,
+  );
+}
+
+/** A service class named `name` with the given `@WebSocketService` config (valid or not). */
+export function serviceWith(name: string, config: object): ServiceClass {
+  const holder = { [name]: class {} };
+  WebSocketService(config as never)(holder[name]);
+  return holder[name];
+}
+
+/** What `WebSocketApplication.start` rejects with for `services` (an app that starts is stopped and fails the test). */
+export async function startError(services: ServiceClass[], listeners: Record<string, unknown> = { default: { port: 0, host: '127.0.0.1' } }): Promise<unknown> {
+  const container = new Container();
+  container.load(webSocketModule({ listeners: listeners as never, services }));
+  return WebSocketApplication.start(container).then(
+    async (app) => {
+      await app.stop();
+      throw new Error('start succeeded but should have failed');
+    },
+    (error: unknown) => error,
   );
 }

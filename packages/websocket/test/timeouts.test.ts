@@ -1,19 +1,15 @@
 // Every server timeout is held to what a Node timer can wait (2^31-1 ms): a longer one, or
 // Infinity, would fire after 1 ms. Refused at start (configs) or at the call (stop).
 import 'reflect-metadata';
-import { Container } from 'inversify';
 import {
   Caller,
   InvalidArgumentError,
   ListenerConfigError,
   OnOpen,
   ServiceConfigError,
-  type ServiceClass,
-  WebSocketApplication,
   WebSocketService,
-  webSocketModule,
 } from '@duet/websocket';
-import { TestClient, cleanup, pause, startServices } from './helpers';
+import { TestClient, cleanup, pause, serviceWith, startError, startServices } from './helpers';
 
 afterEach(cleanup);
 
@@ -23,24 +19,6 @@ class HelloService {
   onOpen(caller: Caller): Promise<void> {
     return caller.writeTextMessage('hello');
   }
-}
-
-function serviceWith(name: string, config: object): ServiceClass {
-  const holder = { [name]: class {} };
-  WebSocketService(config as never)(holder[name]);
-  return holder[name];
-}
-
-async function startError(services: ServiceClass[], listener: object = { port: 0, host: '127.0.0.1' }): Promise<unknown> {
-  const container = new Container();
-  container.load(webSocketModule({ listeners: { default: listener as never }, services }));
-  return WebSocketApplication.start(container).then(
-    async (app) => {
-      await app.stop();
-      throw new Error('start succeeded but should have failed');
-    },
-    (error: unknown) => error,
-  );
 }
 
 // 2147484 s is the first whole second past 2^31-1 ms.
@@ -62,7 +40,7 @@ describe('timeouts a timer cannot hold', () => {
   });
 
   it.each([Infinity, TOO_LONG, 0, NaN])('refuses a listener handshakeTimeout of %s at start with a ListenerConfigError', async (value) => {
-    const error = await startError([HelloService], { port: 0, host: '127.0.0.1', handshakeTimeout: value });
+    const error = await startError([HelloService], { default: { port: 0, host: '127.0.0.1', handshakeTimeout: value } });
     expect(error).toBeInstanceOf(ListenerConfigError);
     expect((error as ListenerConfigError).field).toBe('handshakeTimeout');
   });
