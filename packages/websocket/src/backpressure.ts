@@ -52,7 +52,11 @@ export class DrainWait {
     return this.promise !== undefined;
   }
 
-  /** Resolves once what is queued now has been written out (or the connection is gone). */
+  /**
+   * Resolves once what is queued now has been written out (or the connection is gone). The
+   * flush callback of an earlier period that ended by its deadline may end a later period
+   * early; that is harmless, as every waiter measures the backlog again when it wakes.
+   */
   wait(): Promise<void> {
     if (this.promise !== undefined) return this.promise;
     this.promise = new Promise((resolve) => (this.resolve = resolve));

@@ -28,8 +28,6 @@ export interface CallerLink {
   join(room: string): void;
   leave(room: string): void;
   rooms(): ReadonlySet<string>;
-  /** Marks outbound activity for the idle timer. */
-  touch(): void;
   /** Close code and reason once the connection has closed. */
   readonly closeCode: number | undefined;
   readonly closeReason: string;

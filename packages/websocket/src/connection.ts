@@ -131,7 +131,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember, Trans
     return this.options.registry.roomsOf(this);
   }
 
-  touch(): void {
+  private touch(): void {
     if (this.idle !== undefined) this.idle.touch();
   }
 
