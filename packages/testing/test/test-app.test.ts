@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { createHook } from 'node:async_hooks';
 import { Container, injectable } from 'inversify';
 import {
   ApplicationStateError,
@@ -112,23 +113,48 @@ describe('createTestApp', () => {
   });
 
   it('leaves no socket, server or timer open once closed', async () => {
-    const before = openResources();
-    const app = await createTestApp({ services: [GreeterService], bindings: [[Clock, fixedClock]] });
-    const client = await app.client('/greet');
-    await client.writeTextMessage('dan');
-    await client.readTextMessage();
-    await app.httpGet('/greet');
-    expect(openResources()).not.toEqual(before);
-    await app.close();
-    expect(openResources()).toEqual(before);
+    const opened = trackOpenResources();
+    try {
+      const app = await createTestApp({ services: [GreeterService], bindings: [[Clock, fixedClock]] });
+      const client = await app.client('/greet');
+      await client.writeTextMessage('dan');
+      await client.readTextMessage();
+      await app.httpGet('/greet');
+      expect(opened.count()).not.toEqual({});
+      await app.close();
+      await destroyHooksRun();
+      expect(opened.count()).toEqual({});
+    } finally {
+      opened.stop();
+    }
   });
 });
 
-/** Sockets, servers and timers open in this process, counted by kind. */
-function openResources(): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const kind of process.getActiveResourcesInfo()) {
-    if (/TCP|Timeout|Immediate/.test(kind)) counts[kind] = (counts[kind] ?? 0) + 1;
-  }
-  return counts;
+/**
+ * Sockets, servers and timers created from now on and still open, counted by kind. Only what is
+ * created while tracking counts, so timers the test runner keeps for itself do not.
+ */
+function trackOpenResources(): { count(): Record<string, number>; stop(): void } {
+  const open = new Map<number, string>();
+  const hook = createHook({
+    init(asyncId, type) {
+      if (/TCP|Timeout/.test(type)) open.set(asyncId, type);
+    },
+    destroy(asyncId) {
+      open.delete(asyncId);
+    },
+  }).enable();
+  return {
+    count() {
+      const counts: Record<string, number> = {};
+      for (const kind of open.values()) counts[kind] = (counts[kind] ?? 0) + 1;
+      return counts;
+    },
+    stop: () => hook.disable(),
+  };
+}
+
+/** Node reports closed handles to destroy hooks from a later turn of the event loop. */
+async function destroyHooksRun(): Promise<void> {
+  for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
 }
