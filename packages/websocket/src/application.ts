@@ -49,7 +49,6 @@ export class WebSocketApplication {
     const logger = container.isBound(LOGGER) ? container.get<Logger>(LOGGER) : consoleLogger;
     const registry = container.get(ConnectionRegistry);
     const observer = collectObservers(container, definitions, logger);
-    registry.setServicePaths(new Map(tables.map((table) => [table.serviceClass, table.config.path])));
     const listeners = new Map<string, Listener>();
     for (const [name, config] of listenerConfigs) {
       const served = routes.get(name) ?? new PathMatcher<BoundService>();

@@ -31,7 +31,7 @@ function tableFor(handlers: Partial<Record<HandlerEvent, Handler>>, config: Part
 function open(table: CompiledService): { transport: MemoryTransport; connection: Connection } {
   const transport = new MemoryTransport();
   const request = { remoteAddress: '127.0.0.1' } as unknown as UpgradeRequest;
-  const options = { table, logger, registry: new ConnectionRegistry(), observer: undefined };
+  const options = { table, logger, registry: new ConnectionRegistry(), members: new Set<Connection>(), observer: undefined };
   return { transport, connection: new Connection(transport, options, {}, request) };
 }
 

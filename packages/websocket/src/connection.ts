@@ -25,7 +25,6 @@ import type { StandardResult } from './messages/standard-schema';
 import { defaultErrorReply, unmatchedError } from './messages/validation';
 import { HandlerEvent } from './metadata';
 import { type ConnectionInfo, HANDLER_NAMES, type WebSocketObserver, errorKind } from './monitoring/observer';
-import type { ServiceClass } from './module';
 import { Outbound, type OutboundOwner } from './outbound';
 import { PendingEvents } from './pending-events';
 import type { ConnectionRegistry, RegistryMember } from './registry/connection-registry';
@@ -43,13 +42,13 @@ export interface ConnectionOptions {
   readonly table: CompiledService;
   readonly logger: Logger;
   readonly registry: ConnectionRegistry;
+  /** The endpoint's set of its service's open connections. */
+  readonly members: Set<Connection>;
   readonly observer: WebSocketObserver | undefined;
 }
 
 export class Connection implements CallerLink, StreamSink, RegistryMember, TransportHandler, OutboundOwner {
   readonly caller: Caller;
-  readonly serviceClass: ServiceClass;
-  readonly servicePath: string;
   /** Awaiting the pong of a heartbeat ping. */
   awaitingPong = false;
   closeCode: number | undefined;
@@ -92,9 +91,8 @@ export class Connection implements CallerLink, StreamSink, RegistryMember, Trans
     }
     this.outbound = new Outbound(transport, table.config, options.registry, this.idle, this);
     this.closing = new Closing(transport);
-    this.serviceClass = table.serviceClass;
-    this.servicePath = table.config.path;
     transport.attach(this, this.idle !== undefined);
+    options.members.add(this);
     options.registry.add(this);
     this.observer = options.observer;
     if (this.observer !== undefined) {
@@ -226,6 +224,7 @@ export class Connection implements CallerLink, StreamSink, RegistryMember, Trans
     this.outbound.closed();
     this.closing.closed();
     this.streams?.stopAll();
+    this.options.members.delete(this);
     this.options.registry.remove(this);
     if (this.observer !== undefined) this.observer.connectionClosed?.(this.info!, code, reason);
     this.dispatch(HandlerEvent.Close, code, reason);

@@ -40,8 +40,8 @@ export class ServiceEndpoint {
   private readonly needsAsyncAdmission: boolean;
   /** Shared by every connection of this service. */
   private readonly connectionOptions: ConnectionOptions;
-  /** This service's open connections (for the heartbeat and the listener's stop): the registry's set. */
-  readonly connections: ReadonlySet<Connection>;
+  /** This service's open connections: the heartbeat, the listener's stop and the registry read them. */
+  readonly connections = new Set<Connection>();
   private readonly heartbeat: Heartbeat | undefined;
   private readonly keepAlive: KeepAlive | undefined;
 
@@ -58,10 +58,10 @@ export class ServiceEndpoint {
       addsHeaders: table.upgradeHandler !== undefined,
     });
     this.needsAsyncAdmission = table.gate !== undefined || table.upgradeHandler !== undefined;
-    // The registry's members are these very connections, typed by what the registry needs of them.
-    this.connections = host.registry.membersOfService(table.serviceClass) as unknown as ReadonlySet<Connection>;
+    host.registry.addService(table.serviceClass, table.config.path, this.connections);
     this.connectionOptions = {
       table,
+      members: this.connections,
       logger: host.logger,
       registry: host.registry,
       observer: host.observer,

@@ -1,5 +1,6 @@
-// `ConnectionRegistry`: every open connection of the app, by id, by service and by room, and
-// the broadcasts that reach them — on this process and, through the backplane, on the others.
+// `ConnectionRegistry`: every open connection of the app, by id and by room, and the
+// broadcasts that reach them — on this process and, through the backplane, on the others. Each
+// service's own connections are its endpoint's set; the registry only looks them up by class.
 // Bound as a singleton by `webSocketModule`: inject it or `container.get(ConnectionRegistry)`.
 import { randomUUID } from 'node:crypto';
 import { injectable } from 'inversify';
@@ -11,9 +12,12 @@ import { type BroadcastHost, type BroadcastMember, BroadcastTarget } from './bro
 import { Rooms } from './rooms';
 
 /** A connection as the registry holds it. */
-export interface RegistryMember extends BroadcastMember {
-  readonly serviceClass: ServiceClass;
-  readonly servicePath: string;
+export type RegistryMember = BroadcastMember;
+
+/** One service of the app: its path, and the live set of its open connections (its endpoint's). */
+interface ServiceMembers {
+  readonly path: string;
+  readonly members: ReadonlySet<RegistryMember>;
 }
 
 export interface RegistryStats {
@@ -31,20 +35,19 @@ export class ConnectionRegistry implements BroadcastHost {
   /** This process's id on the backplane. */
   readonly nodeId = randomUUID();
   private readonly byId = new Map<string, RegistryMember>();
-  private readonly byService = new Map<ServiceClass, Set<RegistryMember>>();
+  private readonly services = new Map<ServiceClass, ServiceMembers>();
   private readonly rooms = new Rooms<RegistryMember>();
   private backplane: Backplane = new InMemoryBackplane();
   private dropped = 0;
-  private servicePaths: ReadonlyMap<ServiceClass, string> = new Map();
 
   /** Open connections, of one service class or of all. */
   count(service?: ServiceClass): number {
-    return service === undefined ? this.byId.size : (this.byService.get(service)?.size ?? 0);
+    return service === undefined ? this.byId.size : (this.services.get(service)?.members.size ?? 0);
   }
 
   /** The callers of open connections, of one service class or of all (a new array). */
   list(service?: ServiceClass): Caller[] {
-    const members = service === undefined ? this.byId.values() : (this.byService.get(service) ?? NONE).values();
+    const members = service === undefined ? this.byId.values() : (this.services.get(service)?.members ?? NONE).values();
     return Array.from(members, (member) => member.caller);
   }
 
@@ -88,9 +91,12 @@ export class ConnectionRegistry implements BroadcastHost {
 
   // --- used by the application and connections ------------------------------------------
 
-  /** @internal The paths of the app's services: a service broadcast travels by path between nodes. */
-  setServicePaths(paths: ReadonlyMap<ServiceClass, string>): void {
-    this.servicePaths = paths;
+  /**
+   * @internal A service of the app, with its endpoint's live set of open connections: `count`,
+   * `list` and `broadcast(service)` read it. A service broadcast travels by path between nodes.
+   */
+  addService(service: ServiceClass, path: string, members: ReadonlySet<RegistryMember>): void {
+    this.services.set(service, { path, members });
   }
 
   /** @internal */
@@ -108,24 +114,12 @@ export class ConnectionRegistry implements BroadcastHost {
   /** @internal */
   add(member: RegistryMember): void {
     this.byId.set(member.caller.getConnectionId(), member);
-    this.membersOfService(member.serviceClass).add(member);
     this.backplane.reportCount(this.byId.size);
-  }
-
-  /**
-   * @internal The live set of one service's open connections: its endpoint reads it for the
-   * heartbeat and the stop, so a connection is entered in one set per service, not two.
-   */
-  membersOfService(service: ServiceClass): Set<RegistryMember> {
-    let members = this.byService.get(service);
-    if (members === undefined) this.byService.set(service, (members = new Set()));
-    return members;
   }
 
   /** @internal Removes a closed connection from everything, rooms included. */
   remove(member: RegistryMember): void {
     if (!this.byId.delete(member.caller.getConnectionId())) return;
-    this.byService.get(member.serviceClass)?.delete(member);
     this.rooms.leaveAll(member);
     this.backplane.reportCount(this.byId.size);
   }
@@ -170,13 +164,13 @@ export class ConnectionRegistry implements BroadcastHost {
   }
 
   private *membersOnPath(path: string): IterableIterator<RegistryMember> {
-    for (const [service, members] of this.byService) {
-      if (this.servicePaths.get(service) === path) yield* members;
+    for (const service of this.services.values()) {
+      if (service.path === path) yield* service.members;
     }
   }
 
   private pathOf(service: ServiceClass): string {
-    const path = this.servicePaths.get(service);
+    const path = this.services.get(service)?.path;
     if (path === undefined) throw new InvalidArgumentError(`${service.name} is not a service of this application`);
     return path;
   }
