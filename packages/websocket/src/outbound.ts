@@ -34,9 +34,9 @@ export class Outbound {
   receivedBytes: Buffer | undefined;
   /** Reading is paused until the backlog drains: later messages wait, and TCP holds the sender back. */
   readingHeld = false;
-  /** Set when observers are bound: every frame sent is reported. */
-  observer: WebSocketObserver | undefined;
-  info: ConnectionInfo | undefined;
+  /** Set when observers are bound (`observeWith`): every frame sent is reported. */
+  private observer: WebSocketObserver | undefined;
+  private info: ConnectionInfo | undefined;
   /** The wait for a reader over `maxBufferedBytes` to catch up; made at the first such wait. */
   private drainWait: DrainWait | undefined;
   /** Under 'drop': the reader missed its `drainTimeout`, so stream items that do not fit are dropped. */
@@ -128,6 +128,12 @@ export class Outbound {
     transport.send(frame);
     this.sentMessage = true;
     if (this.observer !== undefined) this.observer.messageSent?.(this.info!, 'text', frame);
+  }
+
+  /** Reports every frame sent from now on to `observer`. */
+  observeWith(observer: WebSocketObserver, info: ConnectionInfo): void {
+    this.observer = observer;
+    this.info = info;
   }
 
   /** A reply is owed and never dropped; one past the bound holds further reading (`paceReading`). */

@@ -1,0 +1,340 @@
+// Runs one event's handler for a connection and acts on what it gives back: the reply (or
+// stream) of a message, the pong of a ping, the default of an event without a handler, and a
+// failure (→ @OnError, then a close). For @OnMessage it acts on the router's decision. The
+// connection decides *when* an event runs (in order, one at a time); this decides what running
+// it means. Nothing here is allocated per message: the message's context lives in the
+// connection's one `MessageRouting` record, and the settle callbacks are made once.
+import type { Caller } from './caller';
+import { CloseCode, closeReasonFor } from './close-codes';
+import type { CompiledService, Handler } from './compiled-service';
+import { type MessageValidationError, UnsupportedMessageError } from './errors';
+import type { ConnectionReport } from './connection-report';
+import { InvalidReply } from './messages/contract-routes';
+import { ReplyStreams, type StreamSink, isAsyncIterable } from './messages/reply-streams';
+import { MessageRouting, Routed } from './messages/router';
+import type { StandardResult } from './messages/standard-schema';
+import { defaultErrorReply, unmatchedError } from './messages/validation';
+import { HandlerEvent } from './metadata';
+import type { Outbound } from './outbound';
+import { toFrameData, toPongData } from './replies';
+import type { ResolvedServiceConfig } from './service-config';
+import type { Transport } from './transport/transport';
+
+/** What the runner needs of its connection. */
+export interface RunnerHost {
+  readonly caller: Caller;
+  readonly outbound: Outbound;
+  readonly transport: Transport;
+  /** Set once the socket closed. */
+  readonly closeCode: number | undefined;
+  /** Set when the connection closes because of a failure: later messages are not handled. */
+  failureCloseCode: number | undefined;
+  /** A handler returned a promise: no other event runs until `handlerSettled`. */
+  handlerPending(): void;
+  handlerSettled(): void;
+  /** After a settled handler's outcome: the events that waited for it run. */
+  runWaiting(): void;
+  /** Runs `event` in order, behind whatever runs now. */
+  dispatch(event: HandlerEvent, first: unknown, second: unknown): void;
+  closeIfOpen(code: number, reason: string): void;
+  /** `@OnClose` has finished (or there was none). */
+  closeFinished(): void;
+  /** `@OnIdleTimeout` ran and the connection stays: the idle timer starts again. */
+  idleAgain(): void;
+}
+
+export class HandlerRunner implements StreamSink {
+  private readonly handlers: readonly (Handler | undefined)[];
+  private readonly config: ResolvedServiceConfig;
+  private readonly routing: MessageRouting | undefined;
+  private runningEvent: HandlerEvent = HandlerEvent.Open;
+  private readonly onSettled = (value: unknown) => this.settled(value);
+  private readonly onRejected = (error: unknown) => this.rejected(error);
+  private streams: ReplyStreams | undefined;
+
+  constructor(
+    private readonly host: RunnerHost,
+    private readonly table: CompiledService,
+    private readonly instance: object,
+    private readonly report: ConnectionReport,
+  ) {
+    this.handlers = table.handlers;
+    this.config = table.config;
+    if (table.router !== undefined) this.routing = new MessageRouting(table.router);
+  }
+
+  has(event: HandlerEvent): boolean {
+    return this.handlers[event] !== undefined;
+  }
+
+  run(event: HandlerEvent, first: unknown, second: unknown): void {
+    if (event === HandlerEvent.Message) this.actOn(this.routing!.route(first as string | Buffer));
+    else this.call(event, this.handlers[event], first, second);
+  }
+
+  /**
+   * `@OnClose` while another handler is still pending: called on its own, not through `call`,
+   * because the pending handler still owns the connection's busy state.
+   */
+  runCloseBesideBusy(code: number, reason: string): void {
+    let result: unknown;
+    try {
+      result = this.handlers[HandlerEvent.Close]?.call(this.instance, this.host.caller, code, reason);
+    } catch (error) {
+      this.closeHandlerFailed(error);
+      return;
+    }
+    if (isThenable(result)) result.then(() => this.host.closeFinished(), (error) => this.closeHandlerFailed(error));
+    else this.host.closeFinished();
+  }
+
+  /** Ends the running stream of `id`; false when there is none. */
+  stopStream(id: unknown): boolean {
+    return this.streams?.stop(id) ?? false;
+  }
+
+  stopStreams(): void {
+    this.streams?.stopAll();
+  }
+
+  /** A text or binary message the service has no handler for: 1003, and @OnError hears why. */
+  refuseUnsupported(kind: 'text' | 'binary'): void {
+    const host = this.host;
+    if (host.failureCloseCode !== undefined) return;
+    const handler = kind === 'text' ? '@OnText' : '@OnBinary';
+    const error = new UnsupportedMessageError(
+      `${this.table.serviceName} has no ${handler} handler; a ${kind} message closes the connection with 1003`,
+    );
+    host.failureCloseCode = CloseCode.UnsupportedData;
+    this.report.errorOccurred(error);
+    host.closeIfOpen(CloseCode.UnsupportedData, closeReasonFor(CloseCode.UnsupportedData));
+    host.dispatch(HandlerEvent.Error, error, undefined);
+  }
+
+  // --- calling a handler ------------------------------------------------------------------
+
+  /** Calls a handler; a returned promise makes the connection busy until it settles. */
+  private call(event: HandlerEvent, handler: Handler | undefined, first: unknown, second: unknown): void {
+    if (handler === undefined) {
+      this.complete(event, undefined);
+      return;
+    }
+    this.report.handlerStarted();
+    let result: unknown;
+    try {
+      result = handler.call(this.instance, this.host.caller, first, second);
+      if (isThenable(result)) {
+        this.awaitSettled(event, result);
+        return;
+      }
+    } catch (error) {
+      this.report.handlerFinished(event, true);
+      this.fail(event, error);
+      return;
+    }
+    this.report.handlerFinished(event, false);
+    this.complete(event, result);
+  }
+
+  private awaitSettled(event: HandlerEvent, result: PromiseLike<unknown>): void {
+    this.host.handlerPending();
+    this.runningEvent = event;
+    result.then(this.onSettled, this.onRejected);
+  }
+
+  private settled(value: unknown): void {
+    this.host.handlerSettled();
+    if (this.routing?.validating !== undefined) {
+      this.actOn(this.routing.validated(value as StandardResult<unknown>));
+    } else {
+      this.report.handlerFinished(this.runningEvent, false);
+      this.complete(this.runningEvent, value);
+    }
+    this.host.runWaiting();
+  }
+
+  private rejected(error: unknown): void {
+    this.host.handlerSettled();
+    const validating = this.routing?.validating !== undefined;
+    if (!validating) this.report.handlerFinished(this.runningEvent, true);
+    if (validating) this.routing!.validating = undefined;
+    this.fail(this.runningEvent, error);
+    this.host.runWaiting();
+  }
+
+  /** What follows a handler that finished: its reply, or the event's default behaviour. */
+  private complete(event: HandlerEvent, value: unknown): void {
+    switch (event) {
+      case HandlerEvent.Text:
+      case HandlerEvent.Binary:
+      case HandlerEvent.Message:
+        if (value !== undefined) {
+          const replyId = event === HandlerEvent.Message ? this.routing!.replyId : undefined;
+          if (isAsyncIterable(value)) (this.streams ??= new ReplyStreams(this)).start(value, replyId);
+          else if (value instanceof InvalidReply) this.badMessage(value.error); // refused by its contract's reply schema
+          else this.reply(event, this.withReplyId(value, replyId));
+        }
+        this.host.outbound.paceReading();
+        return;
+      case HandlerEvent.Ping:
+        if (value !== undefined) this.replyPong(value);
+        return;
+      case HandlerEvent.IdleTimeout:
+        if (this.handlers[HandlerEvent.IdleTimeout] === undefined) this.host.closeIfOpen(CloseCode.GoingAway, 'idle timeout');
+        else if (this.host.closeCode === undefined) this.host.idleAgain();
+        return;
+      case HandlerEvent.Error: {
+        const code = this.host.failureCloseCode;
+        if (code !== undefined) this.host.closeIfOpen(code, closeReasonFor(code));
+        return;
+      }
+      case HandlerEvent.Close:
+        this.host.closeFinished();
+        return;
+      default:
+        return;
+    }
+  }
+
+  /**
+   * A handler threw or rejected (or its reply could not be encoded): `@OnError` gets the thrown
+   * value, or the log does, and then the connection is closed with 1011.
+   */
+  private fail(event: HandlerEvent, error: unknown): void {
+    if (event === HandlerEvent.Error || event === HandlerEvent.Close) {
+      const which = event === HandlerEvent.Error ? '@OnError' : '@OnClose';
+      this.report.logger.error(`${which} handler failed`, this.report.fields({ error }));
+      this.complete(event, undefined);
+      return;
+    }
+    this.host.failureCloseCode = CloseCode.InternalError;
+    this.report.errorOccurred(error);
+    if (this.handlers[HandlerEvent.Error] !== undefined) {
+      this.run(HandlerEvent.Error, error, undefined);
+      return;
+    }
+    this.report.logger.error('handler failed', this.report.fields({ error }));
+    this.host.closeIfOpen(CloseCode.InternalError, closeReasonFor(CloseCode.InternalError));
+  }
+
+  private closeHandlerFailed(error: unknown): void {
+    this.report.logger.error('@OnClose handler failed', this.report.fields({ error }));
+    this.host.closeFinished();
+  }
+
+  // --- @OnMessage: acting on the router's decision ------------------------------------------
+
+  private actOn(routed: Routed): void {
+    const routing = this.routing!;
+    switch (routed) {
+      case Routed.Call:
+        this.call(HandlerEvent.Message, routing.handler, routing.value, undefined);
+        return;
+      case Routed.Validate:
+        this.validate(routing);
+        return;
+      case Routed.Invalid:
+        this.badMessage(routing.error!);
+        return;
+      default:
+        if (this.config.onUnmatched === 'ignore') {
+          this.report.logger.debug('message ignored: no handler matches it', this.report.fields({ key: routing.unmatchedKey }));
+        } else {
+          this.badMessage(unmatchedError(routing.router.dispatcherKey, routing.unmatchedKey));
+        }
+    }
+  }
+
+  private validate(routing: MessageRouting): void {
+    let result: StandardResult<unknown> | Promise<StandardResult<unknown>>;
+    try {
+      result = routing.validating!.schema!['~standard'].validate(routing.value);
+    } catch (error) {
+      routing.validating = undefined;
+      this.fail(HandlerEvent.Message, error);
+      return;
+    }
+    if (isThenable(result)) this.awaitSettled(HandlerEvent.Message, result);
+    else this.actOn(routing.validated(result));
+  }
+
+  /** A message the service cannot take: the error reply (or a close), then @OnError. */
+  private badMessage(error: MessageValidationError): void {
+    const config = this.config;
+    this.report.errorOccurred(error);
+    if (config.onInvalidMessage === 'close' || (config.onUnmatched === 'close' && error.kind === 'unmatched')) {
+      this.host.failureCloseCode = error.closeCode;
+      this.host.closeIfOpen(error.closeCode, error.kind === 'invalid-json' ? 'invalid JSON' : 'invalid message');
+    } else {
+      let reply: unknown;
+      try {
+        reply = config.errorReply === undefined ? defaultErrorReply(config.dispatcherKey, error) : config.errorReply(error);
+      } catch (replyError) {
+        this.fail(HandlerEvent.Message, replyError);
+        return;
+      }
+      if (reply !== undefined) this.reply(HandlerEvent.Message, this.withReplyId(reply, this.routing!.replyId));
+    }
+    if (this.handlers[HandlerEvent.Error] !== undefined) this.call(HandlerEvent.Error, this.handlers[HandlerEvent.Error], error, undefined);
+    else if (this.host.failureCloseCode !== undefined) this.complete(HandlerEvent.Error, undefined);
+  }
+
+  private withReplyId(value: unknown, id: unknown): unknown {
+    return id === undefined ? value : this.routing!.withReplyId(value, id);
+  }
+
+  // --- replies and streams ------------------------------------------------------------------
+
+  private reply(event: HandlerEvent, value: unknown): void {
+    let data;
+    try {
+      data = toFrameData(value);
+    } catch (error) {
+      this.fail(event, error);
+      return;
+    }
+    if (!this.host.outbound.reply(data)) {
+      this.report.logger.debug('reply not sent: the connection closed before the handler returned', this.report.fields());
+    }
+  }
+
+  private replyPong(value: unknown): void {
+    let data;
+    try {
+      data = toPongData(value);
+    } catch (error) {
+      this.fail(HandlerEvent.Ping, error);
+      return;
+    }
+    this.host.outbound.writeControl(HandlerEvent.Pong, data);
+  }
+
+  sendStreamItem(item: unknown, id: unknown): boolean | Promise<void> {
+    if (!this.host.transport.isOpen) return false;
+    let data;
+    try {
+      data = toFrameData(this.withReplyId(item, id));
+    } catch (error) {
+      this.streamFailed(error);
+      return false;
+    }
+    return this.host.outbound.writeStreamItem(data);
+  }
+
+  streamFailed(error: unknown): void {
+    const host = this.host;
+    if (host.failureCloseCode !== undefined || host.closeCode !== undefined) return;
+    host.failureCloseCode = CloseCode.InternalError;
+    this.report.errorOccurred(error);
+    if (this.handlers[HandlerEvent.Error] !== undefined) {
+      host.dispatch(HandlerEvent.Error, error, undefined);
+      return;
+    }
+    this.report.logger.error('a reply stream failed', this.report.fields({ error }));
+    host.closeIfOpen(CloseCode.InternalError, closeReasonFor(CloseCode.InternalError));
+  }
+}
+
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+}
