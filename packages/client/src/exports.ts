@@ -1,4 +1,5 @@
-// What both entry points export besides createClient.
+// What both entry points (index.ts on Node, browser.ts in browsers) export besides createClient,
+// each by name.
 export { DuetClient } from './client';
 export type { ClientState } from './client';
 export type { CloseInfo } from './close-info';
