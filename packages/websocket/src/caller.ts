@@ -13,12 +13,12 @@ import type { Outbound } from './outbound';
 import type { Transport } from './transport/transport';
 import type { Principal, UpgradeRequest } from './upgrade-request';
 
-// Writes hand the frame to the socket synchronously, so settled promises can be shared.
-// A handed-over write resolves to `undefined`, never `true`: a handler that returns a write's
-// promise must not have its resolved value sent back as a reply.
+// Writes hand the frame to the socket synchronously, so one settled promise can be shared.
+// Every write resolves to `undefined` — handed over, or dropped under slowConsumerPolicy
+// 'drop' (counted in `registry.stats().droppedMessages` and told to observers'
+// `messageDropped`): a handler that returns a write's promise must not have its resolved
+// value sent back as a reply.
 const HANDED_TO_SOCKET: Promise<void> = Promise.resolve();
-// Under slowConsumerPolicy 'drop' a dropped write resolves to `false` (see writeTextMessage).
-const DROPPED = Promise.resolve(false) as unknown as Promise<void>;
 
 /** The connection-side operations a `Caller` needs; implemented by the connection. */
 export interface CallerLink {
@@ -71,8 +71,8 @@ export class Caller<K extends AnyContract = AnyContract> {
   /**
    * Sends a text frame. Resolves once the frame is handed to the socket; rejects with
    * ConnectionClosedError when the connection is not open. Under `slowConsumerPolicy: 'drop'`
-   * a write that was dropped resolves to `false` instead of `undefined` (test it with
-   * `(await caller.writeTextMessage(text)) === false`).
+   * a write that was dropped resolves too (drops are counted in `registry.stats()` and told to
+   * observers' `messageDropped`), so a handler may return the promise.
    */
   writeTextMessage(text: string): Promise<void> {
     if (typeof text !== 'string') {
@@ -93,7 +93,7 @@ export class Caller<K extends AnyContract = AnyContract> {
 
   /**
    * Sends a ping (at most 125 bytes of data). Control frames count against `maxBufferedBytes`
-   * and never wait: past it a ping is dropped (resolves `false`), or under 'close' the
+   * and never wait: past it a ping is dropped (and counted), or under 'close' the
    * connection closes with 1013.
    */
   ping(data?: BinaryData | string): Promise<void> {
@@ -210,8 +210,7 @@ export class Caller<K extends AnyContract = AnyContract> {
   }
 
   private settle(outcome: WriteOutcome | Promise<boolean>): Promise<void> {
-    if (outcome === WriteOutcome.Sent) return HANDED_TO_SOCKET;
-    if (outcome === WriteOutcome.Dropped) return DROPPED;
+    if (outcome === WriteOutcome.Sent || outcome === WriteOutcome.Dropped) return HANDED_TO_SOCKET;
     if (outcome === WriteOutcome.Closed) return Promise.reject(this.closedError());
     return outcome.then(toVoid);
   }

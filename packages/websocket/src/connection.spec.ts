@@ -129,6 +129,28 @@ describe('a connection', () => {
     expect(texts).toEqual(['first', 'second']);
   });
 
+  it("resolves a Caller write the 'drop' policy dropped to undefined, so a handler returning it sends nothing more", async () => {
+    const outcomes: unknown[] = [];
+    const table = tableFor(
+      {
+        [HandlerEvent.Text]: (caller) => {
+          void caller.writeTextMessage('a'.repeat(3000));
+          const dropped = caller.writeTextMessage('b'.repeat(3000));
+          void dropped.then((outcome) => outcomes.push(outcome));
+          return dropped;
+        },
+      },
+      { maxBufferedBytes: 4096, slowConsumerPolicy: 'drop' },
+    );
+    const { transport } = open(table);
+    transport.accepting = false;
+    transport.receiveText('go');
+    await settle();
+    expect(outcomes).toEqual([undefined]);
+    expect(transport.texts).toEqual(['a'.repeat(3000)]);
+    transport.peerCloses(1000, '');
+  });
+
   it('closes with 1013 when more than maxPendingMessages wait behind a busy handler', () => {
     const { handler } = controlled();
     const { transport } = open(tableFor({ [HandlerEvent.Text]: handler }, { maxPendingMessages: 2 }));

@@ -76,6 +76,7 @@ export type { SlowConsumerPolicy } from './backpressure';
 export {
   OBSERVER,
   type ConnectionInfo,
+  type DroppedKind,
   type WebSocketObserver,
 } from './monitoring/observer';
 export { TrafficLogger, type TrafficLogOptions } from './monitoring/traffic-logger';

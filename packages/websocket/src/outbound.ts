@@ -8,7 +8,7 @@
 import { DrainWait, WriteOutcome, exceedsBacklog } from './backpressure';
 import type { IdleTimer } from './idle-timer';
 import { HandlerEvent } from './metadata';
-import type { ConnectionInfo, WebSocketObserver } from './monitoring/observer';
+import type { ConnectionInfo, DroppedKind, WebSocketObserver } from './monitoring/observer';
 import type { ConnectionRegistry } from './registry/connection-registry';
 import type { FrameData } from './replies';
 import type { ResolvedServiceConfig } from './service-config';
@@ -70,7 +70,7 @@ export class Outbound {
         return WriteOutcome.Closed;
       }
       if (slowConsumerPolicy === 'drop' || !mayWait) {
-        this.registry.countDropped();
+        this.dropped(typeof data === 'string' ? 'text' : 'binary');
         return WriteOutcome.Dropped;
       }
       this.wrote(data);
@@ -86,7 +86,7 @@ export class Outbound {
     if (!transport.isOpen) return false;
     if (exceedsBacklog(transport.backlog(this.halfBound), encoded.payload, this.config.maxBufferedBytes)) {
       if (this.config.slowConsumerPolicy === 'close') this.owner.slowConsumer();
-      else this.registry.countDropped();
+      else this.dropped(encoded.binary ? 'binary' : 'text');
       return false;
     }
     transport.sendEncoded(encoded);
@@ -109,7 +109,7 @@ export class Outbound {
         this.owner.slowConsumer();
         return WriteOutcome.Closed;
       }
-      this.registry.countDropped();
+      this.dropped(kind === HandlerEvent.Ping ? 'ping' : 'pong');
       return WriteOutcome.Dropped;
     }
     if (kind === HandlerEvent.Ping) transport.ping(data);
@@ -128,6 +128,12 @@ export class Outbound {
     transport.send(frame);
     this.sentMessage = true;
     if (this.observer !== undefined) this.observer.messageSent?.(this.info!, 'text', frame);
+  }
+
+  /** A frame the slow-consumer policy dropped: counted, and told to observers. */
+  private dropped(kind: DroppedKind): void {
+    this.registry.countDropped();
+    if (this.observer !== undefined) this.observer.messageDropped?.(this.info!, kind);
   }
 
   /** Reports every frame sent from now on to `observer`. */
@@ -153,7 +159,7 @@ export class Outbound {
     if (!this.transport.isOpen) return false;
     if (exceedsBacklog(this.transport.backlog(this.halfBound), data, this.config.maxBufferedBytes)) {
       if (!this.stalled) return this.waitForDrain();
-      this.registry.countDropped();
+      this.dropped(typeof data === 'string' ? 'text' : 'binary');
       return true;
     }
     this.stalled = false;

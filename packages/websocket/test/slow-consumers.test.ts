@@ -3,10 +3,12 @@ import { randomBytes } from 'node:crypto';
 import {
   Caller,
   ConnectionRegistry,
+  OBSERVER,
   OnClose,
   OnOpen,
   OnText,
   type SlowConsumerPolicy,
+  type WebSocketObserver,
   WebSocketService,
 } from '@duet/websocket';
 import { Opcode, RawClient, closeAllRawSockets, encodeFrame } from './conformance/raw-client';
@@ -101,17 +103,22 @@ describe('slow consumers', () => {
     stalled.destroy();
   });
 
-  it("resolves direct writes with false once dropped under 'drop'", async () => {
+  it("resolves direct writes once dropped under 'drop', and tells observers' messageDropped of each drop", async () => {
     const Service = serviceWith('drop');
     Service.outcomes = [];
-    const { app } = await startServices([Service]);
+    const dropped: string[] = [];
+    const observer: WebSocketObserver = { messageDropped: (_connection, kind) => void dropped.push(kind) };
+    const { app, container } = await startServices([Service], (c) => c.bind(OBSERVER).toConstantValue(observer));
     const stalled = await neverReads(app.port(), '/drop');
     const trigger = Buffer.from([0x81, 0x85, 1, 2, 3, 4]); // a masked text frame: 'flood'
     const masked = Buffer.from('flood').map((byte, i) => byte ^ trigger[2 + (i % 4)]);
     stalled.write(Buffer.concat([trigger, masked]));
     await eventually(() => Service.outcomes.length === 2000, 10000, 'the flood to end');
-    expect(Service.outcomes.filter((outcome) => outcome === false).length).toBeGreaterThan(1000);
-    expect(Service.outcomes.slice(0, 5)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect(Service.outcomes.every((outcome) => outcome === undefined)).toBe(true);
+    const { droppedMessages } = container.get(ConnectionRegistry).stats();
+    expect(droppedMessages).toBeGreaterThan(1000);
+    expect(dropped).toHaveLength(droppedMessages);
+    expect(new Set(dropped)).toEqual(new Set(['binary']));
     stalled.destroy();
   });
 

@@ -14,12 +14,17 @@ export interface ConnectionInfo {
   readonly path: string;
 }
 
+/** What kind of frame a slow-consumer policy dropped. */
+export type DroppedKind = MessageKind | 'ping' | 'pong';
+
 /** Every hook is optional; an observer that throws is logged and never breaks a connection. */
 export interface WebSocketObserver {
   connectionOpened?(connection: ConnectionInfo): void;
   connectionClosed?(connection: ConnectionInfo, statusCode: number, reason: string): void;
   messageReceived?(connection: ConnectionInfo, kind: MessageKind, data: Buffer): void;
   messageSent?(connection: ConnectionInfo, kind: MessageKind, data: FrameData): void;
+  /** The slow-consumer policy dropped a frame for this connection instead of sending it. */
+  messageDropped?(connection: ConnectionInfo, kind: DroppedKind): void;
   /** A handler finished: `handler` is the event (`open`, `text`, `message`…), `failed` if it threw. */
   handlerFinished?(connection: ConnectionInfo, handler: string, durationMs: number, failed: boolean): void;
   /** An error reached a connection: `kind` is its `code` (or its name). */
@@ -68,6 +73,7 @@ export function combineObservers(
     connectionClosed: each('connectionClosed'),
     messageReceived: each('messageReceived'),
     messageSent: each('messageSent'),
+    messageDropped: each('messageDropped'),
     handlerFinished: each('handlerFinished'),
     errorOccurred: each('errorOccurred'),
     upgradeRefused: each('upgradeRefused'),
