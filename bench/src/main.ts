@@ -5,7 +5,7 @@ import path from 'node:path';
 import { runBench, writeResults } from './bench';
 import { renderTargetsText } from './report';
 import { SCENARIOS, type Scenario } from './scenarios';
-import { BENCH_ROOT } from './servers';
+import { BENCH_ROOT, addServersAgainst, againstId } from './servers';
 
 const USAGE = `Usage: npm run bench -- [--rounds N] [--warmup MS] [--measure MS] [--only ID,ID] [--out DIR] [--time-limit S]
   --rounds N      turns per server in every scenario (default 5; idle at most 4, broadcast at most 3)
@@ -15,6 +15,7 @@ const USAGE = `Usage: npm run bench -- [--rounds N] [--warmup MS] [--measure MS]
   --servers IDS   in each scenario, only these servers (and its baselines), by id: for a closer look at a pair
   --out DIR       where results go (default bench/results)
   --time-limit S  no scenario starts after S seconds (default 420)
+  --against DIR   also run every Duet server from DIR (another built checkout), side by side
   --pin on|off    servers on the last processor, the load generator on the first (default on, with 2+ cores and taskset)`;
 
 function parse(argv: string[]): Record<string, string> {
@@ -59,7 +60,7 @@ function pinning(): { server: number; load: number } | undefined {
 /** The scenarios with only `ids` among their servers, besides the baselines every ratio needs. */
 function onlyServers(scenarios: readonly Scenario[], ids: string[]): Scenario[] {
   return scenarios.map((scenario) => {
-    const kept = new Set([scenario.baseline, ...(scenario.alsoAgainst ?? []), ...ids.map((id) => id.trim())]);
+    const kept = new Set([scenario.baseline, ...(scenario.alsoAgainst ?? []), ...ids.flatMap((id) => [id.trim(), againstId(id.trim())])]);
     return { ...scenario, servers: scenario.servers.filter((id) => kept.has(id)) };
   });
 }
@@ -67,7 +68,7 @@ function onlyServers(scenarios: readonly Scenario[], ids: string[]): Scenario[] 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const options = parse(argv);
-  const known = new Set(['rounds', 'warmup', 'measure', 'only', 'servers', 'out', 'time-limit', 'pin']);
+  const known = new Set(['rounds', 'warmup', 'measure', 'only', 'servers', 'out', 'time-limit', 'pin', 'against']);
   for (const name of Object.keys(options)) {
     if (!known.has(name)) {
       console.error(`unknown option --${name}\n${USAGE}`);
@@ -75,7 +76,14 @@ async function main(): Promise<void> {
     }
   }
   const only = options.only?.split(',').map((id) => id.trim());
-  const scenarios = only === undefined ? SCENARIOS : SCENARIOS.filter((scenario) => only.includes(scenario.id));
+  let scenarios = only === undefined ? SCENARIOS : SCENARIOS.filter((scenario) => only.includes(scenario.id));
+  if (options.against !== undefined) {
+    addServersAgainst(options.against);
+    scenarios = scenarios.map((scenario) => ({
+      ...scenario,
+      servers: scenario.servers.flatMap((id) => (id.startsWith('duet-') ? [id, againstId(id)] : [id])),
+    }));
+  }
   if (only !== undefined && scenarios.length !== only.length) {
     console.error(`unknown scenario in --only ${options.only}\n${USAGE}`);
     process.exit(2);

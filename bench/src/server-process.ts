@@ -46,9 +46,10 @@ export class ServerProcess {
   static async start(definition: ServerDefinition, cpu?: number, nodeArgs: string[] = [], timeoutMs = 30000): Promise<ServerProcess> {
     const args = ['--expose-gc', ...nodeArgs];
     if (definition.runtime === 'ts') args.push('-r', 'ts-node/register/transpile-only');
-    args.push('-r', HARNESS, path.join(REPO_ROOT, definition.entry));
+    const root = definition.root ?? REPO_ROOT;
+    args.push('-r', HARNESS, path.join(root, definition.entry));
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' };
-    if (definition.tsProject !== undefined) env.TS_NODE_PROJECT = path.join(REPO_ROOT, definition.tsProject);
+    if (definition.tsProject !== undefined) env.TS_NODE_PROJECT = path.join(root, definition.tsProject);
     if (definition.bufferutil) {
       // ws is the one @duet/websocket depends on, at the repository root, where bufferutil is
       // installed as its optional dependency; NODE_PATH adds the bench's pinned copy, should the
@@ -59,7 +60,7 @@ export class ServerProcess {
       env.WS_NO_BUFFER_UTIL = '1';
     }
     const [command, commandArgs] = pinned(cpu, process.execPath, args);
-    const child = spawn(command, commandArgs, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = spawn(command, commandArgs, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     let output = '';
     const append = (chunk: string) => {

@@ -20,6 +20,8 @@ export interface ServerDefinition {
   bufferutil?: boolean;
   /** Why the server cannot run now (checked at run time), or undefined when it can. */
   unavailable?: () => string | undefined;
+  /** The checkout the entry is run from (`--against`); this repository when absent. */
+  root?: string;
 }
 
 const BENCH_TSCONFIG = 'bench/tsconfig.json';
@@ -41,7 +43,7 @@ export function duetExports(name: string): boolean {
   }
 }
 
-export const SERVERS: readonly ServerDefinition[] = [
+const SERVER_LIST: ServerDefinition[] = [
   {
     id: 'raw-ws-bytes',
     label: 'raw ws (bytes echo)',
@@ -123,6 +125,25 @@ function bufferutilUnavailable(): string | undefined {
   return existsSync(path.join(BENCH_ROOT, 'node_modules/bufferutil/package.json'))
     ? undefined
     : "bufferutil is not installed (it is one of the bench's dependencies: npm ci --prefix bench)";
+}
+
+export const SERVERS: readonly ServerDefinition[] = SERVER_LIST;
+
+/** The id of `id`'s copy run from the other checkout of `--against`. */
+export function againstId(id: string): string {
+  return `${id}@against`;
+}
+
+/**
+ * Adds, for every Duet server, a copy run from `root` (another checkout of this repository,
+ * built and installed): `npm run bench -- --against DIR` then measures both side by side in
+ * one run, turn by turn, which is how a change is shown to be within noise.
+ */
+export function addServersAgainst(root: string): void {
+  const name = path.basename(path.resolve(root));
+  for (const server of SERVER_LIST.filter((candidate) => candidate.id.startsWith('duet-'))) {
+    SERVER_LIST.push({ ...server, id: againstId(server.id), label: `${server.label} [${name}]`, root: path.resolve(root) });
+  }
 }
 
 export function serverById(id: string): ServerDefinition {
