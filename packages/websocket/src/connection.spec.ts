@@ -4,6 +4,8 @@ import type { Logger } from './logger';
 import { HANDLER_EVENT_COUNT, HandlerEvent } from './metadata';
 import { ConnectionRegistry } from './registry/connection-registry';
 import type { CompiledService, Handler } from './compiled-service';
+import type { MessageRouter } from './messages/dispatcher';
+import type { StandardSchemaV1 } from './messages/standard-schema';
 import { type WebSocketServiceConfig, resolveServiceConfig } from './service-config';
 import { MemoryTransport } from './transport/memory-transport';
 import type { UpgradeRequest } from './upgrade-request';
@@ -11,7 +13,11 @@ import type { UpgradeRequest } from './upgrade-request';
 const warnings: string[] = [];
 const logger: Logger = { debug() {}, info() {}, warn: (message) => warnings.push(message), error() {} };
 
-function tableFor(handlers: Partial<Record<HandlerEvent, Handler>>, config: Partial<WebSocketServiceConfig> = {}): CompiledService {
+function tableFor(
+  handlers: Partial<Record<HandlerEvent, Handler>>,
+  config: Partial<WebSocketServiceConfig> = {},
+  router?: MessageRouter,
+): CompiledService {
   const slots: (Handler | undefined)[] = new Array(HANDLER_EVENT_COUNT).fill(undefined);
   for (const [event, handler] of Object.entries(handlers)) slots[Number(event)] = handler;
   return {
@@ -21,9 +27,9 @@ function tableFor(handlers: Partial<Record<HandlerEvent, Handler>>, config: Part
     handlers: slots,
     supportedSubProtocols: new Set(),
     upgradeHandler: undefined,
-    router: undefined,
+    router,
     originPolicy: undefined,
-    textEvent: slots[HandlerEvent.Text] !== undefined ? HandlerEvent.Text : undefined,
+    textEvent: router !== undefined ? HandlerEvent.Message : slots[HandlerEvent.Text] !== undefined ? HandlerEvent.Text : undefined,
     binaryEvent: slots[HandlerEvent.Binary] !== undefined ? HandlerEvent.Binary : undefined,
   };
 }
@@ -163,4 +169,54 @@ describe('a connection', () => {
     transport.receivePing(Buffer.from('hi'));
     expect(transport.sent).toEqual([{ kind: 'pong', data: Buffer.from('hi') }]);
   });
+
+  it('@OnMessage: validates asynchronously in order, answers with the reply id, and gives a bad message the error reply', async () => {
+    const { transport } = open(tableFor({}, { onUnmatched: 'error' }, chatRouter()));
+    transport.receiveText('{"type":"say","text":"hi","id":1}');
+    transport.receiveText('{"type":"say","text":7,"id":2}');
+    transport.receiveText('{"type":"shout","id":3}');
+    await settle();
+    await settle();
+    const replies = transport.texts.map((text) => JSON.parse(text));
+    expect(replies[0]).toEqual({ said: 'hi', id: 1 });
+    expect(replies[1]).toMatchObject({ type: 'error', id: 2 });
+    expect(replies[2]).toMatchObject({ type: 'error', id: 3 });
+    expect(replies).toHaveLength(3);
+  });
+
+  it('streams the items of a handler that returns an async iterable, each with the reply id, and nothing once the connection closed', async () => {
+    let release: () => void = () => {};
+    const router = chatRouter(async function* (_caller: unknown, message: unknown) {
+      yield 'one';
+      yield 'two';
+      await new Promise<void>((resolve) => (release = resolve));
+      yield 'three';
+      void message;
+    });
+    const { transport } = open(tableFor({}, {}, router));
+    transport.receiveText('{"type":"say","text":"go","id":9}');
+    await settle();
+    expect(transport.texts.map((text) => JSON.parse(text))).toEqual([
+      { id: 9, data: 'one' },
+      { id: 9, data: 'two' },
+    ]);
+    transport.peerCloses(1000, '');
+    release();
+    await settle();
+    expect(transport.texts).toHaveLength(2);
+  });
 });
+
+/** `type: 'say'` messages with a string `text`, validated asynchronously; the reply id is `id`. */
+function chatRouter(handler: Handler = (_caller, message) => ({ said: (message as { text: string }).text })): MessageRouter {
+  const schema = {
+    '~standard': {
+      version: 1,
+      vendor: 'spec',
+      validate: async (value: unknown) =>
+        typeof (value as { text?: unknown }).text === 'string' ? { value } : { issues: [{ message: 'text must be a string', path: ['text'] }] },
+    },
+  } as StandardSchemaV1;
+  const say = { key: 'say', method: 'say', handler, schema, jsonSchema: undefined, replyJsonSchema: undefined, replySchema: undefined, summary: undefined };
+  return { dispatcherKey: 'type', streamId: 'id', typed: new Map([['say', say]]), generic: undefined };
+}
