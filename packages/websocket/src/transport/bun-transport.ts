@@ -3,7 +3,8 @@
 // whole server) reach it without a closure per connection. Where Bun behaves unlike ws, the
 // difference is absorbed here so a connection sees the same events (docs/engines.md):
 //   - a message over the service's maxFrameSize is caught here when the server's limit (the
-//     largest of its services') lets it through; Bun's own refusal arrives as a close with 1006;
+//     largest of its services') lets it through; Bun's own refusal arrives as a close with 1006.
+//     Either way the peer gets 1009 and the connection a ProtocolError, then 1006, as on ws;
 //   - Bun answers every ping itself, so the connection's own answer to it is not sent again;
 //   - Bun runs the close handler inside `close()`, which a connection does not expect: it is
 //     reported a microtask later.
@@ -31,6 +32,8 @@ export class BunTransport implements Transport {
   private state = OPEN;
   /** Inside our own `close()`/`terminate()`: Bun reports the close synchronously there. */
   private closingNow = false;
+  /** The peer broke a limit: the connection hears 1006 whatever was sent, as on ws. */
+  private failed = false;
   /** Inside the connection's handling of a ping: its pong would be Bun's second. */
   private answeringPing = false;
   /** The text of the message being handled and the bytes handed over for it (an echo sends the text back). */
@@ -195,10 +198,9 @@ export class BunTransport implements Transport {
       return;
     }
     if (code === CloseCode.AbnormalClosure && reason === TOO_BIG_REASON) {
-      // Bun closed with 1009 itself; the peer saw 1009 and the service is told why, as on ws.
-      this.handler.transportError(new ProtocolError('Max payload size exceeded', CloseCode.MessageTooBig, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'));
-      code = CloseCode.MessageTooBig;
-      reason = '';
+      // Bun closed with 1009 itself; the service is told why, as on ws.
+      this.handler.transportError(tooBig());
+      this.failed = true;
     }
     if (this.closingNow) queueMicrotask(() => this.finish(code, reason));
     else this.finish(code, reason);
@@ -210,14 +212,21 @@ export class BunTransport implements Transport {
     const waiters = this.flushWaiters;
     this.flushWaiters = undefined;
     if (waiters !== undefined) for (const callback of waiters) callback();
-    this.handler!.transportClose(code, reason);
+    if (this.failed) this.handler!.transportClose(CloseCode.AbnormalClosure, '');
+    else this.handler!.transportClose(code, reason);
   }
 
   /** A message over this service's maxFrameSize: the service is told, the peer gets 1009. */
   private refuseTooBig(): void {
-    this.handler!.transportError(new ProtocolError('Max payload size exceeded', CloseCode.MessageTooBig, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'));
+    this.handler!.transportError(tooBig());
+    this.failed = true;
     this.close(CloseCode.MessageTooBig, '');
   }
+}
+
+/** What ws reports for a message over maxPayload. */
+function tooBig(): ProtocolError {
+  return new ProtocolError('Max payload size exceeded', CloseCode.MessageTooBig, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH');
 }
 
 function controlData(data: FrameData | undefined): string | Uint8Array | undefined {
