@@ -2,7 +2,7 @@
 // jest): open, text and binary messages in order, close codes both ways, @OnClose exactly once,
 // and a graceful app.stop().
 import { Caller, OnBinary, OnClose, OnError, OnOpen, OnText, WebSocketService } from '@duet/websocket';
-import { TestClient, eventually } from '../helpers';
+import { TestClient, eventually, rawUpgrade } from '../helpers';
 import { NATIVE_ENGINE, startApp, stopAll } from './engine-helpers';
 
 afterEach(stopAll);
@@ -134,7 +134,7 @@ describe(`a connection on ${NATIVE_ENGINE}`, () => {
     expect(events).toEqual(['error:UnsupportedMessageError', 'close:1003']);
   });
 
-  it('app.stop() closes every client with 1001 and has run @OnClose for each when it resolves', async () => {
+  it('app.stop() closes every client with 1001, has run @OnClose for each when it resolves, and closes the port', async () => {
     const { app, url } = await startApp([EchoService]);
     const clients = await Promise.all([1, 2, 3].map(() => TestClient.connect(url('/echo'))));
     await Promise.all(clients.map((client) => client.nextText()));
@@ -142,5 +142,7 @@ describe(`a connection on ${NATIVE_ENGINE}`, () => {
     expect(closes.map((close) => close.code)).toEqual([1001, 1001, 1001]);
     expect(app.connectionCount()).toBe(0);
     for (const client of clients) expect((await client.waitClosed()).code).toBe(1001);
+    // The port is closed, not merely answering 503.
+    await expect(rawUpgrade(url('/echo'))).rejects.toThrow(/ECONNREFUSED/);
   });
 });
