@@ -12,8 +12,11 @@ export interface ServerDefinition {
   label: string;
   /** The entry file, from the repository root. */
   entry: string;
-  /** `ts`: run with ts-node (transpile only, at start); `esm`: a plain ES module. */
-  runtime: 'ts' | 'esm';
+  /**
+   * `ts`: run with ts-node (transpile only, at start); `esm`: a plain ES module; `bun`: run by
+   * Bun (the repository's devDependency, scripts/bun-path.js), without the Node harness.
+   */
+  runtime: 'ts' | 'esm' | 'bun';
   /** The tsconfig ts-node uses for a `ts` entry. */
   tsProject?: string;
   /** Let ws load the native `bufferutil` (from the bench's own dependencies). */
@@ -82,6 +85,20 @@ export const SERVERS: readonly ServerDefinition[] = [
     unavailable: bufferutilUnavailable,
   },
   {
+    id: 'raw-bun',
+    label: 'raw Bun.serve (string echo)',
+    entry: 'bench/servers/raw-bun-echo.ts',
+    runtime: 'bun',
+    unavailable: bunUnavailable,
+  },
+  {
+    id: 'duet-echo-bun',
+    label: 'Duet samples/echo on Bun (native engine)',
+    entry: 'samples/echo/main.ts',
+    runtime: 'bun',
+    unavailable: bunUnavailable,
+  },
+  {
     id: 'raw-ws-json',
     label: 'raw ws (hand-routed JSON)',
     entry: 'bench/servers/raw-ws-json.ts',
@@ -118,6 +135,17 @@ export const SERVERS: readonly ServerDefinition[] = [
     tsProject: BENCH_TSCONFIG,
   },
 ];
+
+/** The Bun binary of the repository's devDependency, or undefined. */
+export function bunBinary(): string | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { locateBun } = require(path.join(REPO_ROOT, 'scripts/bun-path.js')) as { locateBun(): string | undefined };
+  return locateBun();
+}
+
+function bunUnavailable(): string | undefined {
+  return bunBinary() === undefined ? 'no working Bun binary (node scripts/bun-path.js says what is missing)' : undefined;
+}
 
 function bufferutilUnavailable(): string | undefined {
   return existsSync(path.join(BENCH_ROOT, 'node_modules/bufferutil/package.json'))
