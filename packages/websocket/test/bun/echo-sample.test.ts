@@ -3,6 +3,7 @@
 // stops gracefully (1001) on SIGTERM. Bun only: on Node the sample's own test runs it (samples/echo).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { main } from '../../../../samples/echo/main';
 import { TestClient, eventually, withTimeout } from '../helpers';
 import { RUNS_ON_BUN, stopAll } from './engine-helpers';
 
@@ -34,7 +35,6 @@ async function startSample(env: Record<string, string>): Promise<number> {
 (RUNS_ON_BUN ? describe : describe.skip)('the echo sample under bun', () => {
   it("runs on Bun's native server when started in this process", async () => {
     process.env.PORT = '0';
-    const { main } = await import('../../../../samples/echo/main');
     const app = await main();
     try {
       expect(app.engine).toBe('bun');
