@@ -5,7 +5,7 @@ import path from 'node:path';
 import { runBench, writeResults } from './bench';
 import { renderTargetsText } from './report';
 import { SCENARIOS, type Scenario } from './scenarios';
-import { BENCH_ROOT, addServersAgainst, againstId } from './servers';
+import { BENCH_ROOT, addServersAgainst, againstId, hasServer } from './servers';
 
 const USAGE = `Usage: npm run bench -- [--rounds N] [--warmup MS] [--measure MS] [--only ID,ID] [--out DIR] [--time-limit S]
   --rounds N      turns per server in every scenario (default 5; idle at most 4, broadcast at most 3)
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     addServersAgainst(options.against);
     scenarios = scenarios.map((scenario) => ({
       ...scenario,
-      servers: scenario.servers.flatMap((id) => (id.startsWith('duet-') ? [id, againstId(id)] : [id])),
+      servers: scenario.servers.flatMap((id) => (hasServer(againstId(id)) ? [id, againstId(id)] : [id])),
     }));
   }
   if (only !== undefined && scenarios.length !== only.length) {

@@ -93,6 +93,8 @@ export function textOf(bytes: number): string {
 }
 
 const ECHO_SERVERS = ['raw-ws-bytes', 'raw-ws-string', 'duet-echo', 'raw-ws-string-bufferutil', 'duet-echo-bufferutil'];
+/** Bun's native server and Duet on it (engine 'auto' under Bun); ratios against raw Bun.serve. */
+const BUN_ECHO_SERVERS = ['raw-bun', 'duet-echo-bun'];
 const SMALL = textOf(64);
 const LARGE = textOf(16 * 1024);
 // Canonical JSON: a reply of `{ type: 'echo', data }` re-encodes to these very bytes.
@@ -130,6 +132,40 @@ export const SCENARIOS: readonly Scenario[] = [
     servers: ECHO_SERVERS,
     baseline: 'raw-ws-string',
     alsoAgainst: ['raw-ws-bytes'],
+    connections: 16,
+    window: 8,
+    measureFactor: 2,
+    message: LARGE,
+    expectedReply: LARGE,
+  },
+  {
+    id: 'bun-echo-64-c64',
+    title: 'Bun: echo 64 B, C=64, W=16',
+    kind: 'throughput',
+    servers: BUN_ECHO_SERVERS,
+    baseline: 'raw-bun',
+    connections: 64,
+    window: 16,
+    message: SMALL,
+    expectedReply: SMALL,
+  },
+  {
+    id: 'bun-echo-64-c1000',
+    title: 'Bun: echo 64 B, C=1000, W=1',
+    kind: 'throughput',
+    servers: BUN_ECHO_SERVERS,
+    baseline: 'raw-bun',
+    connections: 1000,
+    window: 1,
+    message: SMALL,
+    expectedReply: SMALL,
+  },
+  {
+    id: 'bun-echo-16k-c16',
+    title: 'Bun: echo 16 KiB, C=16, W=8',
+    kind: 'throughput',
+    servers: BUN_ECHO_SERVERS,
+    baseline: 'raw-bun',
     connections: 16,
     window: 8,
     measureFactor: 2,

@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { residentBytes } from './proc';
-import { BENCH_ROOT, REPO_ROOT, type ServerDefinition } from './servers';
+import { BENCH_ROOT, REPO_ROOT, type ServerDefinition, bunBinary } from './servers';
 
 const LISTENING = /listening on ws:\/\/[^:/]+:(\d+)\//;
 const HARNESS = path.join(BENCH_ROOT, 'servers/harness.cjs');
@@ -44,6 +44,7 @@ export class ServerProcess {
    * `nodeArgs` go to node (e.g. --cpu-prof).
    */
   static async start(definition: ServerDefinition, cpu?: number, nodeArgs: string[] = [], timeoutMs = 30000): Promise<ServerProcess> {
+    if (definition.runtime === 'bun') return ServerProcess.startOnBun(definition, cpu, timeoutMs);
     const args = ['--expose-gc', ...nodeArgs];
     if (definition.runtime === 'ts') args.push('-r', 'ts-node/register/transpile-only');
     const root = definition.root ?? REPO_ROOT;
@@ -61,6 +62,25 @@ export class ServerProcess {
     }
     const [command, commandArgs] = pinned(cpu, process.execPath, args);
     const child = spawn(command, commandArgs, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    return ServerProcess.listening(definition, child, timeoutMs);
+  }
+
+  /**
+   * A server run by Bun: no Node harness (no IPC), so its memory is its RSS alone and it is
+   * stopped by signal. Run from the folder above the entry (samples/, bench/), whose tsconfig Bun reads (decorators).
+   */
+  private static startOnBun(definition: ServerDefinition, cpu: number | undefined, timeoutMs: number): Promise<ServerProcess> {
+    const bun = bunBinary();
+    if (bun === undefined) return Promise.reject(new Error('no working Bun binary'));
+    const entry = path.join(REPO_ROOT, definition.entry);
+    const [command, commandArgs] = pinned(cpu, bun, [entry]);
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' };
+    const child = spawn(command, commandArgs, { cwd: path.dirname(path.dirname(entry)), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    return ServerProcess.listening(definition, child, timeoutMs);
+  }
+
+  /** Resolves once `child` printed the port it listens on. */
+  private static async listening(definition: ServerDefinition, child: ChildProcess, timeoutMs: number): Promise<ServerProcess> {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     let output = '';
     const append = (chunk: string) => {
@@ -95,6 +115,8 @@ export class ServerProcess {
 
   /** The server's memory, after two full garbage collections when `gc` is set. */
   async memory(gc: boolean): Promise<MemoryReport> {
+    // Bun's servers have no harness to ask: RSS is what is compared, heap figures are Node's.
+    if (this.definition.runtime === 'bun') return { rss: residentBytes(this.pid), heapUsed: 0, external: 0, bufferutil: false };
     const answer = await this.ask<{ heapUsed: number; external: number; bufferutil: boolean }>('memory', { gc });
     // RSS from /proc, read right after the collection, rather than from the process itself.
     return { rss: residentBytes(this.pid), heapUsed: answer.heapUsed, external: answer.external, bufferutil: answer.bufferutil };
@@ -123,6 +145,7 @@ export class ServerProcess {
   /** Asks the server to exit by itself (so that --cpu-prof writes its profile) and waits. */
   async exit(timeoutMs = 10000): Promise<void> {
     if (!this.isRunning()) return;
+    if (this.definition.runtime === 'bun') return this.stop(timeoutMs);
     await this.ask('exit').catch(() => undefined);
     const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
     await this.exited;

@@ -12,8 +12,11 @@ export interface ServerDefinition {
   label: string;
   /** The entry file, from the repository root. */
   entry: string;
-  /** `ts`: run with ts-node (transpile only, at start); `esm`: a plain ES module. */
-  runtime: 'ts' | 'esm';
+  /**
+   * `ts`: run with ts-node (transpile only, at start); `esm`: a plain ES module; `bun`: run by
+   * Bun (the repository's devDependency, scripts/bun-path.js), without the Node harness.
+   */
+  runtime: 'ts' | 'esm' | 'bun';
   /** The tsconfig ts-node uses for a `ts` entry. */
   tsProject?: string;
   /** Let ws load the native `bufferutil` (from the bench's own dependencies). */
@@ -84,6 +87,20 @@ const SERVER_LIST: ServerDefinition[] = [
     unavailable: bufferutilUnavailable,
   },
   {
+    id: 'raw-bun',
+    label: 'raw Bun.serve (string echo)',
+    entry: 'bench/servers/raw-bun-echo.ts',
+    runtime: 'bun',
+    unavailable: bunUnavailable,
+  },
+  {
+    id: 'duet-echo-bun',
+    label: 'Duet samples/echo on Bun (native engine)',
+    entry: 'samples/echo/main.ts',
+    runtime: 'bun',
+    unavailable: bunUnavailable,
+  },
+  {
     id: 'raw-ws-json',
     label: 'raw ws (hand-routed JSON)',
     entry: 'bench/servers/raw-ws-json.ts',
@@ -121,6 +138,17 @@ const SERVER_LIST: ServerDefinition[] = [
   },
 ];
 
+/** The Bun binary of the repository's devDependency, or undefined. */
+export function bunBinary(): string | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { locateBun } = require(path.join(REPO_ROOT, 'scripts/bun-path.js')) as { locateBun(): string | undefined };
+  return locateBun();
+}
+
+function bunUnavailable(): string | undefined {
+  return bunBinary() === undefined ? 'no working Bun binary (node scripts/bun-path.js says what is missing)' : undefined;
+}
+
 function bufferutilUnavailable(): string | undefined {
   return existsSync(path.join(BENCH_ROOT, 'node_modules/bufferutil/package.json'))
     ? undefined
@@ -141,9 +169,14 @@ export function againstId(id: string): string {
  */
 export function addServersAgainst(root: string): void {
   const name = path.basename(path.resolve(root));
-  for (const server of SERVER_LIST.filter((candidate) => candidate.id.startsWith('duet-'))) {
+  // The Node servers: a Bun row has no counterpart in a checkout from before the Bun engine.
+  for (const server of SERVER_LIST.filter((candidate) => candidate.id.startsWith('duet-') && candidate.runtime !== 'bun')) {
     SERVER_LIST.push({ ...server, id: againstId(server.id), label: `${server.label} [${name}]`, root: path.resolve(root) });
   }
+}
+
+export function hasServer(id: string): boolean {
+  return SERVER_LIST.some((candidate) => candidate.id === id);
 }
 
 export function serverById(id: string): ServerDefinition {

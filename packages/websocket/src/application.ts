@@ -14,6 +14,7 @@ import { type ModuleDefinition, WEB_SOCKET_MODULE } from './module';
 import { PathMatcher } from './path-matcher';
 import { DEFAULT_LISTENER } from './service-config';
 import { compileService } from './compiled-service';
+import { type EngineName, chooseEngine } from './engine';
 import { type BoundService, bindService } from './service-binding';
 import { timerSecondsProblem } from './timer-limits';
 
@@ -35,16 +36,22 @@ export class WebSocketApplication {
     /** Every open connection, rooms and broadcasts (the container's singleton). */
     readonly registry: ConnectionRegistry,
     private readonly logger: Logger,
+    /** The engine carrying the connections: `'bun'` (Bun's native server) or `'ws'`. */
+    readonly engine: EngineName,
   ) {}
 
   /**
    * Discovers the listeners and services of every loaded `webSocketModule`, validates them,
-   * and starts listening. Rejects with a `ServiceConfigError`/`ListenerConfigError` before any
+   * and starts listening. Rejects with a `ServiceConfigError`/`ListenerConfigError`/`EngineConfigError` before any
    * port is opened, or a `ListenError` when a port cannot be bound.
    */
   static async start(container: Container): Promise<WebSocketApplication> {
     const definitions = collectDefinitions(container);
     const listenerConfigs = mergeListeners(definitions);
+    const engine = chooseEngine(
+      definitions.map((definition) => definition.engine),
+      listenerConfigs,
+    );
     const { tables, routes } = await compileServices(definitions, container, listenerConfigs);
     const logger = container.isBound(LOGGER) ? container.get<Logger>(LOGGER) : consoleLogger;
     const registry = container.get(ConnectionRegistry);
@@ -52,9 +59,9 @@ export class WebSocketApplication {
     const listeners = new Map<string, Listener>();
     for (const [name, config] of listenerConfigs) {
       const served = routes.get(name) ?? new PathMatcher<BoundService>();
-      listeners.set(name, new Listener(name, config, served, logger, registry, observer));
+      listeners.set(name, new Listener(name, config, served, logger, registry, observer, engine));
     }
-    const app = new WebSocketApplication(listeners, tables, registry, logger);
+    const app = new WebSocketApplication(listeners, tables, registry, logger, engine);
     try {
       await registry.start(container.isBound(BACKPLANE) ? container.get<Backplane>(BACKPLANE) : undefined);
       for (const listener of listeners.values()) await listener.listen();

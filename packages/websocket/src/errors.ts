@@ -278,3 +278,16 @@ export class AuthenticatorError extends DuetError {
     super(message, options);
   }
 }
+
+/**
+ * The `engine` chosen in `webSocketModule` cannot run here: not one of 'auto', 'ws', 'bun';
+ * 'bun' outside the Bun runtime; or two modules asking for different engines. Thrown by
+ * `WebSocketApplication.start` before any port opens.
+ */
+export class EngineConfigError extends ConfigError {
+  readonly code = 'DUET_ERR_ENGINE_CONFIG';
+
+  constructor(problem: string) {
+    super('webSocketModule', 'engine', `webSocketModule: 'engine' ${problem}`);
+  }
+}

@@ -22,6 +22,7 @@ export {
   AuthorizationError,
   ConnectionClosedError,
   DuetError,
+  EngineConfigError,
   InvalidArgumentError,
   ListenError,
   ListenerConfigError,
@@ -47,6 +48,7 @@ export {
   DEFAULT_MAX_URI_LENGTH,
   type ListenerConfig,
 } from './listener-config';
+export type { EngineName, EngineOption } from './engine';
 export { webSocketModule, type ServiceClass, type WebSocketModuleOptions } from './module';
 export type { SecureSocketConfig } from './security/tls';
 export type { Authenticator } from './security/auth/authenticator';

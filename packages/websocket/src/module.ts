@@ -1,6 +1,7 @@
 // `webSocketModule` — the container module that declares listeners and services. It binds
 // the service classes with their scope and one definition object the application collects.
 import { ContainerModule, type Newable } from 'inversify';
+import type { EngineOption } from './engine';
 import { hasServiceConfig, readServiceConfig } from './metadata';
 import type { ListenerConfig } from './listener-config';
 import type { TrafficLogOptions } from './monitoring/traffic-logger';
@@ -25,6 +26,12 @@ export interface WebSocketModuleOptions {
   backplane?: Backplane;
   /** Logs every connection's traffic at debug level, payloads cut short (for debugging). */
   trafficLog?: boolean | TrafficLogOptions;
+  /**
+   * The engine: `'auto'` (default) runs Bun's native server under Bun and `ws` on Node; `'ws'`
+   * always runs `ws`; `'bun'` requires Bun (start fails on Node with `EngineConfigError`).
+   * `app.engine` tells which one runs. See docs/engines.md for what differs.
+   */
+  engine?: EngineOption;
 }
 
 /** What one loaded module contributes; collected by `WebSocketApplication.start`. */
@@ -34,6 +41,8 @@ export interface ModuleDefinition {
   /** When both `listeners` and `port` were given, which is a mistake reported at start. */
   readonly conflictingListenerOptions: boolean;
   readonly trafficLog: boolean | TrafficLogOptions | undefined;
+  /** As given; validated at start. */
+  readonly engine: unknown;
 }
 
 /** The container token under which every `webSocketModule` binds its definition. */
@@ -76,6 +85,7 @@ function defineModule(options: WebSocketModuleOptions): ModuleDefinition {
     services: Object.freeze(services),
     conflictingListenerOptions: hasPort && options.listeners !== undefined,
     trafficLog: options?.trafficLog,
+    engine: options?.engine,
   });
 }
 

@@ -2,8 +2,6 @@
 //   origin → authentication → service instance → @OnUpgrade → handshake (sub-protocol,
 //   frame limit, extra headers) → Connection.
 // Services with none of the optional steps take the synchronous path: no promise per handshake.
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { Connection, type ConnectionOptions } from './connection';
 import { UpgradeAbandonedError, UpgradeError } from './errors';
 import { Heartbeat } from './heartbeat';
@@ -15,8 +13,7 @@ import type { ConnectionRegistry } from './registry/connection-registry';
 import type { BoundService } from './service-binding';
 import { allowsRequest } from './security/origin';
 import { selectSubProtocol } from './sub-protocol';
-import type { TransportEngine } from './transport/transport';
-import { WsEngine } from './transport/ws-transport';
+import type { EngineOptions, PendingUpgrade, TransportEngine } from './transport/transport';
 import { isSafeHeader } from './upgrade-refusal';
 import { UpgradeRequest } from './upgrade-request';
 
@@ -26,7 +23,9 @@ export interface EndpointHost {
   readonly registry: ConnectionRegistry;
   readonly observer: WebSocketObserver | undefined;
   /** Answers an upgrade with an HTTP error (and tells the observers). */
-  refuse(socket: Duplex, request: IncomingMessage, status: number, body?: string, headers?: Readonly<Record<string, string>>): void;
+  refuse(upgrade: PendingUpgrade, status: number, body?: string, headers?: Readonly<Record<string, string>>): void;
+  /** The engine that completes this service's handshakes, on the listener's server. */
+  engineFor(options: EngineOptions): TransportEngine;
   /** Seconds an upgrade may take between its headers and the handshake. */
   readonly handshakeTimeout: number;
   /** An upgrade started (counts against maxConnections until it ends). */
@@ -50,7 +49,7 @@ export class ServiceEndpoint {
     private readonly host: EndpointHost,
   ) {
     const supported = table.supportedSubProtocols;
-    this.engine = new WsEngine({
+    this.engine = host.engineFor({
       maxPayload: table.config.maxFrameSize,
       maxFragments: table.config.maxFragments,
       selectSubProtocol: (offered) => selectSubProtocol(offered, supported),
@@ -79,20 +78,20 @@ export class ServiceEndpoint {
   }
 
   /** Takes an upgrade request whose path matched this service. */
-  admit(request: IncomingMessage, socket: Duplex, head: Buffer, params: PathParams): void {
+  admit(upgrade: PendingUpgrade, params: PathParams): void {
     const { originPolicy } = this.table;
-    if (originPolicy !== undefined && !allowsRequest(originPolicy, request.headers)) {
-      this.host.refuse(socket, request, 403, 'Origin not allowed');
+    if (originPolicy !== undefined && !allowsRequest(originPolicy, upgrade.headers)) {
+      this.host.refuse(upgrade, 403, 'Origin not allowed');
       return;
     }
-    const upgradeRequest = new UpgradeRequest(request, params);
+    const upgradeRequest = new UpgradeRequest(upgrade, params);
     if (!this.needsAsyncAdmission) {
-      const instance = this.createInstance(socket, request);
-      if (instance !== undefined) this.handshake(request, socket, head, upgradeRequest, instance, undefined);
+      const instance = this.createInstance(upgrade);
+      if (instance !== undefined) this.handshake(upgrade, upgradeRequest, instance, undefined);
       return;
     }
     this.host.upgradeStarted();
-    void this.admitAfterChecks(request, socket, head, upgradeRequest);
+    void this.admitAfterChecks(upgrade, upgradeRequest);
   }
 
   /**
@@ -100,70 +99,56 @@ export class ServiceEndpoint {
    * the request is answered, and at the latest until `handshakeTimeout`: a check that never
    * settles is answered 503 then and its slot is freed; whatever it does later is ignored.
    */
-  private async admitAfterChecks(
-    request: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    upgradeRequest: UpgradeRequest,
-  ): Promise<void> {
+  private async admitAfterChecks(upgrade: PendingUpgrade, upgradeRequest: UpgradeRequest): Promise<void> {
     let ended = false;
     // `abandoned`: why the request's checks may stop; none once the handshake is made.
     const end = (abandoned?: string) => {
       if (ended) return;
       ended = true;
       clearTimeout(timer);
-      socket.off('close', onClientLeft);
-      socket.off('end', onClientEnded);
+      stopWatching();
       if (abandoned !== undefined) upgradeRequest.abandon(abandoned);
       this.host.upgradeEnded();
     };
-    // Until ws takes the socket, its errors (a client that left) are ours to absorb.
-    socket.on('error', ignoreSocketError);
     // A client that leaves ends nothing yet (its check still runs and holds the slot), but
     // checks waiting for their turn (password hashing) skip it.
-    const onClientLeft = () => upgradeRequest.abandon('the client left');
-    // A half-closed client cannot take a handshake (ws would destroy it): it has left too.
-    const onClientEnded = () => socket.destroy();
-    socket.once('close', onClientLeft);
-    socket.once('end', onClientEnded);
+    const stopWatching = upgrade.watchClient(() => upgradeRequest.abandon('the client left'));
     const timer = setTimeout(() => {
-      this.host.refuse(socket, request, 503, 'The upgrade took too long');
+      this.host.refuse(upgrade, 503, 'The upgrade took too long');
       end('the upgrade took longer than handshakeTimeout');
     }, this.host.handshakeTimeout * 1000);
     try {
       const { gate, upgradeHandler } = this.table;
       if (gate !== undefined) upgradeRequest.principal = await gate.authenticate(upgradeRequest);
-      if (ended || socket.destroyed) return;
-      const instance = this.createInstance(socket, request);
+      if (ended || upgrade.gone) return;
+      const instance = this.createInstance(upgrade);
       if (instance === undefined) return;
       let headers: Readonly<Record<string, string>> | undefined;
       if (upgradeHandler !== undefined) {
         const result = await upgradeHandler.call(instance, upgradeRequest);
-        if (ended || socket.destroyed) return;
+        if (ended || upgrade.gone) return;
         headers = this.extraHeaders(result);
       }
-      if (ended || socket.destroyed) return;
-      socket.off('close', onClientLeft);
-      socket.off('end', onClientEnded);
-      socket.off('error', ignoreSocketError);
-      // Counted as open by the time the slot is given back (ws completes the handshake synchronously).
-      this.handshake(request, socket, head, upgradeRequest, instance, headers);
+      if (ended || upgrade.gone) return;
+      stopWatching();
+      // Counted as open by the time the slot is given back (both engines complete the handshake synchronously).
+      this.handshake(upgrade, upgradeRequest, instance, headers);
       end();
     } catch (error) {
       // Answered already, or the client left (and a check stopped on request.signal): no one to tell.
-      if (ended || socket.destroyed || error instanceof UpgradeAbandonedError) return;
-      this.refuseFor(error, socket, request);
+      if (ended || upgrade.gone || error instanceof UpgradeAbandonedError) return;
+      this.refuseFor(error, upgrade);
     } finally {
       end('the upgrade was refused');
     }
   }
 
   /** Answers an upgrade whose check threw: an `UpgradeError`'s own answer, else 500 (logged). */
-  private refuseFor(error: unknown, socket: Duplex, request: IncomingMessage): void {
+  private refuseFor(error: unknown, upgrade: PendingUpgrade): void {
     if (error instanceof UpgradeError) {
       const { status } = error;
       if (Number.isInteger(status) && status >= 400 && status <= 599) {
-        this.host.refuse(socket, request, status, error.message, error.headers);
+        this.host.refuse(upgrade, status, error.message, error.headers);
         return;
       }
       // An UpgradeError answers with an HTTP error; any other status is a bug of the thrower.
@@ -175,10 +160,10 @@ export class ServiceEndpoint {
     } else {
       this.host.logger.error('the upgrade failed', { service: this.table.serviceName, error });
     }
-    this.host.refuse(socket, request, 500);
+    this.host.refuse(upgrade, 500);
   }
 
-  private createInstance(socket: Duplex, request: IncomingMessage): object | undefined {
+  private createInstance(upgrade: PendingUpgrade): object | undefined {
     try {
       return this.table.instanceForConnection();
     } catch (error) {
@@ -186,20 +171,18 @@ export class ServiceEndpoint {
         service: this.table.serviceName,
         error,
       });
-      this.host.refuse(socket, request, 500);
+      this.host.refuse(upgrade, 500);
       return undefined;
     }
   }
 
   private handshake(
-    request: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
+    upgrade: PendingUpgrade,
     upgradeRequest: UpgradeRequest,
     instance: object,
     headers: Readonly<Record<string, string>> | undefined,
   ): void {
-    this.engine.accept(request, socket, head, headers, (transport) => {
+    this.engine.accept(upgrade, headers, (transport) => {
       new Connection(transport, this.connectionOptions, instance, upgradeRequest);
     });
   }
@@ -226,8 +209,6 @@ export class ServiceEndpoint {
     return safe;
   }
 }
-
-function ignoreSocketError(): void {}
 
 // The 101's own headers (RFC 6455 §4.2.2), every Sec-WebSocket-* name the protocol reserves,
 // and the framing headers a 1xx answer must not carry (RFC 9110 §8.6, RFC 9112 §6.1).

@@ -1,11 +1,11 @@
 // `UpgradeRequest`: what a service, an authenticator or `@OnUpgrade` sees of the HTTP upgrade
 // request. Query and cookies are parsed only when read; the object stays reachable from the
 // connection's Caller as `caller.request`.
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
-import type { PeerCertificate, TLSSocket } from 'node:tls';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { PeerCertificate } from 'node:tls';
 import { UpgradeAbandonedError } from './errors';
 import type { PathParams } from './path-matcher';
+import type { PeerSocket, UpgradeSource } from './transport/transport';
 
 /** Who is connecting, as an authenticator accepted them. */
 export interface Principal {
@@ -29,11 +29,11 @@ export class UpgradeRequest {
   /** The request headers, lower-case names. */
   readonly headers: IncomingHttpHeaders;
   // The request itself is not kept: a live connection holds only what is read from here.
-  private readonly socket: Socket;
+  private readonly socket: PeerSocket;
 
-  /** @internal Built by the listener for each upgrade. */
+  /** @internal Built by the listener for each upgrade, from what its engine received. */
   constructor(
-    message: IncomingMessage,
+    message: UpgradeSource,
     /** Path parameters (`/chat/:room` → `{ room }`). */
     readonly params: PathParams,
   ) {
@@ -100,14 +100,14 @@ export class UpgradeRequest {
 
   /** True on a TLS listener. */
   get secure(): boolean {
-    return (this.socket as TLSSocket).encrypted === true;
+    return this.socket.encrypted === true;
   }
 
   /** The client certificate of a mutual-TLS connection, when the client presented one. */
   get clientCertificate(): PeerCertificate | undefined {
     if (!this.secure) return undefined;
-    const certificate = (this.socket as TLSSocket).getPeerCertificate();
-    return certificate && Object.keys(certificate).length > 0 ? certificate : undefined;
+    const certificate = this.socket.getPeerCertificate?.();
+    return certificate && Object.keys(certificate).length > 0 ? (certificate as PeerCertificate) : undefined;
   }
 }
 

@@ -1,11 +1,14 @@
 // The boundary between Duet's connections and the engine that carries their frames: what a
 // connection asks of one accepted socket (`Transport`), what the socket reports back
 // (`TransportHandler`), and what a service endpoint asks of the engine that completes
-// handshakes (`TransportEngine`). `ws` on Node is one engine (ws-transport.ts); nothing outside
+// handshakes (`TransportEngine`), and what a listener asks of the server that receives its
+// upgrades (`PendingUpgrade`, `ListenerServer`). `ws` on Node (ws-transport.ts, node-listener.ts)
+// and Bun's native server (bun-transport.ts, bun-listener.ts) are the engines; nothing outside
 // this folder knows which one runs.
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { PeerCertificate } from 'node:tls';
 import type { ProtocolError } from '../errors';
+import type { ProtocolVersions } from '../handshake-check';
 import type { FrameData } from '../replies';
 import type { EncodedFrame } from './frame-encoding';
 
@@ -74,12 +77,79 @@ export interface EngineOptions {
 
 /** An engine completing the handshakes of one service. */
 export interface TransportEngine {
-  /** Completes the opening handshake of `request` (with `headers` added to the 101) and hands over the transport. */
+  /**
+   * Completes the opening handshake of `upgrade` (with `headers` added to the 101) and hands
+   * over the transport. A listener gives its engines only the upgrades its own server made.
+   */
   accept(
-    request: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
+    upgrade: PendingUpgrade,
     headers: Readonly<Record<string, string>> | undefined,
     onAccepted: (transport: Transport) => void,
   ): void;
+}
+
+/** The peer's side of the connection an upgrade arrived on, as `UpgradeRequest` reads it. */
+export interface PeerSocket {
+  readonly remoteAddress?: string | undefined;
+  /** True on TLS. */
+  readonly encrypted?: boolean;
+  getPeerCertificate?(): PeerCertificate | object;
+}
+
+/** What an upgrade request says, whichever server received it (node:http's IncomingMessage fits). */
+export interface UpgradeSource {
+  readonly method?: string | undefined;
+  /** The request target: path and query, as sent. */
+  readonly url?: string | undefined;
+  /** Lower-case names; repeated headers joined as node:http joins them. */
+  readonly headers: IncomingHttpHeaders;
+  readonly socket: PeerSocket;
+}
+
+/**
+ * One upgrade request waiting for its answer: the upgrade line (listener.ts, then
+ * service-endpoint.ts) reads it and answers it exactly once, by `refuse` or through the
+ * service's `TransportEngine`.
+ */
+export interface PendingUpgrade extends UpgradeSource {
+  readonly method: string;
+  readonly url: string;
+  /** The client has gone, or the request was answered: nothing more can be sent. */
+  readonly gone: boolean;
+  /** A TLS client presented a certificate that did not verify (mutual TLS, 'optional'). */
+  readonly untrustedCertificate: boolean;
+  /** On an app's shared server another upgrade handler may own a path no service serves: leave it. */
+  readonly othersMayServe: boolean;
+  /**
+   * Calls `onLeft` once if the client leaves before the answer; returns what stops watching.
+   * Until then the engine's errors on the request (a client that left) are absorbed.
+   */
+  watchClient(onLeft: () => void): () => void;
+  /** Answers with an HTTP error (plain-text `body`, `headers` that are safe to send). */
+  refuse(status: number, body?: string, headers?: Readonly<Record<string, string>>): void;
+}
+
+/** What a listener's server reports to the upgrade line. */
+export interface UpgradeLine {
+  readonly name: string;
+  /** Runs the upgrade line on a request for a WebSocket. */
+  upgrade(upgrade: PendingUpgrade): void;
+  /** The answer to a plain HTTP request for `url` that no app took: 426 on a service path, else 404. */
+  plainRequestStatus(url: string): 404 | 426;
+}
+
+/** The server of one listener: binds its port, receives its upgrades and plain requests. */
+export interface ListenerServer {
+  /** Binds the port; rejects with the engine's error when it cannot. */
+  listen(): Promise<void>;
+  /** The bound port (the real one for port 0), or the configured one before `listen`. */
+  readonly port: number;
+  /** The engine completing the handshakes of one service on this server. */
+  engineFor(options: EngineOptions): TransportEngine;
+  /** The WebSocket protocol versions its engine speaks. */
+  readonly versions: ProtocolVersions;
+  /** Takes no more upgrades or requests; resolves once the port is closed. */
+  stopAccepting(): Promise<void>;
+  /** Ends every connection still open (after the graceful close had its time). */
+  closeAll(): void;
 }

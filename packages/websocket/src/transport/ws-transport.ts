@@ -6,14 +6,14 @@
 // find their transport through a symbol, so accepting a connection makes no closure per event.
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import { CloseCode, closeCodeOfEngineError } from '../close-codes';
 import { ProtocolError } from '../errors';
 import type { FrameData } from '../replies';
 import type { EncodedFrame } from './frame-encoding';
 import { acceptsDirectFrames, writeEncodedFrame, writeFrame, writeTextBytes } from './frame-writer';
-import type { EngineOptions, Transport, TransportEngine, TransportHandler } from './transport';
+import type { NodeUpgrade } from './node-listener';
+import type { EngineOptions, PendingUpgrade, Transport, TransportEngine, TransportHandler } from './transport';
 import { WriteBatch } from './write-batch';
 
 const OPEN: typeof WebSocket.OPEN = 1;
@@ -47,14 +47,14 @@ export class WsEngine implements TransportEngine {
   }
 
   accept(
-    request: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
+    upgrade: PendingUpgrade,
     headers: Readonly<Record<string, string>> | undefined,
     onAccepted: (transport: Transport) => void,
   ): void {
+    // A Node listener hands its ws engines only the upgrades its node:http server made.
+    const { request, stream, head } = upgrade as NodeUpgrade;
     if (headers !== undefined) (request as RequestWithHeaders)[kExtraHeaders] = headers;
-    this.server.handleUpgrade(request, socket, head, (ws: WebSocket) => onAccepted(new WsTransport(ws)));
+    this.server.handleUpgrade(request, stream, head, (ws: WebSocket) => onAccepted(new WsTransport(ws)));
   }
 }
 

@@ -1,0 +1,191 @@
+// The server of a listener on Bun: one `Bun.serve` whose `fetch` turns each upgrade request
+// into a `PendingUpgrade` for the same upgrade line as Node (listener.ts, service-endpoint.ts)
+// and answers it with what that line decides: a refusal `Response`, or `server.upgrade` with
+// the socket's `BunTransport` as its data. Plain requests are answered 426 or 404.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ResolvedListenerConfig } from '../listener-config';
+import { BUN_VERSIONS } from '../handshake-check';
+import type { Logger } from '../logger';
+import { refusalOf } from '../upgrade-refusal';
+import { type BunServer, bunRuntime } from './bun-types';
+import { BunTransport, bunSocketHandlers } from './bun-transport';
+import type { EngineOptions, ListenerServer, PendingUpgrade, PeerSocket, Transport, TransportEngine, UpgradeLine } from './transport';
+
+/** Bun.serve's longest HTTP idle timeout (seconds). */
+const MAX_BUN_IDLE_TIMEOUT = 255;
+
+export class BunListenerServer implements ListenerServer {
+  private server: BunServer | undefined;
+  /** The largest maxFrameSize of the services on this server: Bun's limit is per server. */
+  private maxPayload = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly line: UpgradeLine,
+    private readonly config: ResolvedListenerConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  listen(): Promise<void> {
+    const bun = bunRuntime();
+    if (bun === undefined) return Promise.reject(new Error('the Bun engine needs the Bun runtime'));
+    try {
+      this.server = bun.serve<BunTransport>({
+        port: this.config.port,
+        hostname: this.config.host,
+        // A client that trickles its request is dropped after handshakeTimeout, as on Node.
+        idleTimeout: Math.min(Math.ceil(this.config.handshakeTimeout) + 1, MAX_BUN_IDLE_TIMEOUT),
+        fetch: (request, server) => this.fetch(request, server),
+        websocket: bunSocketHandlers(Math.max(this.maxPayload, 1)),
+        error: (error) => {
+          this.logger.error('listener error', { listener: this.line.name, error });
+          return new Response('Internal Server Error\n', { status: 500 });
+        },
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return Promise.resolve();
+  }
+
+  get port(): number {
+    return this.server?.port ?? this.config.port ?? 0;
+  }
+
+  readonly versions = BUN_VERSIONS;
+
+  engineFor(options: EngineOptions): TransportEngine {
+    this.maxPayload = Math.max(this.maxPayload, options.maxPayload);
+    return new BunEngine(options);
+  }
+
+  stopAccepting(): Promise<void> {
+    this.stopped = true;
+    // Stops listening; the open sockets stay, for the graceful close.
+    void this.server?.stop(false);
+    return Promise.resolve();
+  }
+
+  closeAll(): void {
+    void this.server?.stop(true);
+  }
+
+  private fetch(request: Request, server: BunServer): Response | undefined | Promise<Response | undefined> {
+    const url = targetOf(request.url);
+    if (this.stopped) return new Response('Service Unavailable\n', { status: 503, headers: { Connection: 'close' } });
+    if (!isUpgrade(request)) {
+      const status = this.line.plainRequestStatus(url);
+      const headers: Record<string, string> = { 'Content-Type': 'text/plain', Connection: 'close' };
+      if (status === 426) headers.Upgrade = 'websocket';
+      return new Response(status === 426 ? 'Upgrade Required\n' : 'Not Found\n', { status, headers });
+    }
+    const upgrade = new BunUpgrade(request, url, server);
+    this.line.upgrade(upgrade);
+    return upgrade.answer();
+  }
+}
+
+/** The handshakes of one service on a Bun server. */
+class BunEngine implements TransportEngine {
+  constructor(private readonly options: EngineOptions) {}
+
+  accept(
+    pending: PendingUpgrade,
+    headers: Readonly<Record<string, string>> | undefined,
+    onAccepted: (transport: Transport) => void,
+  ): void {
+    // A Bun listener hands its engines only the upgrades its own fetch made.
+    const upgrade = pending as BunUpgrade;
+    const { request } = upgrade;
+    const added: Record<string, string> = headers === undefined ? {} : { ...headers };
+    let protocol = '';
+    const offered = request.headers.get('sec-websocket-protocol');
+    if (offered !== null) {
+      // Bun would agree to the client's first offer: the service's choice is given instead,
+      // and when it agrees to none the offer is taken out of the request.
+      const chosen = this.options.selectSubProtocol(new Set(offered.split(',').map((name) => name.trim())));
+      if (chosen === false) request.headers.delete('sec-websocket-protocol');
+      else added['Sec-WebSocket-Protocol'] = protocol = chosen;
+    }
+    const transport = new BunTransport(protocol, this.options.maxPayload, onAccepted);
+    // Bun opens the socket (and the connection is made) inside upgrade().
+    if (upgrade.server.upgrade(request, { data: transport, headers: added })) upgrade.upgraded();
+    else upgrade.refuse(400, 'Invalid WebSocket handshake');
+  }
+}
+
+/** An upgrade request received by Bun's fetch; answered once, by a Response or the upgrade. */
+class BunUpgrade implements PendingUpgrade {
+  readonly method: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly socket: PeerSocket;
+  readonly untrustedCertificate = false;
+  readonly othersMayServe = false;
+  private answered = false;
+  private response: Response | undefined;
+  private settle: ((response: Response | undefined) => void) | undefined;
+
+  constructor(
+    readonly request: Request,
+    readonly url: string,
+    readonly server: BunServer,
+  ) {
+    this.method = request.method;
+    this.headers = headersOf(request.headers);
+    this.socket = { remoteAddress: server.requestIP(request)?.address, encrypted: false };
+  }
+
+  get gone(): boolean {
+    return this.answered || this.request.signal.aborted;
+  }
+
+  watchClient(onLeft: () => void): () => void {
+    const { signal } = this.request;
+    signal.addEventListener('abort', onLeft, { once: true });
+    return () => signal.removeEventListener('abort', onLeft);
+  }
+
+  refuse(status: number, body?: string, headers?: Readonly<Record<string, string>>): void {
+    const refusal = refusalOf(status, body, headers);
+    this.finish(new Response(refusal.text, { status: refusal.status, statusText: refusal.statusText, headers: refusal.headers as [string, string][] }));
+  }
+
+  /** The handshake was made: Bun has answered 101. */
+  upgraded(): void {
+    this.finish(undefined);
+  }
+
+  /** What fetch returns: the answer, or a promise of it while checks run. */
+  answer(): Response | undefined | Promise<Response | undefined> {
+    if (this.answered) return this.response;
+    return new Promise((resolve) => (this.settle = resolve));
+  }
+
+  private finish(response: Response | undefined): void {
+    if (this.answered) return;
+    this.answered = true;
+    this.response = response;
+    this.settle?.(response);
+  }
+}
+
+function isUpgrade(request: Request): boolean {
+  // As node:http tells an upgrade from a request: an Upgrade header and Connection: upgrade.
+  return request.headers.has('upgrade') && (request.headers.get('connection') ?? '').toLowerCase().includes('upgrade');
+}
+
+/** The request target (path and query) of the absolute URL Bun gives. */
+function targetOf(url: string): string {
+  const schemeEnd = url.indexOf('://');
+  const pathAt = url.indexOf('/', schemeEnd === -1 ? 0 : schemeEnd + 3);
+  return pathAt === -1 ? '/' : url.slice(pathAt);
+}
+
+/** Lower-case names, as node:http gives them (repeated headers are joined with ', '). */
+function headersOf(headers: Headers): IncomingHttpHeaders {
+  const result: IncomingHttpHeaders = {};
+  headers.forEach((value, name) => {
+    result[name] = value;
+  });
+  return result;
+}

@@ -1,0 +1,259 @@
+// The Bun engine's sockets: a `BunTransport` is one socket accepted by `Bun.serve` (uWebSockets
+// inside). It is the socket's `data`, so Bun's handlers (`bunSocketHandlers`, one set for the
+// whole server) reach it without a closure per connection. Where Bun behaves unlike ws, the
+// difference is absorbed here so a connection sees the same events (docs/engines.md):
+//   - a message over the service's maxFrameSize is caught here when the server's limit (the
+//     largest of its services') lets it through; Bun's own refusal arrives as a close with 1006.
+//     Either way the peer gets 1009 and the connection a ProtocolError, then 1006, as on ws;
+//   - Bun answers every ping itself, so the connection's own answer to it is not sent again;
+//   - Bun runs the close handler inside `close()`, which a connection does not expect: it is
+//     reported a microtask later.
+import { CloseCode } from '../close-codes';
+import { ProtocolError } from '../errors';
+import { bytesOf, type FrameData } from '../replies';
+import type { BunSocket, BunWebSocketHandler } from './bun-types';
+import type { EncodedFrame } from './frame-encoding';
+import type { Transport, TransportHandler } from './transport';
+
+const OPEN = 0;
+const CLOSING = 1;
+const CLOSED = 2;
+
+/** Bun's reason for the close it makes itself when a message is over `maxPayloadLength`. */
+const TOO_BIG_REASON = 'Received too big message';
+
+/** A broadcast's text, decoded once for every socket it goes to. */
+const textOfFrame = new WeakMap<EncodedFrame, string>();
+
+export class BunTransport implements Transport {
+  private socket!: BunSocket<BunTransport>;
+  private handler: TransportHandler | undefined;
+  private watchActivity = false;
+  private state = OPEN;
+  /** Inside our own `close()`/`terminate()`: Bun reports the close synchronously there. */
+  private closingNow = false;
+  /** The peer broke a limit: the connection hears 1006 whatever was sent, as on ws. */
+  private failed = false;
+  /** Inside the connection's handling of a ping: its pong would be Bun's second. */
+  private answeringPing = false;
+  /** The text of the message being handled and the bytes handed over for it (an echo sends the text back). */
+  private receivedText: string | undefined;
+  private receivedBytes: Buffer | undefined;
+  private flushWaiters: (() => void)[] | undefined;
+  /** Whether everything sent had been flushed when the socket closed (what sendAndFlush waits for). */
+  private flushedAtClose = false;
+  readonly extensions = '';
+
+  constructor(
+    readonly protocol: string,
+    /** The service's maxFrameSize (the server may allow more for another service). */
+    private readonly maxPayload: number,
+    private onAccepted: ((transport: Transport) => void) | undefined,
+  ) {}
+
+  get isOpen(): boolean {
+    return this.state === OPEN;
+  }
+
+  get isClosed(): boolean {
+    return this.state === CLOSED;
+  }
+
+  attach(handler: TransportHandler, watchActivity: boolean): void {
+    this.handler = handler;
+    this.watchActivity = watchActivity;
+  }
+
+  backlog(): number {
+    // Bun writes at once what the kernel takes; nothing is held back for a batch.
+    return this.state === CLOSED ? 0 : this.socket.getBufferedAmount();
+  }
+
+  send(data: FrameData): void {
+    if (typeof data === 'string') this.socket.sendText(data);
+    else this.socket.sendBinary(bytesOf(data));
+  }
+
+  sendTextBytes(bytes: Buffer): void {
+    // Bun sends text only from a string: the echo of the message being handled reuses its text.
+    this.socket.sendText(bytes === this.receivedBytes ? this.receivedText! : bytes.toString());
+  }
+
+  sendEncoded(frame: EncodedFrame): void {
+    if (frame.binary) {
+      this.socket.sendBinary(frame.payload);
+      return;
+    }
+    let text = textOfFrame.get(frame);
+    if (text === undefined) textOfFrame.set(frame, (text = frame.payload.toString()));
+    this.socket.sendText(text);
+  }
+
+  sendAndFlush(data: FrameData): Promise<boolean> {
+    if (this.state !== OPEN) return Promise.resolve(false);
+    const sent = typeof data === 'string' ? this.socket.sendText(data) : this.socket.sendBinary(bytesOf(data));
+    // 0: dropped (only an empty message is "sent" as 0 bytes).
+    if (sent === 0 && byteLengthOf(data) > 0) return Promise.resolve(false);
+    return new Promise((resolve) => this.onFlushed(() => resolve(this.state !== CLOSED || this.flushedAtClose)));
+  }
+
+  ping(data?: FrameData): void {
+    this.socket.ping(controlData(data));
+  }
+
+  pong(data?: FrameData): void {
+    // Bun has answered the ping being handled already; a second pong would confuse a peer.
+    if (this.answeringPing) return;
+    this.socket.pong(controlData(data));
+  }
+
+  close(code: number, reason: string): void {
+    if (this.state !== OPEN) return;
+    this.state = CLOSING;
+    this.closingNow = true;
+    try {
+      this.socket.close(code, reason);
+    } finally {
+      this.closingNow = false;
+    }
+  }
+
+  terminate(): void {
+    if (this.state === CLOSED) return;
+    this.state = CLOSING;
+    this.closingNow = true;
+    try {
+      this.socket.terminate();
+    } finally {
+      this.closingNow = false;
+    }
+  }
+
+  pauseReading(): void {
+    if (this.state !== CLOSED) this.socket.pause();
+  }
+
+  resumeReading(): void {
+    if (this.state !== CLOSED) this.socket.resume();
+  }
+
+  onFlushed(callback: () => void): void {
+    if (this.state === CLOSED || this.socket.getBufferedAmount() === 0) queueMicrotask(callback);
+    else (this.flushWaiters ??= []).push(callback);
+  }
+
+  // --- Bun's events (bunSocketHandlers) ----------------------------------------------------
+
+  opened(socket: BunSocket<BunTransport>): void {
+    this.socket = socket;
+    const onAccepted = this.onAccepted!;
+    this.onAccepted = undefined;
+    onAccepted(this);
+  }
+
+  received(message: string | Buffer): void {
+    const handler = this.handler!;
+    if (typeof message !== 'string') {
+      if (message.length > this.maxPayload) return this.refuseTooBig();
+      if (this.watchActivity) handler.transportActivity();
+      handler.transportMessage(message, true);
+      return;
+    }
+    const bytes = Buffer.from(message);
+    if (bytes.length > this.maxPayload) return this.refuseTooBig();
+    if (this.watchActivity) handler.transportActivity();
+    this.receivedText = message;
+    this.receivedBytes = bytes;
+    handler.transportMessage(bytes, false);
+    this.receivedText = this.receivedBytes = undefined;
+  }
+
+  pinged(data: Buffer): void {
+    if (this.watchActivity) this.handler!.transportActivity();
+    this.answeringPing = true;
+    try {
+      this.handler!.transportPing(data);
+    } finally {
+      this.answeringPing = false;
+    }
+  }
+
+  ponged(data: Buffer): void {
+    if (this.watchActivity) this.handler!.transportActivity();
+    this.handler!.transportPong(data);
+  }
+
+  drained(): void {
+    const waiters = this.flushWaiters;
+    if (waiters === undefined || this.socket.getBufferedAmount() > 0) return;
+    this.flushWaiters = undefined;
+    for (const callback of waiters) callback();
+  }
+
+  closed(code: number, reason: string): void {
+    if (this.state === CLOSED) return;
+    if (this.handler === undefined) {
+      // Closed before the connection was made (the handshake's open never ran to the end).
+      this.state = CLOSED;
+      return;
+    }
+    if (code === CloseCode.AbnormalClosure && reason === TOO_BIG_REASON) {
+      // Bun closed with 1009 itself; the service is told why, as on ws.
+      this.handler.transportError(tooBig());
+      this.failed = true;
+    }
+    if (this.closingNow) queueMicrotask(() => this.finish(code, reason));
+    else this.finish(code, reason);
+  }
+
+  private finish(code: number, reason: string): void {
+    this.flushedAtClose = this.flushWaiters === undefined;
+    this.state = CLOSED;
+    const waiters = this.flushWaiters;
+    this.flushWaiters = undefined;
+    if (waiters !== undefined) for (const callback of waiters) callback();
+    if (this.failed) this.handler!.transportClose(CloseCode.AbnormalClosure, '');
+    else this.handler!.transportClose(code, reason);
+  }
+
+  /** A message over this service's maxFrameSize: the service is told, the peer gets 1009. */
+  private refuseTooBig(): void {
+    this.handler!.transportError(tooBig());
+    this.failed = true;
+    this.close(CloseCode.MessageTooBig, '');
+  }
+}
+
+/** What ws reports for a message over maxPayload. */
+function tooBig(): ProtocolError {
+  return new ProtocolError('Max payload size exceeded', CloseCode.MessageTooBig, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH');
+}
+
+function controlData(data: FrameData | undefined): string | Uint8Array | undefined {
+  return data === undefined || typeof data === 'string' ? data : bytesOf(data);
+}
+
+function byteLengthOf(data: FrameData): number {
+  return typeof data === 'string' ? data.length : data.byteLength;
+}
+
+/** Bun's handlers for every socket of one server, with the limits of its busiest service. */
+export function bunSocketHandlers(maxPayloadLength: number): BunWebSocketHandler<BunTransport> {
+  return {
+    open: (socket) => socket.data.opened(socket),
+    message: (socket, message) => socket.data.received(message),
+    ping: (socket, data) => socket.data.pinged(data),
+    pong: (socket, data) => socket.data.ponged(data),
+    drain: (socket) => socket.data.drained(),
+    close: (socket, code, reason) => socket.data.closed(code, reason),
+    maxPayloadLength,
+    // Duet's own idle timer and heartbeat run these (idleTimeout, pingInterval), as on ws.
+    idleTimeout: 0,
+    sendPings: false,
+    // Never dropped by Bun: the slow-consumer policy (maxBufferedBytes) decides before a write.
+    backpressureLimit: 2 ** 31 - 1,
+    closeOnBackpressureLimit: false,
+    perMessageDeflate: false,
+    publishToSelf: false,
+  };
+}
