@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Connection } from './connection';
+import { ConnectionReport } from './connection-report';
 import type { Logger } from './logger';
 import { HANDLER_EVENT_COUNT, HandlerEvent } from './metadata';
 import { ConnectionRegistry } from './registry/connection-registry';
@@ -37,7 +38,8 @@ function tableFor(
 function open(table: CompiledService): { transport: MemoryTransport; connection: Connection } {
   const transport = new MemoryTransport();
   const request = { remoteAddress: '127.0.0.1' } as unknown as UpgradeRequest;
-  const options = { table, logger, registry: new ConnectionRegistry(), members: new Set<Connection>(), observer: undefined };
+  const report = new ConnectionReport(table, logger, undefined);
+  const options = { table, report, registry: new ConnectionRegistry(), members: new Set<Connection>() };
   return { transport, connection: new Connection(transport, options, {}, request) };
 }
 

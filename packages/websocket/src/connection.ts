@@ -11,12 +11,11 @@ import { Closing } from './closing';
 import type { CompiledService } from './compiled-service';
 import { newConnectionId } from './connection-id';
 import { PendingMessagesOverflowError, type ProtocolError, SlowConsumerError } from './errors';
-import { ConnectionReport } from './connection-report';
+import type { ConnectionReport } from './connection-report';
 import { HandlerRunner, type RunnerHost } from './handler-runner';
 import { IdleTimer } from './idle-timer';
-import type { Logger } from './logger';
 import { HandlerEvent } from './metadata';
-import type { WebSocketObserver } from './monitoring/observer';
+import type { ConnectionInfo } from './monitoring/observer';
 import { Outbound, type OutboundOwner } from './outbound';
 import { PendingEvents } from './pending-events';
 import type { ConnectionRegistry, RegistryMember } from './registry/connection-registry';
@@ -30,11 +29,11 @@ const SLOW_CONSUMER_CLOSE_TIMEOUT_MS = 5000;
 /** What every connection of one service shares: made once per service endpoint. */
 export interface ConnectionOptions {
   readonly table: CompiledService;
-  readonly logger: Logger;
+  /** The log and the observers, for every connection of the service. */
+  readonly report: ConnectionReport;
   readonly registry: ConnectionRegistry;
   /** The endpoint's set of its service's open connections. */
   readonly members: Set<Connection>;
-  readonly observer: WebSocketObserver | undefined;
 }
 
 export class Connection implements CallerLink, RegistryMember, TransportHandler, OutboundOwner, RunnerHost {
@@ -44,11 +43,12 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   closeCode: number | undefined;
   closeReason = '';
   readonly outbound: Outbound;
+  /** What observers are told of this connection; made only when some are bound. */
+  readonly info: ConnectionInfo | undefined;
   /** Set when the connection is being closed because of a failure; later messages are not handled. */
   failureCloseCode: number | undefined;
 
   private readonly runner: HandlerRunner;
-  private readonly report: ConnectionReport;
   private readonly idle: IdleTimer | undefined;
   private readonly config: ResolvedServiceConfig;
   /** A handler's promise is pending: events wait in `pending`. */
@@ -63,7 +63,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
     instance: object,
     request: UpgradeRequest,
   ) {
-    const { table, observer } = options;
+    const { table, report } = options;
     this.config = table.config;
     this.caller = new Caller(this, newConnectionId(), request);
     if (table.config.idleTimeout > 0) {
@@ -71,14 +71,14 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
     }
     this.outbound = new Outbound(transport, table.config, options.registry, this.idle, this);
     this.closing = new Closing(transport);
-    this.report = new ConnectionReport(this.caller, table, options.logger, observer);
-    this.runner = new HandlerRunner(this, table, instance, this.report);
+    this.info = report.infoFor(this.caller);
+    this.runner = new HandlerRunner(this, table, instance, report);
     transport.attach(this, this.idle !== undefined);
     options.members.add(this);
     options.registry.add(this);
-    if (observer !== undefined) {
-      this.outbound.observeWith(observer, this.report.info!);
-      observer.connectionOpened?.(this.report.info!);
+    if (this.info !== undefined) {
+      this.outbound.observeWith(report.observer!, this.info);
+      report.observer!.connectionOpened?.(this.info);
     }
     this.dispatch(HandlerEvent.Open);
   }
@@ -139,8 +139,8 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   slowConsumer(): void {
     if (this.failureCloseCode !== undefined) return;
     this.failureCloseCode = CloseCode.TryAgainLater;
-    this.report.errorOccurred(new SlowConsumerError(this.config.maxBufferedBytes));
-    this.report.logger.warn('slow consumer: outbound buffer over maxBufferedBytes; closing with 1013', this.report.fields());
+    this.options.report.errorOccurred(this.info, new SlowConsumerError(this.config.maxBufferedBytes));
+    this.options.report.logger.warn('slow consumer: outbound buffer over maxBufferedBytes; closing with 1013', this.options.report.fields(this.caller));
     // Its backlog may never be read: give the close handshake a short while, then terminate.
     void this.closeWithin(CloseCode.TryAgainLater, 'slow consumer', SLOW_CONSUMER_CLOSE_TIMEOUT_MS);
   }
@@ -152,8 +152,8 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   // --- events from the transport ----------------------------------------------------------
 
   transportMessage(data: Buffer, isBinary: boolean): void {
-    const { table, observer } = this.options;
-    if (observer !== undefined) observer.messageReceived?.(this.report.info!, isBinary ? 'binary' : 'text', data);
+    const { table, report } = this.options;
+    if (this.info !== undefined) report.observer!.messageReceived?.(this.info, isBinary ? 'binary' : 'text', data);
     // Which event a frame goes to was compiled with the service (compiled-service.ts).
     if (isBinary) {
       if (table.binaryEvent !== undefined) this.dispatch(table.binaryEvent, data);
@@ -188,7 +188,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
 
   transportError(error: ProtocolError): void {
     // The engine closes the connection itself after a protocol error; the service is told why.
-    this.report.errorOccurred(error);
+    this.options.report.errorOccurred(this.info, error);
     this.dispatch(HandlerEvent.Error, error);
   }
 
@@ -201,7 +201,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
     this.runner.stopStreams();
     this.options.members.delete(this);
     this.options.registry.remove(this);
-    this.options.observer?.connectionClosed?.(this.report.info!, code, reason);
+    if (this.info !== undefined) this.options.report.observer!.connectionClosed?.(this.info, code, reason);
     this.dispatch(HandlerEvent.Close, code, reason);
   }
 
@@ -227,7 +227,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
     const skipped = this.pending?.discard(isMessageEvent) ?? 0;
     if (skipped > 0) {
       const message = 'connection closed while a handler was still running; messages waiting behind it were not handled';
-      this.report.logger.warn(message, this.report.fields({ skipped }));
+      this.options.report.logger.warn(message, this.options.report.fields(this.caller, { skipped }));
     }
     this.runner.runCloseBesideBusy(code, reason);
   }
@@ -261,11 +261,11 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   private overflow(): void {
     const limit = this.config.maxPendingMessages;
     // Logged now: @OnError hears of it in order, which is after the handler that is stuck.
-    this.report.logger.warn('too many messages waiting for a busy handler; closing with 1013', this.report.fields({ limit }));
+    this.options.report.logger.warn('too many messages waiting for a busy handler; closing with 1013', this.options.report.fields(this.caller, { limit }));
     this.failureCloseCode = CloseCode.TryAgainLater;
     this.closeIfOpen(CloseCode.TryAgainLater, closeReasonFor(CloseCode.TryAgainLater));
     const overflow = new PendingMessagesOverflowError(limit);
-    this.report.errorOccurred(overflow);
+    this.options.report.errorOccurred(this.info, overflow);
     (this.pending ??= new PendingEvents()).push(HandlerEvent.Error, overflow, undefined);
   }
 

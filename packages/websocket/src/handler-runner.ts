@@ -9,6 +9,7 @@ import { CloseCode, closeReasonFor } from './close-codes';
 import type { CompiledService, Handler } from './compiled-service';
 import { type MessageValidationError, UnsupportedMessageError } from './errors';
 import type { ConnectionReport } from './connection-report';
+import type { ConnectionInfo } from './monitoring/observer';
 import { InvalidReply } from './messages/contract-routes';
 import { ReplyStreams, type StreamSink, isAsyncIterable } from './messages/reply-streams';
 import { MessageRouting, Routed } from './messages/router';
@@ -23,6 +24,8 @@ import type { Transport } from './transport/transport';
 /** What the runner needs of its connection. */
 export interface RunnerHost {
   readonly caller: Caller;
+  /** What observers are told of the connection; undefined when none is bound. */
+  readonly info: ConnectionInfo | undefined;
   readonly outbound: Outbound;
   readonly transport: Transport;
   /** Set once the socket closed. */
@@ -48,8 +51,10 @@ export class HandlerRunner implements StreamSink {
   private readonly config: ResolvedServiceConfig;
   private readonly routing: MessageRouting | undefined;
   private runningEvent: HandlerEvent = HandlerEvent.Open;
-  private readonly onSettled = (value: unknown) => this.settled(value);
-  private readonly onRejected = (error: unknown) => this.rejected(error);
+  // Made at the first async handler: a connection whose handlers return values makes none.
+  private onSettled: ((value: unknown) => void) | undefined;
+  private onRejected: ((error: unknown) => void) | undefined;
+  private handlerStartedAt = 0;
   private streams: ReplyStreams | undefined;
 
   constructor(
@@ -106,7 +111,7 @@ export class HandlerRunner implements StreamSink {
       `${this.table.serviceName} has no ${handler} handler; a ${kind} message closes the connection with 1003`,
     );
     host.failureCloseCode = CloseCode.UnsupportedData;
-    this.report.errorOccurred(error);
+    this.report.errorOccurred(this.host.info, error);
     host.closeIfOpen(CloseCode.UnsupportedData, closeReasonFor(CloseCode.UnsupportedData));
     host.dispatch(HandlerEvent.Error, error, undefined);
   }
@@ -119,7 +124,8 @@ export class HandlerRunner implements StreamSink {
       this.complete(event, undefined);
       return;
     }
-    this.report.handlerStarted();
+    const observed = this.host.info !== undefined;
+    if (observed) this.handlerStartedAt = performance.now();
     let result: unknown;
     try {
       result = handler.call(this.instance, this.host.caller, first, second);
@@ -128,18 +134,21 @@ export class HandlerRunner implements StreamSink {
         return;
       }
     } catch (error) {
-      this.report.handlerFinished(event, true);
+      if (observed) this.report.handlerFinished(this.host.info, event, this.handlerStartedAt, true);
       this.fail(event, error);
       return;
     }
-    this.report.handlerFinished(event, false);
+    if (observed) this.report.handlerFinished(this.host.info, event, this.handlerStartedAt, false);
     this.complete(event, result);
   }
 
   private awaitSettled(event: HandlerEvent, result: PromiseLike<unknown>): void {
     this.host.handlerPending();
     this.runningEvent = event;
-    result.then(this.onSettled, this.onRejected);
+    result.then(
+      (this.onSettled ??= (value) => this.settled(value)),
+      (this.onRejected ??= (error) => this.rejected(error)),
+    );
   }
 
   private settled(value: unknown): void {
@@ -147,7 +156,7 @@ export class HandlerRunner implements StreamSink {
     if (this.routing?.validating !== undefined) {
       this.actOn(this.routing.validated(value as StandardResult<unknown>));
     } else {
-      this.report.handlerFinished(this.runningEvent, false);
+      this.report.handlerFinished(this.host.info, this.runningEvent, this.handlerStartedAt, false);
       this.complete(this.runningEvent, value);
     }
     this.host.runWaiting();
@@ -156,7 +165,7 @@ export class HandlerRunner implements StreamSink {
   private rejected(error: unknown): void {
     this.host.handlerSettled();
     const validating = this.routing?.validating !== undefined;
-    if (!validating) this.report.handlerFinished(this.runningEvent, true);
+    if (!validating) this.report.handlerFinished(this.host.info, this.runningEvent, this.handlerStartedAt, true);
     if (validating) this.routing!.validating = undefined;
     this.fail(this.runningEvent, error);
     this.host.runWaiting();
@@ -203,22 +212,22 @@ export class HandlerRunner implements StreamSink {
   private fail(event: HandlerEvent, error: unknown): void {
     if (event === HandlerEvent.Error || event === HandlerEvent.Close) {
       const which = event === HandlerEvent.Error ? '@OnError' : '@OnClose';
-      this.report.logger.error(`${which} handler failed`, this.report.fields({ error }));
+      this.report.logger.error(`${which} handler failed`, this.report.fields(this.host.caller, { error }));
       this.complete(event, undefined);
       return;
     }
     this.host.failureCloseCode = CloseCode.InternalError;
-    this.report.errorOccurred(error);
+    this.report.errorOccurred(this.host.info, error);
     if (this.handlers[HandlerEvent.Error] !== undefined) {
       this.run(HandlerEvent.Error, error, undefined);
       return;
     }
-    this.report.logger.error('handler failed', this.report.fields({ error }));
+    this.report.logger.error('handler failed', this.report.fields(this.host.caller, { error }));
     this.host.closeIfOpen(CloseCode.InternalError, closeReasonFor(CloseCode.InternalError));
   }
 
   private closeHandlerFailed(error: unknown): void {
-    this.report.logger.error('@OnClose handler failed', this.report.fields({ error }));
+    this.report.logger.error('@OnClose handler failed', this.report.fields(this.host.caller, { error }));
     this.host.closeFinished();
   }
 
@@ -238,7 +247,7 @@ export class HandlerRunner implements StreamSink {
         return;
       default:
         if (this.config.onUnmatched === 'ignore') {
-          this.report.logger.debug('message ignored: no handler matches it', this.report.fields({ key: routing.unmatchedKey }));
+          this.report.logger.debug('message ignored: no handler matches it', this.report.fields(this.host.caller, { key: routing.unmatchedKey }));
         } else {
           this.badMessage(unmatchedError(routing.router.dispatcherKey, routing.unmatchedKey));
         }
@@ -261,7 +270,7 @@ export class HandlerRunner implements StreamSink {
   /** A message the service cannot take: the error reply (or a close), then @OnError. */
   private badMessage(error: MessageValidationError): void {
     const config = this.config;
-    this.report.errorOccurred(error);
+    this.report.errorOccurred(this.host.info, error);
     if (config.onInvalidMessage === 'close' || (config.onUnmatched === 'close' && error.kind === 'unmatched')) {
       this.host.failureCloseCode = error.closeCode;
       this.host.closeIfOpen(error.closeCode, error.kind === 'invalid-json' ? 'invalid JSON' : 'invalid message');
@@ -294,7 +303,7 @@ export class HandlerRunner implements StreamSink {
       return;
     }
     if (!this.host.outbound.reply(data)) {
-      this.report.logger.debug('reply not sent: the connection closed before the handler returned', this.report.fields());
+      this.report.logger.debug('reply not sent: the connection closed before the handler returned', this.report.fields(this.host.caller));
     }
   }
 
@@ -325,12 +334,12 @@ export class HandlerRunner implements StreamSink {
     const host = this.host;
     if (host.failureCloseCode !== undefined || host.closeCode !== undefined) return;
     host.failureCloseCode = CloseCode.InternalError;
-    this.report.errorOccurred(error);
+    this.report.errorOccurred(this.host.info, error);
     if (this.handlers[HandlerEvent.Error] !== undefined) {
       host.dispatch(HandlerEvent.Error, error, undefined);
       return;
     }
-    this.report.logger.error('a reply stream failed', this.report.fields({ error }));
+    this.report.logger.error('a reply stream failed', this.report.fields(this.host.caller, { error }));
     host.closeIfOpen(CloseCode.InternalError, closeReasonFor(CloseCode.InternalError));
   }
 }

@@ -3,6 +3,7 @@
 //   frame limit, extra headers) → Connection.
 // Services with none of the optional steps take the synchronous path: no promise per handshake.
 import { Connection, type ConnectionOptions } from './connection';
+import { ConnectionReport } from './connection-report';
 import { UpgradeAbandonedError, UpgradeError } from './errors';
 import { Heartbeat } from './heartbeat';
 import { KeepAlive } from './keep-alive';
@@ -61,9 +62,8 @@ export class ServiceEndpoint {
     this.connectionOptions = {
       table,
       members: this.connections,
-      logger: host.logger,
+      report: new ConnectionReport(table, host.logger, host.observer),
       registry: host.registry,
-      observer: host.observer,
     };
     const { pingInterval, pongTimeout } = table.config;
     if (pingInterval > 0) this.heartbeat = new Heartbeat(pingInterval, pongTimeout, this.connections);
