@@ -38,7 +38,7 @@ export interface ConnectionOptions {
 
 export class Connection implements CallerLink, RegistryMember, TransportHandler, OutboundOwner, RunnerHost {
   readonly caller: Caller;
-  /** Awaiting the pong of a heartbeat ping. */
+  /** Awaiting the pong of a heartbeat ping (heartbeat.ts sends it). */
   awaitingPong = false;
   closeCode: number | undefined;
   closeReason = '';
@@ -54,7 +54,10 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   /** A handler's promise is pending: events wait in `pending`. */
   private busy = false;
   private pending: PendingEvents | undefined;
-  private readonly closing: Closing;
+  /** Made when something waits for the close (a stop, `caller.close`); most connections never need it. */
+  private closing: Closing | undefined;
+  /** The socket closed and `@OnClose` has finished. */
+  private finished = false;
   private idleWaiters: (() => void)[] | undefined;
 
   constructor(
@@ -70,7 +73,6 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
       this.idle = new IdleTimer(table.config.idleTimeout, () => this.dispatch(HandlerEvent.IdleTimeout));
     }
     this.outbound = new Outbound(transport, table.config, options.registry, this.idle, this);
-    this.closing = new Closing(transport);
     this.info = report.infoFor(this.caller);
     this.runner = new HandlerRunner(this, table, instance, report);
     transport.attach(this, this.idle !== undefined);
@@ -87,13 +89,6 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
 
   writeBroadcast(encoded: EncodedFrame): boolean {
     return this.outbound.writeBroadcast(encoded);
-  }
-
-  /** A heartbeat ping; the pong clears `awaitingPong` (a ping that does not fit counts as unanswered). */
-  sendHeartbeat(): void {
-    if (!this.transport.isOpen) return;
-    this.awaitingPong = true;
-    this.outbound.writeControl(HandlerEvent.Ping, undefined);
   }
 
   join(room: string): void {
@@ -120,7 +115,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
 
   /** Closes (if open) and resolves when the socket has closed or `timeoutMs` passed (then it is terminated). */
   closeWithin(statusCode: number, reason: string, timeoutMs: number): Promise<void> {
-    return this.closing.closeWithin(timeoutMs, () => this.closeIfOpen(statusCode, reason));
+    return (this.closing ??= new Closing(this.transport)).closeWithin(timeoutMs, () => this.closeIfOpen(statusCode, reason));
   }
 
   /** Resolves when no handler runs and no message waits (for a graceful stop). */
@@ -131,7 +126,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
 
   /** Resolves once the socket has closed and `@OnClose` has finished. */
   whenFinished(): Promise<void> {
-    return this.closing.whenFinished();
+    return this.finished ? Promise.resolve() : (this.closing ??= new Closing(this.transport)).whenFinished();
   }
 
   // --- OutboundOwner --------------------------------------------------------------------
@@ -197,7 +192,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
     this.closeReason = reason;
     this.idle?.stop();
     this.outbound.closed();
-    this.closing.closed();
+    this.closing?.closed();
     this.runner.stopStreams();
     this.options.members.delete(this);
     this.options.registry.remove(this);
@@ -286,7 +281,8 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   }
 
   closeFinished(): void {
-    this.closing.finish();
+    this.finished = true;
+    this.closing?.finish();
   }
 
   idleAgain(): void {

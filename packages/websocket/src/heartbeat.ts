@@ -3,6 +3,7 @@
 // reports as 1006. This is how peers that vanished without closing TCP are found. One timer
 // per service, not one per connection.
 import type { Connection } from './connection';
+import { HandlerEvent } from './metadata';
 
 export class Heartbeat {
   private readonly interval: NodeJS.Timeout;
@@ -26,7 +27,7 @@ export class Heartbeat {
     // A ping still unanswered since the last beat (pongTimeout ≥ pingInterval) ends it now.
     for (const connection of this.connections) {
       if (connection.awaitingPong) connection.transport.terminate();
-      else connection.sendHeartbeat();
+      else ping(connection);
     }
     if (this.timeoutSeconds < this.intervalSeconds) {
       if (this.check !== undefined) clearTimeout(this.check);
@@ -41,4 +42,11 @@ export class Heartbeat {
       if (connection.awaitingPong) connection.transport.terminate();
     }
   }
+}
+
+/** A heartbeat ping; its pong clears `awaitingPong` (a ping that does not fit counts as unanswered). */
+function ping(connection: Connection): void {
+  if (!connection.transport.isOpen) return;
+  connection.awaitingPong = true;
+  connection.outbound.writeControl(HandlerEvent.Ping, undefined);
 }

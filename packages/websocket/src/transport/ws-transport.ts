@@ -107,8 +107,8 @@ export class WsTransport implements Transport {
     socket.on('pong', onSocketPong);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
-    // Runs before ws's own listener, which closes with the code the error carries.
-    (socket as unknown as { _receiver: Socket | null })._receiver?.prependListener('error', treatTooManyFragmentsAsTooBig);
+    const receiver = (socket as unknown as { _receiver: Socket | null })._receiver;
+    if (receiver !== null) rewriteReceiverErrors(receiver);
     if (watchActivity) {
       // ws reports only whole messages and control frames; any bytes show the peer is there.
       (this.stream as LinkedStream)[kTransport] = this;
@@ -191,6 +191,30 @@ export class WsTransport implements Transport {
   get events(): TransportHandler {
     return this.handler!;
   }
+}
+
+/** ws's own listener for its receiver's errors (one function for every socket). */
+let wsReceiverOnError: ((this: Socket, error: Error) => void) | undefined;
+
+/**
+ * Makes ws's receiver errors pass `treatTooManyFragmentsAsTooBig` before ws's own listener,
+ * which closes with the code the error carries. ws's listener is swapped for one that calls
+ * both: a second listener would make each connection hold a listener array (~70 bytes).
+ */
+function rewriteReceiverErrors(receiver: Socket): void {
+  const listeners = receiver.rawListeners('error');
+  if (listeners.length === 1 && (wsReceiverOnError === undefined || listeners[0] === wsReceiverOnError)) {
+    wsReceiverOnError = listeners[0] as (this: Socket, error: Error) => void;
+    receiver.removeListener('error', wsReceiverOnError);
+    receiver.on('error', onReceiverError);
+  } else {
+    receiver.prependListener('error', treatTooManyFragmentsAsTooBig);
+  }
+}
+
+function onReceiverError(this: Socket, error: Error): void {
+  treatTooManyFragmentsAsTooBig(error);
+  wsReceiverOnError!.call(this, error);
 }
 
 /**
