@@ -103,12 +103,14 @@ export class WsTransport implements Transport {
     const socket = this.socket as LinkedSocket;
     socket[kTransport] = this;
     socket.on('message', onSocketMessage);
-    socket.on('ping', onSocketPing);
-    socket.on('pong', onSocketPong);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
     const receiver = (socket as unknown as { _receiver: Socket | null })._receiver;
-    if (receiver !== null) rewriteReceiverErrors(receiver);
+    if (receiver === null || !takeReceiverEvents(receiver, socket)) {
+      socket.on('ping', onSocketPing);
+      socket.on('pong', onSocketPong);
+      receiver?.prependListener('error', treatTooManyFragmentsAsTooBig);
+    }
     if (watchActivity) {
       // ws reports only whole messages and control frames; any bytes show the peer is there.
       (this.stream as LinkedStream)[kTransport] = this;
@@ -193,28 +195,63 @@ export class WsTransport implements Transport {
   }
 }
 
-/** ws's own listener for its receiver's errors (one function for every socket). */
-let wsReceiverOnError: ((this: Socket, error: Error) => void) | undefined;
+/** ws's own listeners on its receivers (one function each for every socket), and its key from a receiver to its socket. */
+interface WsReceiverListeners {
+  readonly error: (this: Socket, error: Error) => void;
+  readonly ping: (this: Socket, data: Buffer) => void;
+  readonly pong: (this: Socket, data: Buffer) => void;
+  readonly socketKey: symbol;
+}
+let wsReceiver: WsReceiverListeners | undefined;
 
 /**
- * Makes ws's receiver errors pass `treatTooManyFragmentsAsTooBig` before ws's own listener,
- * which closes with the code the error carries. ws's listener is swapped for one that calls
- * both: a second listener would make each connection hold a listener array (~70 bytes).
+ * Takes ws's receiver events of one socket directly, in place of ws's own listeners: pings and
+ * pongs go straight to the connection (ws's would only re-emit them on the socket: its automatic
+ * pong is off), and errors pass `treatTooManyFragmentsAsTooBig` before ws's own listener, which
+ * closes with the code the error carries. Swapping listeners rather than adding some keeps
+ * each idle connection free of listener arrays and of two more events on its socket (~100
+ * bytes). False, leaving everything as it was, when the receiver is not shaped as expected.
  */
-function rewriteReceiverErrors(receiver: Socket): void {
-  const listeners = receiver.rawListeners('error');
-  if (listeners.length === 1 && (wsReceiverOnError === undefined || listeners[0] === wsReceiverOnError)) {
-    wsReceiverOnError = listeners[0] as (this: Socket, error: Error) => void;
-    receiver.removeListener('error', wsReceiverOnError);
-    receiver.on('error', onReceiverError);
-  } else {
-    receiver.prependListener('error', treatTooManyFragmentsAsTooBig);
+function takeReceiverEvents(receiver: Socket, socket: WebSocket): boolean {
+  const [error, ...moreErrors] = receiver.rawListeners('error');
+  const [ping, ...morePings] = receiver.rawListeners('ping');
+  const [pong, ...morePongs] = receiver.rawListeners('pong');
+  if (error === undefined || ping === undefined || pong === undefined) return false;
+  if (moreErrors.length + morePings.length + morePongs.length > 0) return false;
+  if (wsReceiver === undefined) {
+    const record = receiver as unknown as Record<symbol, unknown>;
+    const socketKey = Object.getOwnPropertySymbols(receiver).find((key) => record[key] === socket);
+    if (socketKey === undefined) return false;
+    wsReceiver = { error, ping, pong, socketKey } as WsReceiverListeners;
+  } else if (
+    error !== wsReceiver.error ||
+    ping !== wsReceiver.ping ||
+    pong !== wsReceiver.pong ||
+    (receiver as unknown as Record<symbol, unknown>)[wsReceiver.socketKey] !== socket
+  ) {
+    return false;
   }
+  receiver.removeListener('error', error as WsReceiverListeners['error']).on('error', onReceiverError);
+  receiver.removeListener('ping', ping as WsReceiverListeners['ping']).on('ping', onReceiverPing);
+  receiver.removeListener('pong', pong as WsReceiverListeners['pong']).on('pong', onReceiverPong);
+  return true;
+}
+
+function socketOf(receiver: Socket): LinkedSocket {
+  return (receiver as unknown as Record<symbol, LinkedSocket>)[wsReceiver!.socketKey];
 }
 
 function onReceiverError(this: Socket, error: Error): void {
   treatTooManyFragmentsAsTooBig(error);
-  wsReceiverOnError!.call(this, error);
+  wsReceiver!.error.call(this, error);
+}
+
+function onReceiverPing(this: Socket, data: Buffer): void {
+  socketOf(this)[kTransport].events.transportPing(data);
+}
+
+function onReceiverPong(this: Socket, data: Buffer): void {
+  socketOf(this)[kTransport].events.transportPong(data);
 }
 
 /**
