@@ -7,6 +7,7 @@ import type { ResolvedListenerConfig } from '../listener-config';
 import { BUN_VERSIONS } from '../handshake-check';
 import type { Logger } from '../logger';
 import { refusalOf } from '../upgrade-refusal';
+import { type BunTlsOptions, bunTlsOf } from './bun-tls';
 import { type BunServer, bunRuntime } from './bun-types';
 import { BunTransport, bunSocketHandlers } from './bun-transport';
 import type { EngineOptions, ListenerServer, PendingUpgrade, PeerSocket, Transport, TransportEngine, UpgradeLine } from './transport';
@@ -35,6 +36,8 @@ export class BunListenerServer implements ListenerServer {
         hostname: this.config.host,
         // A client that trickles its request is dropped after handshakeTimeout, as on Node.
         idleTimeout: Math.min(Math.ceil(this.config.handshakeTimeout) + 1, MAX_BUN_IDLE_TIMEOUT),
+        // Start chose this engine only for TLS that bunTlsOf maps (engine.ts).
+        tls: this.config.tls === undefined ? undefined : (bunTlsOf(this.config.tls) as BunTlsOptions),
         fetch: (request, server) => this.fetch(request, server),
         websocket: bunSocketHandlers(Math.max(this.maxPayload, 1)),
         error: (error) => {
@@ -79,7 +82,7 @@ export class BunListenerServer implements ListenerServer {
       if (status === 426) headers.Upgrade = 'websocket';
       return new Response(status === 426 ? 'Upgrade Required\n' : 'Not Found\n', { status, headers });
     }
-    const upgrade = new BunUpgrade(request, url, server);
+    const upgrade = new BunUpgrade(request, url, server, this.config.tls !== undefined);
     this.line.upgrade(upgrade);
     return upgrade.answer();
   }
@@ -129,10 +132,12 @@ class BunUpgrade implements PendingUpgrade {
     readonly request: Request,
     readonly url: string,
     readonly server: BunServer,
+    encrypted: boolean,
   ) {
     this.method = request.method;
     this.headers = headersOf(request.headers);
-    this.socket = { remoteAddress: server.requestIP(request)?.address, encrypted: false };
+    // No peer certificate: a Request does not carry it (UpgradeRequest.clientCertificate is undefined).
+    this.socket = { remoteAddress: server.requestIP(request)?.address, encrypted };
   }
 
   get gone(): boolean {
