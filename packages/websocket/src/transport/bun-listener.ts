@@ -1,7 +1,8 @@
 // The server of a listener on Bun: one `Bun.serve` whose `fetch` turns each upgrade request
 // into a `PendingUpgrade` for the same upgrade line as Node (listener.ts, service-endpoint.ts)
 // and answers it with what that line decides: a refusal `Response`, or `server.upgrade` with
-// the socket's `BunTransport` as its data. Plain requests are answered 426 or 404.
+// the socket's `BunTransport` as its data. Plain requests go to the listener's fetch-style app,
+// or are answered 426 or 404.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ResolvedListenerConfig } from '../listener-config';
 import { BUN_VERSIONS } from '../handshake-check';
@@ -77,6 +78,8 @@ export class BunListenerServer implements ListenerServer {
     const url = targetOf(request.url);
     if (this.stopped) return new Response('Service Unavailable\n', { status: 503, headers: { Connection: 'close' } });
     if (!isUpgrade(request)) {
+      // The port's fetch-style app takes every request that is not an upgrade (a failure: Bun's error handler, 500).
+      if (this.config.fetch !== undefined) return this.config.fetch(request);
       const status = this.line.plainRequestStatus(url);
       const headers: Record<string, string> = { 'Content-Type': 'text/plain', Connection: 'close' };
       if (status === 426) headers.Upgrade = 'websocket';
