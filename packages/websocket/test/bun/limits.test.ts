@@ -73,8 +73,15 @@ class PingingService {
   }
 }
 
+const heartbeatCloses: number[] = [];
+
 @WebSocketService({ path: '/beat', pingInterval: 0.1, pongTimeout: 0.1 })
-class HeartbeatService {}
+class HeartbeatService {
+  @OnClose()
+  onClose(_caller: Caller, code: number): void {
+    heartbeatCloses.push(code);
+  }
+}
 
 const CHUNK = 16 * 1024;
 const LIMIT = 256 * 1024;
@@ -206,6 +213,18 @@ describe(`limits on ${NATIVE_ENGINE}`, () => {
     const client = await TestClient.connect(url('/beat'));
     await client.until(() => client.pings.length >= 3, 2000, 'three heartbeats');
     expect(client.socket.readyState).toBe(1);
+  });
+
+  it('terminates a client that does not answer the heartbeat within pongTimeout, and @OnClose hears 1006', async () => {
+    heartbeatCloses.length = 0;
+    const { app } = await startApp([HeartbeatService]);
+    const silent = await RawClient.connect(app.port(), '/beat'); // answers no ping
+    const opened = Date.now();
+    expect((await silent.nextFrame(2000)).opcode).toBe(Opcode.Ping);
+    await silent.ended(3000);
+    expect(Date.now() - opened).toBeLessThan(2000);
+    await eventually(() => heartbeatCloses.length === 1, 2000, '@OnClose');
+    expect(heartbeatCloses).toEqual([1006]);
   });
 
   it("closes a client that never reads with 1013 under 'close', its writes then reject, and @OnClose runs once", async () => {
