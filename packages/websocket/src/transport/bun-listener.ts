@@ -21,6 +21,7 @@ export class BunListenerServer implements ListenerServer {
   /** The largest maxFrameSize of the services on this server: Bun's limit is per server. */
   private maxPayload = 0;
   private stopped = false;
+  readonly versions = BUN_VERSIONS;
 
   constructor(
     private readonly line: UpgradeLine,
@@ -35,7 +36,8 @@ export class BunListenerServer implements ListenerServer {
       this.server = bun.serve<BunTransport>({
         port: this.config.port,
         hostname: this.config.host,
-        // A client that trickles its request is dropped after handshakeTimeout, as on Node.
+        // A silent client is dropped about handshakeTimeout later; unlike Node's request deadline,
+        // Bun restarts this timer at every byte, so a trickling one is not (docs/engines.md).
         idleTimeout: Math.min(Math.ceil(this.config.handshakeTimeout) + 1, MAX_BUN_IDLE_TIMEOUT),
         // Start chose this engine only for TLS that bunTlsOf maps (engine.ts).
         tls: this.config.tls === undefined ? undefined : (bunTlsOf(this.config.tls) as BunTlsOptions),
@@ -55,8 +57,6 @@ export class BunListenerServer implements ListenerServer {
   get port(): number {
     return this.server?.port ?? this.config.port ?? 0;
   }
-
-  readonly versions = BUN_VERSIONS;
 
   engineFor(options: EngineOptions): TransportEngine {
     this.maxPayload = Math.max(this.maxPayload, options.maxPayload);
