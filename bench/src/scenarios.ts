@@ -209,6 +209,17 @@ export const SCENARIOS: readonly Scenario[] = [
     warmupConnections: 1000,
     concurrency: 64,
   },
+  {
+    id: 'bun-idle-10000',
+    title: 'Bun: 10,000 idle connections',
+    kind: 'idle',
+    servers: BUN_ECHO_SERVERS,
+    baseline: 'raw-bun',
+    maxRounds: 4,
+    connections: 10000,
+    warmupConnections: 1000,
+    concurrency: 64,
+  },
 ];
 
 /** The smoke run of `bench/smoke.test.ts`: raw ws against Duet echo, a moment each. */
