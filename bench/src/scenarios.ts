@@ -209,6 +209,30 @@ export const SCENARIOS: readonly Scenario[] = [
     warmupConnections: 1000,
     concurrency: 64,
   },
+  {
+    id: 'bun-broadcast-5000',
+    title: 'Bun: broadcast 64 B to 5,000 connections',
+    kind: 'broadcast',
+    servers: ['raw-bun-broadcast', 'duet-broadcast-bun'],
+    baseline: 'raw-bun-broadcast',
+    maxRounds: 3,
+    connections: 5000,
+    message: SMALL,
+    warmupBroadcasts: 5,
+    broadcasts: 20,
+    pauseMs: 25,
+  },
+  {
+    id: 'bun-idle-10000',
+    title: 'Bun: 10,000 idle connections',
+    kind: 'idle',
+    servers: BUN_ECHO_SERVERS,
+    baseline: 'raw-bun',
+    maxRounds: 4,
+    connections: 10000,
+    warmupConnections: 1000,
+    concurrency: 64,
+  },
 ];
 
 /** The smoke run of `bench/smoke.test.ts`: raw ws against Duet echo, a moment each. */

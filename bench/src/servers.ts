@@ -101,6 +101,20 @@ const SERVER_LIST: ServerDefinition[] = [
     unavailable: bunUnavailable,
   },
   {
+    id: 'raw-bun-broadcast',
+    label: 'raw Bun.serve (server.publish)',
+    entry: 'bench/servers/raw-bun-broadcast.ts',
+    runtime: 'bun',
+    unavailable: bunUnavailable,
+  },
+  {
+    id: 'duet-broadcast-bun',
+    label: 'Duet on Bun (registry.broadcast)',
+    entry: 'bench/servers/duet-broadcast.ts',
+    runtime: 'bun',
+    unavailable: bunUnavailable,
+  },
+  {
     id: 'raw-ws-json',
     label: 'raw ws (hand-routed JSON)',
     entry: 'bench/servers/raw-ws-json.ts',

@@ -42,8 +42,9 @@ export class WebSocketApplication {
 
   /**
    * Discovers the listeners and services of every loaded `webSocketModule`, validates them,
-   * and starts listening. Rejects with a `ServiceConfigError`/`ListenerConfigError`/`EngineConfigError` before any
-   * port is opened, or a `ListenError` when a port cannot be bound.
+   * chooses the engine (`engine`), and starts listening. Rejects with a `ServiceConfigError`,
+   * `ListenerConfigError` or `EngineConfigError` before any port is opened, or a `ListenError`
+   * when a port cannot be bound.
    */
   static async start(container: Container): Promise<WebSocketApplication> {
     const definitions = collectDefinitions(container);

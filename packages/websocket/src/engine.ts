@@ -3,6 +3,7 @@
 // `engine` option and the runtime, before any port opens.
 import { EngineConfigError, ListenerConfigError } from './errors';
 import type { ResolvedListenerConfig } from './listener-config';
+import { bunTlsOf } from './transport/bun-tls';
 import { bunRuntime } from './transport/bun-types';
 
 /** The engine an application runs on (`app.engine`). */
@@ -24,7 +25,8 @@ export function runsOnBun(): boolean {
 /**
  * The engine for the modules' `engine` options (undefined where a module gave none) and the
  * listeners. Under 'auto', a listener that only node:http can serve (an app's shared `server`,
- * a Node-style `onRequest`, TLS) keeps the whole application on ws.
+ * a Node-style `onRequest`, TLS Bun cannot take: PKCS#12, protocol versions, optional mutual
+ * TLS) keeps the whole application on ws.
  */
 export function chooseEngine(requested: readonly unknown[], listeners: ReadonlyMap<string, ResolvedListenerConfig>): EngineName {
   let option: EngineOption = 'auto';
@@ -38,21 +40,25 @@ export function chooseEngine(requested: readonly unknown[], listeners: ReadonlyM
   if (option === 'bun') {
     if (!runsOnBun()) throw new EngineConfigError("is 'bun', which needs the Bun runtime (run the app with bun, or use 'ws' or 'auto')");
     for (const [name, config] of listeners) {
-      const field = nodeOnlyField(config);
-      if (field !== undefined) throw new ListenerConfigError(name, field, "needs the 'ws' engine (node:http); Bun's native server cannot serve it");
+      const unsupported = bunCannotServe(config);
+      if (unsupported !== undefined) throw new ListenerConfigError(name, unsupported.field, unsupported.problem);
     }
     return 'bun';
   }
   if (!runsOnBun()) return 'ws';
-  for (const config of listeners.values()) if (nodeOnlyField(config) !== undefined) return 'ws';
+  for (const config of listeners.values()) if (bunCannotServe(config) !== undefined) return 'ws';
   return 'bun';
 }
 
-/** The option of a listener that only the node:http server behind ws can serve. */
-function nodeOnlyField(config: ResolvedListenerConfig): string | undefined {
-  if (config.server !== undefined) return 'server';
-  if (config.onRequest !== undefined) return 'onRequest';
-  if (config.tls !== undefined) return 'secureSocket';
+/** The option of a listener that only the node:http server behind ws can serve, and why. */
+function bunCannotServe(config: ResolvedListenerConfig): { field: string; problem: string } | undefined {
+  const nodeOnly = "needs the 'ws' engine (node:http); Bun's native server cannot serve it";
+  if (config.server !== undefined) return { field: 'server', problem: nodeOnly };
+  if (config.onRequest !== undefined) return { field: 'onRequest', problem: nodeOnly };
+  if (config.tls !== undefined) {
+    const tls = bunTlsOf(config.tls);
+    if (typeof tls === 'string') return { field: 'secureSocket', problem: `needs the 'ws' engine: ${tls}` };
+  }
   return undefined;
 }
 

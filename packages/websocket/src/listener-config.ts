@@ -33,6 +33,19 @@ export interface ListenerConfig {
    * `/metrics` endpoint… Without it they are answered 426 on a service path, 404 elsewhere.
    */
   onRequest?: (request: IncomingMessage, response: ServerResponse) => void;
+  /**
+   * A fetch-style HTTP app sharing the port (Hono's `app.fetch`, or any `(request) => Response`),
+   * on both engines: every request that is not an upgrade goes to it; upgrades are Duet's.
+   *
+   * @example
+   * ```ts
+   * webSocketModule({
+   *   listeners: { default: { port: 8080, fetch: (request) => new Response(`hello ${new URL(request.url).pathname}`) } },
+   *   services: [ChatService],
+   * });
+   * ```
+   */
+  fetch?: (request: Request) => Response | Promise<Response>;
 }
 
 export interface ResolvedListenerConfig {
@@ -45,6 +58,7 @@ export interface ResolvedListenerConfig {
   readonly maxHeaderSize: number;
   readonly maxUriLength: number;
   readonly onRequest: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
+  readonly fetch: ((request: Request) => Response | Promise<Response>) | undefined;
 }
 
 export const DEFAULT_MAX_CONNECTIONS = 10000;
@@ -82,6 +96,7 @@ export function resolveListenerConfig(name: string, raw: unknown): ResolvedListe
     maxHeaderSize: bytes(error, 'maxHeaderSize', config.maxHeaderSize, DEFAULT_MAX_HEADER_SIZE),
     maxUriLength: bytes(error, 'maxUriLength', config.maxUriLength, DEFAULT_MAX_URI_LENGTH),
     onRequest: requestHandler(name, config.onRequest, hasServer),
+    fetch: fetchHandler(name, config.fetch, hasServer, config.onRequest !== undefined),
   });
 }
 
@@ -90,4 +105,12 @@ function requestHandler(name: string, value: unknown, shared: boolean): Resolved
   if (typeof value !== 'function') throw new ListenerConfigError(name, 'onRequest', 'must be a function (request, response)');
   if (shared) throw new ListenerConfigError(name, 'onRequest', "belongs to the shared server's app");
   return value as ResolvedListenerConfig['onRequest'];
+}
+
+function fetchHandler(name: string, value: unknown, shared: boolean, hasOnRequest: boolean): ResolvedListenerConfig['fetch'] {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw new ListenerConfigError(name, 'fetch', 'must be a function (request) => Response');
+  if (shared) throw new ListenerConfigError(name, 'fetch', "belongs to the shared server's app");
+  if (hasOnRequest) throw new ListenerConfigError(name, 'fetch', "give either 'onRequest' or 'fetch', not both");
+  return value as ResolvedListenerConfig['fetch'];
 }

@@ -1,12 +1,14 @@
 // The server of a listener on Bun: one `Bun.serve` whose `fetch` turns each upgrade request
 // into a `PendingUpgrade` for the same upgrade line as Node (listener.ts, service-endpoint.ts)
 // and answers it with what that line decides: a refusal `Response`, or `server.upgrade` with
-// the socket's `BunTransport` as its data. Plain requests are answered 426 or 404.
+// the socket's `BunTransport` as its data. Plain requests go to the listener's fetch-style app,
+// or are answered 426 or 404.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ResolvedListenerConfig } from '../listener-config';
 import { BUN_VERSIONS } from '../handshake-check';
 import type { Logger } from '../logger';
 import { refusalOf } from '../upgrade-refusal';
+import { type BunTlsOptions, bunTlsOf } from './bun-tls';
 import { type BunServer, bunRuntime } from './bun-types';
 import { BunTransport, bunSocketHandlers } from './bun-transport';
 import type { EngineOptions, ListenerServer, PendingUpgrade, PeerSocket, Transport, TransportEngine, UpgradeLine } from './transport';
@@ -19,6 +21,7 @@ export class BunListenerServer implements ListenerServer {
   /** The largest maxFrameSize of the services on this server: Bun's limit is per server. */
   private maxPayload = 0;
   private stopped = false;
+  readonly versions = BUN_VERSIONS;
 
   constructor(
     private readonly line: UpgradeLine,
@@ -33,8 +36,11 @@ export class BunListenerServer implements ListenerServer {
       this.server = bun.serve<BunTransport>({
         port: this.config.port,
         hostname: this.config.host,
-        // A client that trickles its request is dropped after handshakeTimeout, as on Node.
+        // A silent client is dropped about handshakeTimeout later; unlike Node's request deadline,
+        // Bun restarts this timer at every byte, so a trickling one is not (docs/engines.md).
         idleTimeout: Math.min(Math.ceil(this.config.handshakeTimeout) + 1, MAX_BUN_IDLE_TIMEOUT),
+        // Start chose this engine only for TLS that bunTlsOf maps (engine.ts).
+        tls: this.config.tls === undefined ? undefined : (bunTlsOf(this.config.tls) as BunTlsOptions),
         fetch: (request, server) => this.fetch(request, server),
         websocket: bunSocketHandlers(Math.max(this.maxPayload, 1)),
         error: (error) => {
@@ -51,8 +57,6 @@ export class BunListenerServer implements ListenerServer {
   get port(): number {
     return this.server?.port ?? this.config.port ?? 0;
   }
-
-  readonly versions = BUN_VERSIONS;
 
   engineFor(options: EngineOptions): TransportEngine {
     this.maxPayload = Math.max(this.maxPayload, options.maxPayload);
@@ -74,12 +78,14 @@ export class BunListenerServer implements ListenerServer {
     const url = targetOf(request.url);
     if (this.stopped) return new Response('Service Unavailable\n', { status: 503, headers: { Connection: 'close' } });
     if (!isUpgrade(request)) {
+      // The port's fetch-style app takes every request that is not an upgrade (a failure: Bun's error handler, 500).
+      if (this.config.fetch !== undefined) return this.config.fetch(request);
       const status = this.line.plainRequestStatus(url);
       const headers: Record<string, string> = { 'Content-Type': 'text/plain', Connection: 'close' };
       if (status === 426) headers.Upgrade = 'websocket';
       return new Response(status === 426 ? 'Upgrade Required\n' : 'Not Found\n', { status, headers });
     }
-    const upgrade = new BunUpgrade(request, url, server);
+    const upgrade = new BunUpgrade(request, url, server, this.config.tls !== undefined);
     this.line.upgrade(upgrade);
     return upgrade.answer();
   }
@@ -129,10 +135,12 @@ class BunUpgrade implements PendingUpgrade {
     readonly request: Request,
     readonly url: string,
     readonly server: BunServer,
+    encrypted: boolean,
   ) {
     this.method = request.method;
     this.headers = headersOf(request.headers);
-    this.socket = { remoteAddress: server.requestIP(request)?.address, encrypted: false };
+    // No peer certificate: a Request does not carry it (UpgradeRequest.clientCertificate is undefined).
+    this.socket = { remoteAddress: server.requestIP(request)?.address, encrypted };
   }
 
   get gone(): boolean {

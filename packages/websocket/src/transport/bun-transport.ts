@@ -22,6 +22,14 @@ const CLOSED = 2;
 /** Bun's reason for the close it makes itself when a message is over `maxPayloadLength`. */
 const TOO_BIG_REASON = 'Received too big message';
 
+/**
+ * Text shorter than this is encoded with TextEncoder and given Buffer's prototype (a Buffer is a
+ * Uint8Array with it): on Bun that is about 50 ns for 64 characters where Buffer.from takes
+ * 120. From about 16 KiB on, Buffer.from is the faster.
+ */
+const SHORT_TEXT = 4096;
+const encoder = new TextEncoder();
+
 /** A broadcast's text, decoded once for every socket it goes to. */
 const textOfFrame = new WeakMap<EncodedFrame, string>();
 
@@ -159,7 +167,7 @@ export class BunTransport implements Transport {
       handler.transportMessage(message, true);
       return;
     }
-    const bytes = Buffer.from(message);
+    const bytes = message.length < SHORT_TEXT ? (Object.setPrototypeOf(encoder.encode(message), Buffer.prototype) as Buffer) : Buffer.from(message);
     if (bytes.length > this.maxPayload) return this.refuseTooBig();
     if (this.watchActivity) handler.transportActivity();
     this.receivedText = message;

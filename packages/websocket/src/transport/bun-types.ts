@@ -1,6 +1,7 @@
 // The few shapes of Bun's native server that the Bun engine uses, declared here so neither
 // Duet's build nor its users need `bun-types` (`@types/bun`). Only what bun-listener.ts and
 // bun-transport.ts call; checked against Bun 1.4.
+import type { BunTlsOptions } from './bun-tls';
 
 /** Bun's `ServerWebSocket<T>` (one accepted socket; `data` is what `server.upgrade` was given). */
 export interface BunSocket<T> {
@@ -56,6 +57,7 @@ export interface BunServeOptions<T> {
   hostname?: string;
   /** Seconds an HTTP connection may stay idle; 0: never (at most 255). */
   idleTimeout?: number;
+  tls?: BunTlsOptions;
   fetch(request: Request, server: BunServer): Response | undefined | Promise<Response | undefined>;
   websocket: BunWebSocketHandler<T>;
   error?(error: Error): Response;

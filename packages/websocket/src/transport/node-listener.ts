@@ -10,6 +10,7 @@ import type { ResolvedListenerConfig } from '../listener-config';
 import { WS_VERSIONS } from '../handshake-check';
 import type { Logger } from '../logger';
 import { refuseUpgrade } from '../upgrade-refusal';
+import { answerWithFetch } from './fetch-bridge';
 import type { EngineOptions, ListenerServer, PendingUpgrade, TransportEngine, UpgradeLine } from './transport';
 import { WsEngine } from './ws-transport';
 
@@ -106,6 +107,10 @@ export class NodeListenerServer implements ListenerServer {
   private answerPlainRequest(request: IncomingMessage, response: ServerResponse): void {
     if (this.config.onRequest !== undefined) {
       this.config.onRequest(request, response);
+      return;
+    }
+    if (this.config.fetch !== undefined) {
+      void answerWithFetch(this.config.fetch, request, response, this.config.tls !== undefined, this.logger);
       return;
     }
     const status = this.line.plainRequestStatus(request.url ?? '/');

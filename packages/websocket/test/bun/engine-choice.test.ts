@@ -1,6 +1,6 @@
 // Which engine runs: 'auto' picks Bun's native server under Bun and ws on Node, 'ws' is always
 // ws, and an engine that cannot run here fails start with an error naming the field.
-import { EngineConfigError, ListenerConfigError, OnText, WebSocketService } from '@duet/websocket';
+import { EngineConfigError, ListenError, ListenerConfigError, OnText, WebSocketService } from '@duet/websocket';
 import { createServer } from 'node:http';
 import { TestClient } from '../helpers';
 import { NATIVE_ENGINE, RUNS_ON_BUN, startApp, startFailure, stopAll } from './engine-helpers';
@@ -37,6 +37,13 @@ describe('the engine', () => {
       listener: { port: 0, host: '127.0.0.1', onRequest: (_request, response) => response.end('ok') },
     });
     expect(app.engine).toBe('ws');
+  });
+
+  it('rejects start with ListenError when the port is taken', async () => {
+    const { app } = await startApp([EchoService]);
+    const error = await startFailure([EchoService], { listener: { port: app.port(), host: '127.0.0.1' } });
+    expect(error).toBeInstanceOf(ListenError);
+    expect((error as ListenError).port).toBe(app.port());
   });
 
   it('rejects start with EngineConfigError naming the field for an unknown engine', async () => {

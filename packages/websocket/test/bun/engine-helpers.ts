@@ -29,7 +29,8 @@ export async function startApp(
   container.load(webSocketModule({ listeners: { default: listener }, services, engine: options.engine }));
   const app = await WebSocketApplication.start(container);
   running.add(app);
-  return { app, url: (path) => `ws://127.0.0.1:${app.port()}${path}` };
+  const scheme = listener.secureSocket === undefined ? 'ws' : 'wss';
+  return { app, url: (path) => `${scheme}://127.0.0.1:${app.port()}${path}` };
 }
 
 /** What `WebSocketApplication.start` rejects with (an app that starts is stopped and fails). */

@@ -11,7 +11,6 @@ import {
   OnPong,
   OnText,
   ProtocolError,
-  type SlowConsumerPolicy,
   WebSocketService,
 } from '@duet/websocket';
 import { Opcode, RawClient, closeAllRawSockets, encodeFrame } from '../conformance/raw-client';
@@ -74,36 +73,64 @@ class PingingService {
   }
 }
 
+const heartbeatCloses: number[] = [];
+
 @WebSocketService({ path: '/beat', pingInterval: 0.1, pongTimeout: 0.1 })
-class HeartbeatService {}
+class HeartbeatService {
+  @OnClose()
+  onClose(_caller: Caller, code: number): void {
+    heartbeatCloses.push(code);
+  }
+}
 
 const CHUNK = 16 * 1024;
 const LIMIT = 256 * 1024;
 
-function floodingWith(policy: SlowConsumerPolicy) {
-  @WebSocketService({ path: `/${policy}`, maxBufferedBytes: LIMIT, slowConsumerPolicy: policy })
-  class FloodService {
-    static outcomes: (boolean | string | undefined)[] = [];
-    static closes: number[] = [];
+const FLOOD_WRITES = 2000;
 
-    @OnText()
-    async onText(caller: Caller, text: string): Promise<undefined> {
-      // Fresh buffers: the same one sent again would be queued by reference and prove nothing.
-      for (let i = 0; i < 2000 && caller.isOpen(); i++) {
-        const outcome = await caller.writeBinaryMessage(randomBytes(CHUNK)).then(
-          (result: unknown) => result as boolean | undefined,
-          (error: Error) => error.name,
-        );
-        FloodService.outcomes.push(outcome);
-      }
-      return undefined;
-    }
+/** What became of each write of a flood, and the close codes @OnClose heard. */
+interface FloodRecord {
+  outcomes: (boolean | string | undefined)[];
+  closes: number[];
+}
 
-    @OnClose() onClose(_caller: Caller, code: number) {
-      FloodService.closes.push(code);
+/**
+ * Writes FLOOD_WRITES fresh 16 KiB buffers while the connection is open, one after the other,
+ * recording how each write settled (a rejection by its error's name). Fresh buffers: one
+ * buffer sent again would be queued by reference and prove nothing about memory.
+ */
+async function flood(caller: Caller, record: FloodRecord): Promise<undefined> {
+  let written = 0;
+  while (written < FLOOD_WRITES && caller.isOpen()) {
+    written++;
+    try {
+      record.outcomes.push((await caller.writeBinaryMessage(randomBytes(CHUNK))) as boolean | undefined);
+    } catch (error) {
+      record.outcomes.push((error as Error).name);
     }
   }
-  return FloodService;
+  return undefined;
+}
+
+const closingFlood: FloodRecord = { outcomes: [], closes: [] };
+const waitingFlood: FloodRecord = { outcomes: [], closes: [] };
+
+@WebSocketService({ path: '/close', maxBufferedBytes: LIMIT, slowConsumerPolicy: 'close' })
+class ClosingFloodService {
+  @OnText() onText(caller: Caller): Promise<undefined> {
+    return flood(caller, closingFlood);
+  }
+
+  @OnClose() onClose(_caller: Caller, code: number): void {
+    closingFlood.closes.push(code);
+  }
+}
+
+@WebSocketService({ path: '/wait', maxBufferedBytes: LIMIT, slowConsumerPolicy: 'wait' })
+class WaitingFloodService {
+  @OnText() onText(caller: Caller): Promise<undefined> {
+    return flood(caller, waitingFlood);
+  }
 }
 
 /** A masked text frame, as a client sends it. */
@@ -116,6 +143,7 @@ describe(`limits on ${NATIVE_ENGINE}`, () => {
     errors.length = 0;
     closes.length = 0;
     pongs.length = 0;
+    for (const record of [closingFlood, waitingFlood]) record.outcomes.length = record.closes.length = 0;
   });
 
   it('closes with 1009 when a message exceeds maxFrameSize, tells @OnError, and @OnClose hears 1006 (no close handshake)', async () => {
@@ -187,16 +215,26 @@ describe(`limits on ${NATIVE_ENGINE}`, () => {
     expect(client.socket.readyState).toBe(1);
   });
 
+  it('terminates a client that does not answer the heartbeat within pongTimeout, and @OnClose hears 1006', async () => {
+    heartbeatCloses.length = 0;
+    const { app } = await startApp([HeartbeatService]);
+    const silent = await RawClient.connect(app.port(), '/beat'); // answers no ping
+    const opened = Date.now();
+    expect((await silent.nextFrame(2000)).opcode).toBe(Opcode.Ping);
+    await silent.ended(3000);
+    expect(Date.now() - opened).toBeLessThan(2000);
+    await eventually(() => heartbeatCloses.length === 1, 2000, '@OnClose');
+    expect(heartbeatCloses).toEqual([1006]);
+  });
+
   it("closes a client that never reads with 1013 under 'close', its writes then reject, and @OnClose runs once", async () => {
-    const Service = floodingWith('close');
-    Service.outcomes = [];
-    Service.closes = [];
-    const { app } = await startApp([Service]);
+    const Service = closingFlood;
+    const { app } = await startApp([ClosingFloodService]);
     const stalled = await RawClient.connect(app.port(), '/close');
     stalled.socket.pause(); // reads nothing more: the server's backlog grows
     stalled.write(clientText('flood'));
     await eventually(() => Service.outcomes.includes('ConnectionClosedError'), 8000, 'the slow consumer to be closed');
-    expect(Service.outcomes.filter((outcome) => outcome === undefined).length).toBeLessThan(2000);
+    expect(Service.outcomes.filter((outcome) => outcome === undefined).length).toBeLessThan(FLOOD_WRITES);
     // Bun reports the close at once with the code it sent; ws waits for the peer's close frame,
     // which a peer that does not read never sends: it hears the TCP end (1006).
     if (NATIVE_ENGINE === 'ws') stalled.socket.destroy();
@@ -205,17 +243,16 @@ describe(`limits on ${NATIVE_ENGINE}`, () => {
   });
 
   it("makes writes wait under 'wait' while the client does not read, then delivers everything in order", async () => {
-    const Service = floodingWith('wait');
-    Service.outcomes = [];
-    const { app } = await startApp([Service]);
+    const Service = waitingFlood;
+    const { app } = await startApp([WaitingFloodService]);
     const client = await RawClient.connect(app.port(), '/wait');
     client.socket.pause();
     client.write(clientText('flood'));
     await pause(300);
-    expect(Service.outcomes.length).toBeLessThan(2000); // the writer is held back
+    expect(Service.outcomes.length).toBeLessThan(FLOOD_WRITES); // the writer is held back
     client.socket.resume();
-    await eventually(() => Service.outcomes.length === 2000, 10000, 'the flood to finish');
+    await eventually(() => Service.outcomes.length === FLOOD_WRITES, 10000, 'the flood to finish');
     expect(Service.outcomes.every((outcome) => outcome === undefined)).toBe(true);
-    for (let i = 0; i < 2000; i++) expect((await client.nextFrame(5000)).payload.length).toBe(CHUNK);
+    for (let i = 0; i < FLOOD_WRITES; i++) expect((await client.nextFrame(5000)).payload.length).toBe(CHUNK);
   });
 });
