@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Caller } from './caller';
 import { Connection } from './connection';
 import { ConnectionReport } from './connection-report';
 import type { Logger } from './logger';
@@ -141,10 +142,11 @@ describe('a connection', () => {
     const outcomes: unknown[] = [];
     const table = tableFor(
       {
-        [HandlerEvent.Text]: (caller) => {
+        [HandlerEvent.Text]: (handed) => {
+          const caller = handed as Caller;
           void caller.writeTextMessage('a'.repeat(3000));
           const dropped = caller.writeTextMessage('b'.repeat(3000));
-          void dropped.then((outcome) => outcomes.push(outcome));
+          void dropped.then((outcome: unknown) => outcomes.push(outcome));
           return dropped;
         },
       },
