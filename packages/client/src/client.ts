@@ -27,6 +27,7 @@ import {
 } from './errors';
 import { type ResolvedOptions, seconds } from './options';
 import type { Transport, TransportFactory } from './transport';
+import { Listeners } from './listeners';
 
 export type ClientState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -62,8 +63,8 @@ export class DuetClient<K extends AnyContract = AnyContract> {
   /** Ids of requests that timed out, so that their late replies are dropped, not taken for events. */
   readonly #expired = new Set<number>();
   #queue: QueuedMessage[] = [];
-  readonly #listeners = new Map<string, Set<(data: never) => void>>();
-  readonly #stateListeners = new Set<(state: ClientState, previous: ClientState) => void>();
+  readonly #listeners = new Listeners<[unknown]>();
+  readonly #stateListeners = new Listeners<[ClientState, ClientState]>();
   #openWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   #closeWaiters: (() => void)[] = [];
 
@@ -136,16 +137,12 @@ export class DuetClient<K extends AnyContract = AnyContract> {
   on<N extends EventName<K>>(event: N, listener: (data: EventData<K, N>) => void): () => void;
   on(event: string, listener: (data: never) => void): () => void {
     if (typeof listener !== 'function') throw new ClientArgumentError(`The listener of '${event}' must be a function.`);
-    let listeners = this.#listeners.get(event);
-    if (listeners === undefined) this.#listeners.set(event, (listeners = new Set()));
-    listeners.add(listener);
-    return () => void listeners.delete(listener);
+    return this.#listeners.add(event, listener as (data: unknown) => void);
   }
 
   /** Calls `listener(state, previous)` on every state change; returns the unsubscribe function. */
   onStateChange(listener: (state: ClientState, previous: ClientState) => void): () => void {
-    this.#stateListeners.add(listener);
-    return () => void this.#stateListeners.delete(listener);
+    return this.#stateListeners.add('', listener);
   }
 
   /** Resolves once the client is open (at once if it is); rejects with ClientClosedError if it closes first. */
@@ -211,7 +208,7 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     const waiters = this.#openWaiters;
     this.#openWaiters = [];
     for (const waiter of waiters) waiter.resolve();
-    this.#notifyState(previous);
+    this.#stateListeners.emit('', this.#state, previous);
   }
 
   #lost(code: number, reason: string, status?: number): void {
@@ -267,7 +264,7 @@ export class DuetClient<K extends AnyContract = AnyContract> {
       }
     }
     if (!isPlainObject(message)) {
-      this.#emit('*', message);
+      this.#listeners.emit('*', message);
       return;
     }
     const { dispatcherKey, correlationKey } = this.contract;
@@ -283,23 +280,8 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     }
     if (isProtocolMessage(this.contract, message)) return;
     const name = message[dispatcherKey];
-    if (typeof name === 'string' && name !== '*') this.#emit(name, message);
-    this.#emit('*', message);
-  }
-
-  #emit(event: string, data: unknown): void {
-    const listeners = this.#listeners.get(event);
-    if (listeners === undefined) return;
-    for (const listener of [...listeners]) {
-      try {
-        (listener as (data: unknown) => void)(data);
-      } catch (error) {
-        // As an EventTarget does: the other listeners still run, the error is reported, not lost.
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
+    if (typeof name === 'string' && name !== '*') this.#listeners.emit(name, message);
+    this.#listeners.emit('*', message);
   }
 
   #expire(id: number): void {
@@ -361,19 +343,7 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     const previous = this.#state;
     if (previous === state) return;
     this.#state = state;
-    this.#notifyState(previous);
-  }
-
-  #notifyState(previous: ClientState): void {
-    for (const listener of [...this.#stateListeners]) {
-      try {
-        listener(this.#state, previous);
-      } catch (error) {
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
+    this.#stateListeners.emit('', state, previous);
   }
 }
 
