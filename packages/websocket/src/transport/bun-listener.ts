@@ -15,6 +15,8 @@ import type { EngineOptions, ListenerServer, PendingUpgrade, PeerSocket, Transpo
 
 /** Bun.serve's longest HTTP idle timeout (seconds). */
 const MAX_BUN_IDLE_TIMEOUT = 255;
+/** The request head Bun itself accepts (its default --max-http-header-size); past it Bun answers 431. */
+const BUN_MAX_HEADER_SIZE = 16384;
 
 export class BunListenerServer implements ListenerServer {
   private server: BunServer | undefined;
@@ -77,6 +79,11 @@ export class BunListenerServer implements ListenerServer {
   private fetch(request: Request, server: BunServer): Response | undefined | Promise<Response | undefined> {
     const url = targetOf(request.url);
     if (this.stopped) return new Response('Service Unavailable\n', { status: 503, headers: { Connection: 'close' } });
+    // Node's parser enforces maxHeaderSize; Bun only its own, larger limit.
+    const { maxHeaderSize } = this.config;
+    if (maxHeaderSize < BUN_MAX_HEADER_SIZE && headSize(request, url) > maxHeaderSize) {
+      return new Response('Request Header Fields Too Large\n', { status: 431, headers: { Connection: 'close' } });
+    }
     if (!isUpgrade(request)) {
       // The port's fetch-style app takes every request that is not an upgrade (a failure: Bun's error handler, 500).
       if (this.config.fetch !== undefined) return this.config.fetch(request);
@@ -180,6 +187,15 @@ class BunUpgrade implements PendingUpgrade {
 function isUpgrade(request: Request): boolean {
   // As node:http tells an upgrade from a request: an Upgrade header and Connection: upgrade.
   return request.headers.has('upgrade') && (request.headers.get('connection') ?? '').toLowerCase().includes('upgrade');
+}
+
+/** The bytes of a request head as sent: request line and header lines (as node:http counts them). */
+function headSize(request: Request, target: string): number {
+  let size = request.method.length + target.length + 12; // 'GET /x HTTP/1.1\r\n'
+  request.headers.forEach((value, name) => {
+    size += name.length + value.length + 4; // 'name: value\r\n'
+  });
+  return size;
 }
 
 /** The request target (path and query) of the absolute URL Bun gives. */

@@ -153,6 +153,13 @@ describe(`the upgrade on ${NATIVE_ENGINE}`, () => {
     expect(negotiated).toEqual([undefined]);
   });
 
+  it('answers 414 to a request target over maxUriLength and 431 to headers over maxHeaderSize', async () => {
+    const { url } = await startApp([NegotiatingService], { listener: { port: 0, host: '127.0.0.1', maxUriLength: 1024, maxHeaderSize: 4096 } });
+    expect((await rawUpgrade(url(`/protocols?q=${'a'.repeat(1100)}`))).status).toBe(414);
+    expect((await rawUpgrade(url('/protocols'), { 'X-Big': 'b'.repeat(5000) })).status).toBe(431);
+    expect((await rawUpgrade(url('/protocols'), { 'X-Fits': 'b'.repeat(3000) })).status).toBe(101);
+  });
+
   it('answers 503 beyond maxConnections and accepts again once a connection has closed', async () => {
     const { url } = await startApp([NegotiatingService], { listener: { port: 0, host: '127.0.0.1', maxConnections: 2 } });
     const first = await TestClient.connect(url('/protocols'));
