@@ -14,7 +14,7 @@ import type { Phase } from './load/loadgen';
 import { type AllocationSummary, type CpuSummary, allocationTable, cpuTable, summarizeAllocations, summarizeCpu } from './profile-summary';
 import { SCENARIOS, type Scenario, broadcastSpec, throughputSpec } from './scenarios';
 import { ServerProcess } from './server-process';
-import { BENCH_ROOT, type ServerDefinition, serverById } from './servers';
+import { BENCH_ROOT, type ServerDefinition, addServersAgainst, serverById } from './servers';
 
 interface ServerProfile {
   server: ServerDefinition;
@@ -138,9 +138,12 @@ function render(scenario: Scenario, profiles: ServerProfile[], seconds: number):
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const usage = 'Usage: npm run bench -- profile <scenario> <server,server…> [--seconds N]';
+  const usage = 'Usage: npm run bench -- profile <scenario> <server,server…> [--seconds N] [--against DIR]';
   const secondsAt = args.indexOf('--seconds');
   const seconds = secondsAt >= 0 ? Number(args.splice(secondsAt, 2)[1]) : 5;
+  // With another checkout, its Duet servers are `<id>@against` (see addServersAgainst).
+  const againstAt = args.indexOf('--against');
+  if (againstAt >= 0) addServersAgainst(args.splice(againstAt, 2)[1]);
   const [scenarioId, serverIds] = args;
   const scenario = SCENARIOS.find((candidate) => candidate.id === scenarioId);
   if (scenario === undefined || serverIds === undefined || !(seconds > 0)) {

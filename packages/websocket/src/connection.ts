@@ -140,10 +140,6 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
     void this.closeWithin(CloseCode.TryAgainLater, 'slow consumer', SLOW_CONSUMER_CLOSE_TIMEOUT_MS);
   }
 
-  readingResumed(): void {
-    this.runWaiting();
-  }
-
   // --- events from the transport ----------------------------------------------------------
 
   transportMessage(data: Buffer, isBinary: boolean): void {
@@ -160,11 +156,20 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
       outbound.receivedBytes = data;
       this.dispatch(HandlerEvent.Text, text);
       outbound.receivedText = outbound.receivedBytes = undefined;
-    } else if (table.textEvent !== undefined) {
-      this.dispatch(table.textEvent, data.toString());
     } else {
-      this.runner.refuseUnsupported('text');
+      this.receiveText(data.toString());
     }
+  }
+
+  transportText(text: string): void {
+    if (this.info !== undefined) this.options.report.observer!.messageReceived?.(this.info, 'text', Buffer.from(text));
+    this.receiveText(text);
+  }
+
+  private receiveText(text: string): void {
+    const event = this.options.table.textEvent;
+    if (event !== undefined) this.dispatch(event, text);
+    else this.runner.refuseUnsupported('text');
   }
 
   transportPing(data: Buffer): void {

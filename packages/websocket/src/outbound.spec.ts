@@ -19,7 +19,7 @@ function outboundWith(config: Partial<WebSocketServiceConfig>) {
       events.slowConsumers++;
       transport.close(1013, 'slow consumer');
     },
-    readingResumed: () => events.resumed++,
+    runWaiting: () => events.resumed++,
   };
   const resolved = resolveServiceConfig('OutboundSpec', { path: '/spec', maxBufferedBytes: 4 * KiB, ...config });
   const outbound = new Outbound(transport, resolved, registry, undefined, owner);

@@ -21,8 +21,8 @@ const NO_DATA = Buffer.alloc(0);
 export interface OutboundOwner {
   /** The reader is a slow consumer under 'close': the connection closes with 1013. */
   slowConsumer(): void;
-  /** Reading goes on after a drain: the messages that waited are handled. */
-  readingResumed(): void;
+  /** Reading goes on after a drain: the messages that waited are handled (in order). */
+  runWaiting(): void;
 }
 
 export class Outbound {
@@ -198,7 +198,7 @@ export class Outbound {
       return;
     }
     this.transport.resumeReading();
-    this.owner.readingResumed();
+    this.owner.runWaiting();
   }
 
   /** The wait for the socket to drain; a reader that misses `drainTimeout` meets the policy. */

@@ -22,14 +22,6 @@ const CLOSED = 2;
 /** Bun's reason for the close it makes itself when a message is over `maxPayloadLength`. */
 const TOO_BIG_REASON = 'Received too big message';
 
-/**
- * Text shorter than this is encoded with TextEncoder and given Buffer's prototype (a Buffer is a
- * Uint8Array with it): on Bun that is about 50 ns for 64 characters where Buffer.from takes
- * 120. From about 16 KiB on, Buffer.from is the faster.
- */
-const SHORT_TEXT = 4096;
-const encoder = new TextEncoder();
-
 /** A broadcast's text, decoded once for every socket it goes to. */
 const textOfFrame = new WeakMap<EncodedFrame, string>();
 
@@ -44,9 +36,6 @@ export class BunTransport implements Transport {
   private failed = false;
   /** Inside the connection's handling of a ping: its pong would be Bun's second. */
   private answeringPing = false;
-  /** The text of the message being handled and the bytes handed over for it (an echo sends the text back). */
-  private receivedText: string | undefined;
-  private receivedBytes: Buffer | undefined;
   private flushWaiters: (() => void)[] | undefined;
   /** Whether everything sent had been flushed when the socket closed (what sendAndFlush waits for). */
   private flushedAtClose = false;
@@ -83,8 +72,9 @@ export class BunTransport implements Transport {
   }
 
   sendTextBytes(bytes: Buffer): void {
-    // Bun sends text only from a string: the echo of the message being handled reuses its text.
-    this.socket.sendText(bytes === this.receivedBytes ? this.receivedText! : bytes.toString());
+    // Bun sends text only from a string. (Its own messages reach the connection as strings, so
+    // the echo shortcut that calls this is for bytes received on ws; here it is only decoding.)
+    this.socket.sendText(bytes.toString());
   }
 
   sendEncoded(frame: EncodedFrame): void {
@@ -167,13 +157,10 @@ export class BunTransport implements Transport {
       handler.transportMessage(message, true);
       return;
     }
-    const bytes = message.length < SHORT_TEXT ? (Object.setPrototypeOf(encoder.encode(message), Buffer.prototype) as Buffer) : Buffer.from(message);
-    if (bytes.length > this.maxPayload) return this.refuseTooBig();
+    // A UTF-16 unit is at most 3 bytes of UTF-8: the exact size is needed only near the limit.
+    if (message.length * 3 > this.maxPayload && Buffer.byteLength(message) > this.maxPayload) return this.refuseTooBig();
     if (this.watchActivity) handler.transportActivity();
-    this.receivedText = message;
-    this.receivedBytes = bytes;
-    handler.transportMessage(bytes, false);
-    this.receivedText = this.receivedBytes = undefined;
+    handler.transportText(message);
   }
 
   pinged(data: Buffer): void {

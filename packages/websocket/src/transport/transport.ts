@@ -54,6 +54,8 @@ export interface Transport {
 /** What a transport reports to its connection; one shared set of methods, no closure per event. */
 export interface TransportHandler {
   transportMessage(data: Buffer, isBinary: boolean): void;
+  /** A text message an engine already holds as a string (Bun): no bytes made only to be decoded again. */
+  transportText(text: string): void;
   transportPing(data: Buffer): void;
   transportPong(data: Buffer): void;
   /** Bytes arrived from the peer (any frame, a continuation fragment included); only when watched. */
