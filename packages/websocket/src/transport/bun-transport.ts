@@ -36,6 +36,8 @@ export class BunTransport implements Transport {
   private failed = false;
   /** Inside the connection's handling of a ping: its pong would be Bun's second. */
   private answeringPing = false;
+  /** A send found Bun's buffer holding data for the peer: `backlog()` asks Bun until it is empty. */
+  private pressed = false;
   private flushWaiters: (() => void)[] | undefined;
   /** Whether everything sent had been flushed when the socket closed (what sendAndFlush waits for). */
   private flushedAtClose = false;
@@ -62,47 +64,56 @@ export class BunTransport implements Transport {
   }
 
   backlog(): number {
-    // Bun writes at once what the kernel takes; nothing is held back for a batch.
-    return this.state === CLOSED ? 0 : this.socket.getBufferedAmount();
+    // Bun writes at once what the kernel takes; nothing is held back for a batch. Until a send
+    // reports backpressure the backlog is 0, without asking Bun on every message.
+    if (!this.pressed || this.state === CLOSED) return 0;
+    const buffered = this.socket.getBufferedAmount();
+    if (buffered === 0) this.pressed = false;
+    return buffered;
   }
 
   send(data: FrameData): void {
-    if (typeof data === 'string') this.socket.sendText(data);
-    else this.socket.sendBinary(bytesOf(data));
+    this.sent(typeof data === 'string' ? this.socket.sendText(data) : this.socket.sendBinary(bytesOf(data)));
+  }
+
+  /** Bun's answer to a send: -1 when the frame waits in its buffer behind what the peer has not read. */
+  private sent(status: number): number {
+    if (status === -1) this.pressed = true;
+    return status;
   }
 
   sendTextBytes(bytes: Buffer): void {
     // Bun sends text only from a string. (Its own messages reach the connection as strings, so
     // the echo shortcut that calls this is for bytes received on ws; here it is only decoding.)
-    this.socket.sendText(bytes.toString());
+    this.sent(this.socket.sendText(bytes.toString()));
   }
 
   sendEncoded(frame: EncodedFrame): void {
     if (frame.binary) {
-      this.socket.sendBinary(frame.payload);
+      this.sent(this.socket.sendBinary(frame.payload));
       return;
     }
     let text = textOfFrame.get(frame);
     if (text === undefined) textOfFrame.set(frame, (text = frame.payload.toString()));
-    this.socket.sendText(text);
+    this.sent(this.socket.sendText(text));
   }
 
   sendAndFlush(data: FrameData): Promise<boolean> {
     if (this.state !== OPEN) return Promise.resolve(false);
-    const sent = typeof data === 'string' ? this.socket.sendText(data) : this.socket.sendBinary(bytesOf(data));
+    const sent = this.sent(typeof data === 'string' ? this.socket.sendText(data) : this.socket.sendBinary(bytesOf(data)));
     // 0: dropped (only an empty message is "sent" as 0 bytes).
     if (sent === 0 && byteLengthOf(data) > 0) return Promise.resolve(false);
     return new Promise((resolve) => this.onFlushed(() => resolve(this.state !== CLOSED || this.flushedAtClose)));
   }
 
   ping(data?: FrameData): void {
-    this.socket.ping(controlData(data));
+    this.sent(this.socket.ping(controlData(data)));
   }
 
   pong(data?: FrameData): void {
     // Bun has answered the ping being handled already; a second pong would confuse a peer.
     if (this.answeringPing) return;
-    this.socket.pong(controlData(data));
+    this.sent(this.socket.pong(controlData(data)));
   }
 
   close(code: number, reason: string): void {
@@ -179,8 +190,10 @@ export class BunTransport implements Transport {
   }
 
   drained(): void {
+    const buffered = this.socket.getBufferedAmount();
+    this.pressed = buffered > 0;
     const waiters = this.flushWaiters;
-    if (waiters === undefined || this.socket.getBufferedAmount() > 0) return;
+    if (waiters === undefined || buffered > 0) return;
     this.flushWaiters = undefined;
     for (const callback of waiters) callback();
   }
