@@ -223,6 +223,17 @@ export const SCENARIOS: readonly Scenario[] = [
     pauseMs: 25,
   },
   {
+    id: 'bun-json-c64',
+    title: 'Bun: JSON dispatch, C=64, W=16',
+    kind: 'throughput',
+    servers: ['raw-bun-json', 'duet-json-bun'],
+    baseline: 'raw-bun-json',
+    connections: 64,
+    window: 16,
+    message: JSON_MESSAGE,
+    expectedReply: JSON_MESSAGE,
+  },
+  {
     id: 'bun-idle-10000',
     title: 'Bun: 10,000 idle connections',
     kind: 'idle',

@@ -101,6 +101,20 @@ const SERVER_LIST: ServerDefinition[] = [
     unavailable: bunUnavailable,
   },
   {
+    id: 'raw-bun-json',
+    label: 'raw Bun.serve (hand-routed JSON)',
+    entry: 'bench/servers/raw-bun-json.ts',
+    runtime: 'bun',
+    unavailable: bunUnavailable,
+  },
+  {
+    id: 'duet-json-bun',
+    label: 'Duet @OnMessage on Bun (native engine)',
+    entry: 'bench/servers/duet-json.ts',
+    runtime: 'bun',
+    unavailable: bunUnavailable,
+  },
+  {
     id: 'raw-bun-broadcast',
     label: 'raw Bun.serve (server.publish)',
     entry: 'bench/servers/raw-bun-broadcast.ts',
