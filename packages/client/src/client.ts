@@ -28,6 +28,7 @@ import {
 import { type ResolvedOptions, seconds } from './options';
 import type { Transport, TransportFactory } from './transport';
 import { Listeners } from './listeners';
+import { ACK_NAME, ClientSession, type ResumeResult, SESSION_NAME } from './resume';
 
 export type ClientState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -51,6 +52,9 @@ const CLOSE_HANDSHAKE_MS = 5000;
 /** How many timed-out request ids are remembered to drop their late replies. */
 const MAX_EXPIRED_IDS = 1024;
 
+/** How long a reconnected socket waits for the server's answer to a resume before taking it for a service without `resume`. */
+const RESUME_ANSWER_MS = 5000;
+
 export class DuetClient<K extends AnyContract = AnyContract> {
   #state: ClientState = 'connecting';
   #closeInfo: CloseInfo | undefined;
@@ -67,6 +71,12 @@ export class DuetClient<K extends AnyContract = AnyContract> {
   readonly #stateListeners = new Listeners<[ClientState, ClientState]>();
   #openWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   #closeWaiters: (() => void)[] = [];
+  /** With `resume: true`: the session's counts and what waits for the server's acknowledgement. */
+  readonly #session: ClientSession | undefined;
+  readonly #resumeListeners = new Listeners<[ResumeResult]>();
+  #answerTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The last drop, for the error of requests a refused resume loses. */
+  #lastDrop = { code: 1006, reason: '' };
 
   /** @internal Use `createClient`. */
   constructor(
@@ -78,6 +88,7 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     private readonly transports: TransportFactory,
     private readonly typed: boolean,
   ) {
+    if (options.resume) this.#session = new ClientSession(contract.dispatcherKey, (text) => this.#transport?.send(text));
     this.#connect();
   }
 
@@ -145,6 +156,17 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     return this.#stateListeners.add('', listener);
   }
 
+  /**
+   * With `resume: true`: after each reconnect, whether the session was resumed (`{ resumed: true }`:
+   * nothing was lost, pending requests get their replies) or not (`{ resumed: false, reason }`:
+   * a fresh session; requests in flight failed with `ConnectionLostError`, so resync). Returns the
+   * unsubscribe function.
+   */
+  onResume(listener: (result: ResumeResult) => void): () => void {
+    if (typeof listener !== 'function') throw new ClientArgumentError('The onResume listener must be a function.');
+    return this.#resumeListeners.add('', listener);
+  }
+
   /** Resolves once the client is open (at once if it is); rejects with ClientClosedError if it closes first. */
   opened(): Promise<void> {
     if (this.#state === 'open') return Promise.resolve();
@@ -182,8 +204,9 @@ export class DuetClient<K extends AnyContract = AnyContract> {
 
   #connect(): void {
     this.#reconnectTimer = undefined;
-    const transport: Transport = this.transports(this.url, this.options, {
-      open: () => this.#transport === transport && this.#state !== 'closed' && this.#opened(),
+    const url = this.#session?.urlFor(this.url) ?? this.url;
+    const transport: Transport = this.transports(url, this.options, {
+      open: () => this.#transport === transport && this.#state !== 'closed' && this.#socketOpened(),
       message: (data) => this.#transport === transport && this.#received(data),
       close: (code, reason, status) => {
         if (this.#transport !== transport) return;
@@ -192,6 +215,54 @@ export class DuetClient<K extends AnyContract = AnyContract> {
       },
     });
     this.#transport = transport;
+  }
+
+  /** A socket opened: open now, unless it asked to resume (then the server's answer opens it). */
+  #socketOpened(): void {
+    const session = this.#session;
+    if (session === undefined || !session.active || session.token === undefined) {
+      this.#opened();
+      return;
+    }
+    session.answerPending = true;
+    this.#answerTimer = setTimeout(() => this.#resumeFailed('unknown session'), RESUME_ANSWER_MS);
+  }
+
+  /** The server's `$session` frame: a new session, or its answer to a resume. */
+  #sessionFrame(message: Record<string, unknown>): void {
+    const session = this.#session!;
+    clearTimeout(this.#answerTimer);
+    if (session.answerPending && message.resumed === true) {
+      const resend = session.resumed(message.ack);
+      if (resend !== undefined) {
+        // Numbered after what the server has, in order: each reaches it exactly once.
+        for (const text of resend) this.#transport!.send(text);
+        this.#resumeListeners.emit('', { resumed: true });
+        this.#opened();
+        return;
+      }
+    }
+    if (typeof message.token !== 'string') {
+      this.#resumeFailed('unknown session');
+      return;
+    }
+    const refused = session.answerPending;
+    session.began(message.token, message.ackEvery);
+    if (refused) this.#refused(typeof message.reason === 'string' ? message.reason : 'unknown session');
+  }
+
+  /** A reconnected socket got no usable answer to its resume: the client goes on without sessions. */
+  #resumeFailed(reason: string): void {
+    clearTimeout(this.#answerTimer);
+    this.#session!.disable();
+    this.#refused(reason);
+  }
+
+  /** A fresh session after a refused resume: requests on the wire are lost, and the app is told. */
+  #refused(reason: string): void {
+    this.#failInFlight(this.#lastDrop.code, `resume refused: ${reason}`);
+    this.#resumeListeners.emit('', { resumed: false, reason });
+    this.#opened();
   }
 
   #opened(): void {
@@ -203,7 +274,7 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     const queue = this.#queue;
     this.#queue = [];
     for (const queued of queue) {
-      if (queued.id === undefined || this.#pending.has(queued.id)) this.#transport!.send(queued.text);
+      if (queued.id === undefined || this.#pending.has(queued.id)) this.#sendNow(queued.text);
     }
     const waiters = this.#openWaiters;
     this.#openWaiters = [];
@@ -213,18 +284,16 @@ export class DuetClient<K extends AnyContract = AnyContract> {
 
   #lost(code: number, reason: string, status?: number): void {
     clearTimeout(this.#silenceTimer);
+    clearTimeout(this.#answerTimer);
     if (this.#state === 'closed') {
       this.#settleClose();
       return;
     }
-    // Requests already on the wire may or may not have run: they fail; queued ones wait.
-    const queuedIds = new Set(this.#queue.map((queued) => queued.id));
-    for (const [id, pending] of this.#pending) {
-      if (queuedIds.has(id)) continue;
-      this.#pending.delete(id);
-      clearTimeout(pending.timer);
-      pending.reject(new ConnectionLostError(pending.name, code, reason));
-    }
+    this.#lastDrop = { code, reason };
+    const session = this.#session;
+    session?.socketLost();
+    // In a session they wait for the resume, which replays their replies; otherwise they fail.
+    if (session?.token === undefined) this.#failInFlight(code, reason);
     const { reconnect } = this.options;
     if (reconnect === false || !isRetried(code, status)) {
       this.#finish({ code, reason, status, by: 'server' });
@@ -237,6 +306,17 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     }
     this.#setState('reconnecting');
     this.#reconnectTimer = setTimeout(() => this.#connect(), reconnectDelay(reconnect, this.#attempts));
+  }
+
+  /** Requests already on the wire may or may not have run: they fail; queued ones wait. */
+  #failInFlight(code: number, reason: string): void {
+    const queuedIds = new Set(this.#queue.map((queued) => queued.id));
+    for (const [id, pending] of this.#pending) {
+      if (queuedIds.has(id)) continue;
+      this.#pending.delete(id);
+      clearTimeout(pending.timer);
+      pending.reject(new ConnectionLostError(pending.name, code, reason));
+    }
   }
 
   /** `serverTimeout`: a server that sends nothing for that long is taken for dead. */
@@ -263,11 +343,21 @@ export class DuetClient<K extends AnyContract = AnyContract> {
         // not JSON: '*' listeners get the text as it came
       }
     }
+    const { dispatcherKey, correlationKey } = this.contract;
+    const session = this.#session;
+    if (session?.active) {
+      const name = isPlainObject(message) ? message[dispatcherKey] : undefined;
+      if (name === SESSION_NAME) return this.#sessionFrame(message as Record<string, unknown>);
+      if (name === ACK_NAME) return session.acknowledged((message as Record<string, unknown>).n);
+      // `$session` is a session's first frame: anything else first means a service without `resume`.
+      if (session.answerPending) this.#resumeFailed('unknown session');
+      else if (session.token === undefined) session.disable();
+      session.receivedOne();
+    }
     if (!isPlainObject(message)) {
       this.#listeners.emit('*', message);
       return;
     }
-    const { dispatcherKey, correlationKey } = this.contract;
     const id = message[correlationKey];
     const pending = typeof id === 'number' ? this.#pending.get(id) : undefined;
     if (pending === undefined && typeof id === 'number' && this.#expired.delete(id)) return;
@@ -304,7 +394,7 @@ export class DuetClient<K extends AnyContract = AnyContract> {
 
   #write(name: string, text: string, id: number | undefined): void {
     if (this.#state === 'open') {
-      this.#transport!.send(text);
+      this.#sendNow(text);
     } else if (this.#state === 'closed') {
       throw new ClientClosedError(this.#closeInfo!);
     } else {
@@ -313,11 +403,18 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     }
   }
 
+  #sendNow(text: string): void {
+    this.#transport!.send(text);
+    this.#session?.sent(text);
+  }
+
   // --- the end -------------------------------------------------------------------------
 
   #finish(info: Omit<CloseInfo, 'unsent'>): void {
     clearTimeout(this.#reconnectTimer);
     clearTimeout(this.#silenceTimer);
+    clearTimeout(this.#answerTimer);
+    this.#session?.disable();
     const unsent = this.#queue.filter((queued) => queued.id === undefined).length;
     this.#queue = [];
     this.#closeInfo = Object.freeze({ ...info, unsent });
