@@ -159,6 +159,18 @@ describe('resumable sessions', () => {
     expect(app.registry.stats().sessions.resumed).toBe(results.length);
   });
 
+  it('keeps a healthy connection with a small buffer open: writes past the bound wait for acknowledgements', async () => {
+    const { client, results } = await resumableClient(SmallBufferFeed);
+    const received: number[] = [];
+    client.on('tick', ({ n }) => received.push(n));
+    client.send('start', { count: 300 });
+    await eventually(() => received.length >= 300, 5000, '300 ticks');
+    expect(received).toEqual(Array.from({ length: 300 }, (_, n) => n));
+    expect(client.state).toBe('open');
+    expect(results).toEqual([]);
+    expect(seen.closes).toEqual([]);
+  });
+
   it('replays the reply to a request whose handler finished while the client was away', async () => {
     const { client, proxy, results } = await resumableClient(FeedService);
     const reply = client.request('slow', { ms: 150 });
