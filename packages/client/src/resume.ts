@@ -86,21 +86,27 @@ export class ClientSession {
     this.answerPending = false;
   }
 
-  /** The session was resumed; the server has the first `ack` messages: returns those to send again, in order. */
+  /**
+   * The session was resumed; the server has the first `ack` messages: returns those to send
+   * again, in order, or undefined for a count that does not fit what was sent (then the answer
+   * is taken as a refusal).
+   */
   resumed(ack: unknown): readonly string[] | undefined {
-    this.answerPending = false;
     if (typeof ack !== 'number' || !Number.isSafeInteger(ack) || ack < this.ackedSent || ack > this.ackedSent + this.unacked.length) {
       return undefined;
     }
     this.unacked.splice(0, ack - this.ackedSent);
     this.ackedSent = ack;
     this.ackedReceived = this.received;
+    this.answerPending = false;
     return this.unacked;
   }
 
   /** The socket is gone: a pending batch of acknowledgements has nowhere to go (the resume URL carries the count). */
   socketLost(): void {
     this.answerPending = false;
+    // Sent on a socket that never got its session: lost as a plain client's are, not the next session's.
+    if (this.token === undefined) this.unacked = [];
     clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
   }

@@ -93,16 +93,8 @@ export async function silenceableProxy(targetPort: number): Promise<{ port: numb
     upstream.on('close', () => client.destroy());
     pairs.push({ client, upstream });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onCleanup(async () => {
-    for (const { client, upstream } of pairs) {
-      client.destroy();
-      upstream.destroy();
-    }
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
   return {
-    port: (server.address() as { port: number }).port,
+    port: await listenUntilCleanup(server, () => pairs),
     silence() {
       for (const { client, upstream } of pairs) {
         client.unpipe(upstream);
@@ -153,16 +145,8 @@ export async function cuttableProxy(
     upstream.on('close', end);
     live.add(pair);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onCleanup(async () => {
-    for (const { client, upstream } of [...live, ...silenced]) {
-      client.destroy();
-      upstream.destroy();
-    }
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
   return {
-    port: (server.address() as { port: number }).port,
+    port: await listenUntilCleanup(server, () => [...live, ...silenced]),
     cut() {
       for (const pair of [...live]) {
         live.delete(pair);
@@ -186,4 +170,19 @@ export async function cuttableProxy(
     },
     accepted: () => accepted,
   };
+}
+
+type SocketPair = { client: import('node:net').Socket; upstream: import('node:net').Socket };
+
+/** Listens on an ephemeral port of 127.0.0.1 until `cleanup()`, which ends every pair still open. */
+async function listenUntilCleanup(server: import('node:net').Server, pairs: () => Iterable<SocketPair>): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onCleanup(async () => {
+    for (const { client, upstream } of pairs()) {
+      client.destroy();
+      upstream.destroy();
+    }
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return (server.address() as { port: number }).port;
 }

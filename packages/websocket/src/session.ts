@@ -250,6 +250,8 @@ export class Session implements Transport {
       return;
     }
     this.windowTimer = setTimeout(() => this.end(CloseCode.AbnormalClosure, 'session expired', 'expired'), this.config.window * 1000);
+    // The listener keeps the process alive; a waiting session alone should not.
+    this.windowTimer.unref();
     this.host.dispatch(HandlerEvent.Disconnect, code, reason);
   }
 
