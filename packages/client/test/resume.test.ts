@@ -15,7 +15,7 @@ import {
   WebSocketService,
 } from '@duet/websocket';
 import { ConnectionLostError, type ResumeResult, createClient, defineContract } from '@duet/client';
-import { cleanup, cuttableProxy, eventually, pause, rejection, startApp, track } from './helpers';
+import { cleanup, cuttableProxy, eventually, pause, rejection, startApp, stopApp, track } from './helpers';
 
 afterEach(cleanup);
 
@@ -239,6 +239,17 @@ describe('resumable sessions', () => {
     expect(app.registry.stats().sessions).toMatchObject({ overflowed: 1, refused: { 'buffer overflowed': 1 } });
     // The fresh session works.
     expect(await client.request('echo', { n: 1 })).toEqual({ n: 1 });
+  });
+
+  it('ends a waiting session at once when the app stops, with @OnClose once', async () => {
+    const { app, proxy } = await resumableClient(FeedService);
+    proxy.refuse(true);
+    proxy.cut();
+    await eventually(() => seen.disconnects.length === 1, 2000, '@OnDisconnect');
+    const started = Date.now();
+    await stopApp(app);
+    expect(Date.now() - started).toBeLessThan(1000); // not the 5 s window
+    expect(seen.closes).toEqual([[1001, expect.any(String)]]);
   });
 
   it('takes a resume while the server still holds the old, silently dead transport', async () => {
