@@ -11,10 +11,11 @@ import {
   OnMessage,
   OnOpen,
   OnResume,
+  ServiceConfigError,
   type UpgradeRequest,
   WebSocketService,
 } from '@duet/websocket';
-import { ConnectionLostError, type ResumeResult, createClient, defineContract } from '@duet/client';
+import { ClientOptionsError, ConnectionLostError, type ResumeResult, createClient, defineContract } from '@duet/client';
 import { cleanup, cuttableProxy, eventually, pause, rejection, startApp, stopApp, track } from './helpers';
 
 afterEach(cleanup);
@@ -46,7 +47,7 @@ beforeEach(() => {
 /** The handlers every resumable test service shares; subclasses choose the `resume` bounds. */
 class FeedHandlers {
   /** Set on `burst`: writes that many events as soon as the transport drops. */
-  private burstOnDrop = 0;
+  protected burstOnDrop = 0;
 
   @OnOpen() onOpen(caller: Caller<typeof feed>) {
     seen.opens++;
@@ -56,15 +57,6 @@ class FeedHandlers {
 
   @OnClose() onClose(_caller: Caller, code: number, reason: string) {
     seen.closes.push([code, reason]);
-  }
-
-  @OnResume() onResume() {
-    seen.resumes++;
-  }
-
-  @OnDisconnect() onDisconnect(caller: Caller<typeof feed>, code: number, reason: string) {
-    seen.disconnects.push([code, reason]);
-    for (let n = 0; n < this.burstOnDrop; n++) void caller.emit('tick', { n }).catch(() => {});
   }
 
   @OnMessage('echo') onEcho(_caller: Caller, { n }: { n: number }) {
@@ -95,14 +87,26 @@ class FeedHandlers {
   }
 }
 
+/** What a resumable service adds: the session's own handlers. */
+class ResumableHandlers extends FeedHandlers {
+  @OnResume() onResume() {
+    seen.resumes++;
+  }
+
+  @OnDisconnect() onDisconnect(caller: Caller<typeof feed>, code: number, reason: string) {
+    seen.disconnects.push([code, reason]);
+    for (let n = 0; n < this.burstOnDrop; n++) void caller.emit('tick', { n }).catch(() => {});
+  }
+}
+
 @WebSocketService({ contract: feed, resume: { window: 5, maxBufferedMessages: 1000, maxBufferedBytes: 1048576 } })
-class FeedService extends FeedHandlers {}
+class FeedService extends ResumableHandlers {}
 
 @WebSocketService({ contract: feed, resume: { window: 0.5 } })
-class ShortWindowFeed extends FeedHandlers {}
+class ShortWindowFeed extends ResumableHandlers {}
 
 @WebSocketService({ contract: feed, resume: { window: 5, maxBufferedMessages: 5 } })
-class SmallBufferFeed extends FeedHandlers {}
+class SmallBufferFeed extends ResumableHandlers {}
 
 @WebSocketService({ contract: feed })
 class PlainFeed extends FeedHandlers {}
@@ -282,7 +286,7 @@ describe('resumable sessions', () => {
       }
     }
     @WebSocketService({ contract: feed, auth: [NameHeader], resume: { window: 5 } })
-    class PrivateFeed extends FeedHandlers {}
+    class PrivateFeed extends ResumableHandlers {}
     const { app, port } = await startApp([PrivateFeed]);
     const url = `ws://127.0.0.1:${port}/feed`;
     const ann = await rawSession(`${url}?duet-resume=new`, 'ann');
@@ -328,6 +332,18 @@ describe('resumable sessions', () => {
     const asking = await rawSession(`ws://127.0.0.1:${port}/plain?duet-resume=new`);
     expect(asking.first).toEqual({ type: 'tick', n: 0 }); // the service's own first frame
     asking.socket.close();
+  });
+
+  it('refuses to start a service with @OnResume or @OnDisconnect but no resume, naming the method', async () => {
+    @WebSocketService({ contract: feed })
+    class Forgetful extends ResumableHandlers {}
+    const error = await rejection(startApp([Forgetful]));
+    expect(error).toBeInstanceOf(ServiceConfigError);
+    expect(error).toMatchObject({ service: 'Forgetful', field: 'onResume' });
+  });
+
+  it('refuses a resume option that is not a boolean', () => {
+    expect(() => createClient(feed, 'ws://127.0.0.1:1', { resume: 'yes' as never })).toThrow(ClientOptionsError);
   });
 
   it('behaves as a plain client against a service without resume, and never reports resumed', async () => {

@@ -9,25 +9,22 @@ function open(config = CONFIG) {
   const socket = new MemoryTransport();
   const ended: (string | undefined)[] = [];
   const session = new Session({ sessionEnded: (_s, outcome) => void ended.push(outcome) }, 'T'.repeat(32), undefined, config, 'type', socket, undefined);
-  const host = {
+  const events: [number, unknown, unknown][] = [];
+  const messages: string[] = [];
+  const closes: [number, string][] = [];
+  const host: SessionHost & { events: typeof events; messages: typeof messages; closes: typeof closes } = {
     awaitingPong: false,
-    events: [] as [number, unknown, unknown][],
-    messages: [] as string[],
-    closes: [] as [number, string][],
-    dispatch(event: HandlerEvent, first?: unknown, second?: unknown) {
-      this.events.push([event, first, second]);
-    },
-    transportMessage(data: Buffer) {
-      this.messages.push(data.toString());
-    },
+    events,
+    messages,
+    closes,
+    dispatch: (event: HandlerEvent, first?: unknown, second?: unknown) => void events.push([event, first, second]),
+    transportMessage: (data: Buffer) => void messages.push(data.toString()),
     transportPing() {},
     transportPong() {},
     transportActivity() {},
     transportError() {},
-    transportClose(code: number, reason: string) {
-      this.closes.push([code, reason]);
-    },
-  } satisfies SessionHost & Record<string, unknown>;
+    transportClose: (code: number, reason: string) => void closes.push([code, reason]),
+  };
   session.attach(host, false);
   return { socket, session, host, ended };
 }
