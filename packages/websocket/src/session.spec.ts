@@ -41,6 +41,23 @@ describe('Session', () => {
     expect(socket.texts.slice(1)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
   });
 
+  it('keeps reading while frames wait for an acknowledgement, which only a read can bring', () => {
+    const { socket, session } = open();
+    for (let n = 1; n <= 5; n++) session.send(`m${n}`);
+    session.pauseReading();
+    expect(socket.paused).toBe(false);
+    socket.receiveText('{"type":"$ack","n":3}');
+    expect(socket.texts.slice(-2)).toEqual(['m4', 'm5']);
+    session.pauseReading(); // nothing held: the socket itself is paced
+    expect(socket.paused).toBe(true);
+    session.send('m6');
+    session.send('m7'); // held behind m4-m6 while reading is paused: reading starts again for the ack
+    expect(socket.paused).toBe(false);
+    socket.receiveText('{"type":"$ack","n":6}');
+    expect(socket.texts.at(-1)).toBe('m7');
+    expect(socket.paused).toBe(true);
+  });
+
   it('counts and acknowledges what the client sends, and hands it on; acknowledgements are not handed on', () => {
     const { socket, session, host } = open();
     socket.receiveText('{"type":"hello"}');

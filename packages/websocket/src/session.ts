@@ -82,7 +82,9 @@ export class Session implements Transport {
   readonly extensions: string;
   private state = State.Up;
   private watchActivity = false;
+  /** The connection asked to stop reading, and whether the current socket is paused. */
   private readingPaused = false;
+  private socketPaused = false;
   /** The server started the close: the socket's close ends the session. */
   private closeAsked = false;
   private readonly buffer = new ResumeBuffer();
@@ -191,12 +193,12 @@ export class Session implements Transport {
 
   pauseReading(): void {
     this.readingPaused = true;
-    this.link?.transport.pauseReading();
+    this.applyReading();
   }
 
   resumeReading(): void {
     this.readingPaused = false;
-    this.link?.transport.resumeReading();
+    this.applyReading();
   }
 
   onFlushed(callback: () => void): void {
@@ -224,7 +226,7 @@ export class Session implements Transport {
     this.buffer.rewind();
     const link = (this.link = new SocketLink(this, transport));
     transport.attach(link, this.watchActivity);
-    if (this.readingPaused) transport.pauseReading();
+    this.socketPaused = false;
     transport.send(this.sessionFrame(true, undefined));
     this.ackedCount = this.receivedCount;
     this.pump();
@@ -235,6 +237,7 @@ export class Session implements Transport {
   /** The current socket closed. */
   dropped(code: number, reason: string): void {
     this.link = undefined;
+    this.socketPaused = false;
     clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
     if (this.closeAsked || this.state >= State.Ending || !survives(code)) {
@@ -315,6 +318,22 @@ export class Session implements Transport {
       this.flushWaiters = undefined;
       for (const callback of waiters) transport.onFlushed(callback);
     }
+    this.applyReading();
+  }
+
+  /**
+   * Frames held for acknowledgements go out only when the client's next `$ack` is read: while
+   * any are held the socket keeps reading (messages meanwhile wait in the connection's bounded
+   * queue), or both sides would wait for each other. Otherwise it is paced as the connection asks.
+   */
+  private applyReading(): void {
+    const transport = this.link?.transport;
+    if (transport === undefined) return;
+    const pause = this.readingPaused && this.buffer.heldBytes === 0;
+    if (pause === this.socketPaused) return;
+    this.socketPaused = pause;
+    if (pause) transport.pauseReading();
+    else transport.resumeReading();
   }
 
   private sendAck(): void {
