@@ -28,7 +28,7 @@ import {
 import { type ResolvedOptions, seconds } from './options';
 import type { Transport, TransportFactory } from './transport';
 import { Listeners } from './listeners';
-import { ACK_NAME, ClientSession, type ResumeResult, SESSION_NAME } from './resume';
+import { ClientSession, type ResumeResult } from './resume';
 
 export type ClientState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -52,9 +52,6 @@ const CLOSE_HANDSHAKE_MS = 5000;
 /** How many timed-out request ids are remembered to drop their late replies. */
 const MAX_EXPIRED_IDS = 1024;
 
-/** How long a reconnected socket waits for the server's answer to a resume before taking it for a service without `resume`. */
-const RESUME_ANSWER_MS = 5000;
-
 export class DuetClient<K extends AnyContract = AnyContract> {
   #state: ClientState = 'connecting';
   #closeInfo: CloseInfo | undefined;
@@ -74,7 +71,6 @@ export class DuetClient<K extends AnyContract = AnyContract> {
   /** With `resume: true`: the session's counts and what waits for the server's acknowledgement. */
   readonly #session: ClientSession | undefined;
   readonly #resumeListeners = new Listeners<[ResumeResult]>();
-  #answerTimer: ReturnType<typeof setTimeout> | undefined;
   /** The last drop, for the error of requests a refused resume loses. */
   #lastDrop = { code: 1006, reason: '' };
 
@@ -88,7 +84,21 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     private readonly transports: TransportFactory,
     private readonly typed: boolean,
   ) {
-    if (options.resume) this.#session = new ClientSession(contract.dispatcherKey, (text) => this.#transport?.send(text));
+    if (options.resume) {
+      this.#session = new ClientSession(contract.dispatcherKey, {
+        send: (text) => this.#transport?.send(text),
+        resumed: () => {
+          this.#resumeListeners.emit('', { resumed: true });
+          this.#opened();
+        },
+        // A fresh session: requests on the wire are lost, and the app is told before it opens.
+        refused: (reason) => {
+          this.#failInFlight(this.#lastDrop.code, `resume refused: ${reason}`);
+          this.#resumeListeners.emit('', { resumed: false, reason });
+          this.#opened();
+        },
+      });
+    }
     this.#connect();
   }
 
@@ -206,7 +216,8 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     this.#reconnectTimer = undefined;
     const url = this.#session?.urlFor(this.url) ?? this.url;
     const transport: Transport = this.transports(url, this.options, {
-      open: () => this.#transport === transport && this.#state !== 'closed' && this.#socketOpened(),
+      // A socket that asks to resume opens on the server's answer (the session calls back).
+      open: () => this.#transport === transport && this.#state !== 'closed' && (this.#session?.opensNow() ?? true) && this.#opened(),
       message: (data) => this.#transport === transport && this.#received(data),
       close: (code, reason, status) => {
         if (this.#transport !== transport) return;
@@ -215,54 +226,6 @@ export class DuetClient<K extends AnyContract = AnyContract> {
       },
     });
     this.#transport = transport;
-  }
-
-  /** A socket opened: open now, unless it asked to resume (then the server's answer opens it). */
-  #socketOpened(): void {
-    const session = this.#session;
-    if (session === undefined || !session.active || session.token === undefined) {
-      this.#opened();
-      return;
-    }
-    session.answerPending = true;
-    this.#answerTimer = setTimeout(() => this.#resumeFailed('unknown session'), RESUME_ANSWER_MS);
-  }
-
-  /** The server's `$session` frame: a new session, or its answer to a resume. */
-  #sessionFrame(message: Record<string, unknown>): void {
-    const session = this.#session!;
-    clearTimeout(this.#answerTimer);
-    if (session.answerPending && message.resumed === true) {
-      const resend = session.resumed(message.ack);
-      if (resend !== undefined) {
-        // Numbered after what the server has, in order: each reaches it exactly once.
-        for (const text of resend) this.#transport!.send(text);
-        this.#resumeListeners.emit('', { resumed: true });
-        this.#opened();
-        return;
-      }
-    }
-    if (typeof message.token !== 'string') {
-      this.#resumeFailed('unknown session');
-      return;
-    }
-    const refused = session.answerPending;
-    session.began(message.token, message.ackEvery);
-    if (refused) this.#refused(typeof message.reason === 'string' ? message.reason : 'unknown session');
-  }
-
-  /** A reconnected socket got no usable answer to its resume: the client goes on without sessions. */
-  #resumeFailed(reason: string): void {
-    clearTimeout(this.#answerTimer);
-    this.#session!.disable();
-    this.#refused(reason);
-  }
-
-  /** A fresh session after a refused resume: requests on the wire are lost, and the app is told. */
-  #refused(reason: string): void {
-    this.#failInFlight(this.#lastDrop.code, `resume refused: ${reason}`);
-    this.#resumeListeners.emit('', { resumed: false, reason });
-    this.#opened();
   }
 
   #opened(): void {
@@ -284,7 +247,6 @@ export class DuetClient<K extends AnyContract = AnyContract> {
 
   #lost(code: number, reason: string, status?: number): void {
     clearTimeout(this.#silenceTimer);
-    clearTimeout(this.#answerTimer);
     if (this.#state === 'closed') {
       this.#settleClose();
       return;
@@ -293,7 +255,7 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     const session = this.#session;
     session?.socketLost();
     // In a session they wait for the resume, which replays their replies; otherwise they fail.
-    if (session?.token === undefined) this.#failInFlight(code, reason);
+    if (session?.resumable !== true) this.#failInFlight(code, reason);
     const { reconnect } = this.options;
     if (reconnect === false || !isRetried(code, status)) {
       this.#finish({ code, reason, status, by: 'server' });
@@ -343,21 +305,12 @@ export class DuetClient<K extends AnyContract = AnyContract> {
         // not JSON: '*' listeners get the text as it came
       }
     }
-    const { dispatcherKey, correlationKey } = this.contract;
-    const session = this.#session;
-    if (session?.active) {
-      const name = isPlainObject(message) ? message[dispatcherKey] : undefined;
-      if (name === SESSION_NAME) return this.#sessionFrame(message as Record<string, unknown>);
-      if (name === ACK_NAME) return session.acknowledged((message as Record<string, unknown>).n);
-      // `$session` is a session's first frame: anything else first means a service without `resume`.
-      if (session.answerPending) this.#resumeFailed('unknown session');
-      else if (session.token === undefined) session.disable();
-      session.receivedOne();
-    }
+    if (this.#session?.take(message)) return;
     if (!isPlainObject(message)) {
       this.#listeners.emit('*', message);
       return;
     }
+    const { dispatcherKey, correlationKey } = this.contract;
     const id = message[correlationKey];
     const pending = typeof id === 'number' ? this.#pending.get(id) : undefined;
     if (pending === undefined && typeof id === 'number' && this.#expired.delete(id)) return;
@@ -413,7 +366,6 @@ export class DuetClient<K extends AnyContract = AnyContract> {
   #finish(info: Omit<CloseInfo, 'unsent'>): void {
     clearTimeout(this.#reconnectTimer);
     clearTimeout(this.#silenceTimer);
-    clearTimeout(this.#answerTimer);
     this.#session?.disable();
     const unsent = this.#queue.filter((queued) => queued.id === undefined).length;
     this.#queue = [];
