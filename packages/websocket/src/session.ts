@@ -125,9 +125,9 @@ export class Session implements Transport {
     return this.state === State.Ended;
   }
 
-  /** Whether a resume may take this session. */
+  /** Whether a resume may take this session: the same as being open (a session closing is gone). */
   get resumable(): boolean {
-    return this.state <= State.Down && !this.closeAsked;
+    return this.isOpen;
   }
 
   /** Whether `n` is an honest count of messages received by the client. */
