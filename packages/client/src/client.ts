@@ -28,6 +28,7 @@ import {
 import { type ResolvedOptions, seconds } from './options';
 import type { Transport, TransportFactory } from './transport';
 import { Listeners } from './listeners';
+import { ClientSession, type ResumeResult } from './resume';
 
 export type ClientState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -67,6 +68,11 @@ export class DuetClient<K extends AnyContract = AnyContract> {
   readonly #stateListeners = new Listeners<[ClientState, ClientState]>();
   #openWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   #closeWaiters: (() => void)[] = [];
+  /** With `resume: true`: the session's counts and what waits for the server's acknowledgement. */
+  readonly #session: ClientSession | undefined;
+  readonly #resumeListeners = new Listeners<[ResumeResult]>();
+  /** The last drop, for the error of requests a refused resume loses. */
+  #lastDrop = { code: 1006, reason: '' };
 
   /** @internal Use `createClient`. */
   constructor(
@@ -78,6 +84,21 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     private readonly transports: TransportFactory,
     private readonly typed: boolean,
   ) {
+    if (options.resume) {
+      this.#session = new ClientSession(contract.dispatcherKey, {
+        send: (text) => this.#transport?.send(text),
+        resumed: () => {
+          this.#resumeListeners.emit('', { resumed: true });
+          this.#opened();
+        },
+        // A fresh session: requests on the wire are lost, and the app is told before it opens.
+        refused: (reason) => {
+          this.#failInFlight(this.#lastDrop.code, `resume refused: ${reason}`);
+          this.#resumeListeners.emit('', { resumed: false, reason });
+          this.#opened();
+        },
+      });
+    }
     this.#connect();
   }
 
@@ -145,6 +166,17 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     return this.#stateListeners.add('', listener);
   }
 
+  /**
+   * With `resume: true`: after each reconnect, whether the session was resumed (`{ resumed: true }`:
+   * nothing was lost, pending requests get their replies) or not (`{ resumed: false, reason }`:
+   * a fresh session; requests in flight failed with `ConnectionLostError`, so resync). Returns the
+   * unsubscribe function.
+   */
+  onResume(listener: (result: ResumeResult) => void): () => void {
+    if (typeof listener !== 'function') throw new ClientArgumentError('The onResume listener must be a function.');
+    return this.#resumeListeners.add('', listener);
+  }
+
   /** Resolves once the client is open (at once if it is); rejects with ClientClosedError if it closes first. */
   opened(): Promise<void> {
     if (this.#state === 'open') return Promise.resolve();
@@ -182,8 +214,10 @@ export class DuetClient<K extends AnyContract = AnyContract> {
 
   #connect(): void {
     this.#reconnectTimer = undefined;
-    const transport: Transport = this.transports(this.url, this.options, {
-      open: () => this.#transport === transport && this.#state !== 'closed' && this.#opened(),
+    const url = this.#session?.urlFor(this.url) ?? this.url;
+    const transport: Transport = this.transports(url, this.options, {
+      // A socket that asks to resume opens on the server's answer (the session calls back).
+      open: () => this.#transport === transport && this.#state !== 'closed' && (this.#session?.opensNow() ?? true) && this.#opened(),
       message: (data) => this.#transport === transport && this.#received(data),
       close: (code, reason, status) => {
         if (this.#transport !== transport) return;
@@ -203,7 +237,7 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     const queue = this.#queue;
     this.#queue = [];
     for (const queued of queue) {
-      if (queued.id === undefined || this.#pending.has(queued.id)) this.#transport!.send(queued.text);
+      if (queued.id === undefined || this.#pending.has(queued.id)) this.#sendNow(queued.text);
     }
     const waiters = this.#openWaiters;
     this.#openWaiters = [];
@@ -217,14 +251,11 @@ export class DuetClient<K extends AnyContract = AnyContract> {
       this.#settleClose();
       return;
     }
-    // Requests already on the wire may or may not have run: they fail; queued ones wait.
-    const queuedIds = new Set(this.#queue.map((queued) => queued.id));
-    for (const [id, pending] of this.#pending) {
-      if (queuedIds.has(id)) continue;
-      this.#pending.delete(id);
-      clearTimeout(pending.timer);
-      pending.reject(new ConnectionLostError(pending.name, code, reason));
-    }
+    this.#lastDrop = { code, reason };
+    const session = this.#session;
+    session?.socketLost();
+    // In a session they wait for the resume, which replays their replies; otherwise they fail.
+    if (session?.resumable !== true) this.#failInFlight(code, reason);
     const { reconnect } = this.options;
     if (reconnect === false || !isRetried(code, status)) {
       this.#finish({ code, reason, status, by: 'server' });
@@ -237,6 +268,17 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     }
     this.#setState('reconnecting');
     this.#reconnectTimer = setTimeout(() => this.#connect(), reconnectDelay(reconnect, this.#attempts));
+  }
+
+  /** Requests already on the wire may or may not have run: they fail; queued ones wait. */
+  #failInFlight(code: number, reason: string): void {
+    const queuedIds = new Set(this.#queue.map((queued) => queued.id));
+    for (const [id, pending] of this.#pending) {
+      if (queuedIds.has(id)) continue;
+      this.#pending.delete(id);
+      clearTimeout(pending.timer);
+      pending.reject(new ConnectionLostError(pending.name, code, reason));
+    }
   }
 
   /** `serverTimeout`: a server that sends nothing for that long is taken for dead. */
@@ -263,6 +305,7 @@ export class DuetClient<K extends AnyContract = AnyContract> {
         // not JSON: '*' listeners get the text as it came
       }
     }
+    if (this.#session?.take(message)) return;
     if (!isPlainObject(message)) {
       this.#listeners.emit('*', message);
       return;
@@ -304,7 +347,7 @@ export class DuetClient<K extends AnyContract = AnyContract> {
 
   #write(name: string, text: string, id: number | undefined): void {
     if (this.#state === 'open') {
-      this.#transport!.send(text);
+      this.#sendNow(text);
     } else if (this.#state === 'closed') {
       throw new ClientClosedError(this.#closeInfo!);
     } else {
@@ -313,11 +356,17 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     }
   }
 
+  #sendNow(text: string): void {
+    this.#transport!.send(text);
+    this.#session?.sent(text);
+  }
+
   // --- the end -------------------------------------------------------------------------
 
   #finish(info: Omit<CloseInfo, 'unsent'>): void {
     clearTimeout(this.#reconnectTimer);
     clearTimeout(this.#silenceTimer);
+    this.#session?.disable();
     const unsent = this.#queue.filter((queued) => queued.id === undefined).length;
     this.#queue = [];
     this.#closeInfo = Object.freeze({ ...info, unsent });

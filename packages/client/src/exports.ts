@@ -2,6 +2,7 @@
 // each by name.
 export { DuetClient } from './client';
 export type { ClientState } from './client';
+export type { ResumeResult } from './resume';
 export type { CloseInfo } from './close-info';
 export type { CreateClient, UntypedContract } from './create-client';
 export {

@@ -39,6 +39,12 @@ export interface ClientOptions {
   serverTimeout?: number;
   /** A WHATWG WebSocket implementation to use instead of the platform's (on Node: instead of `ws`). */
   WebSocket?: WebSocketConstructor;
+  /**
+   * Ask a service with `resume` for a resumable session (default false): after a drop the client
+   * takes the same session back, nothing sent either way is lost or doubled, and `onResume` says
+   * whether it worked. Against a service without `resume` the client works as without it.
+   */
+  resume?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -51,6 +57,7 @@ export interface ResolvedOptions {
   readonly offlineQueue: number;
   readonly serverTimeout: number | undefined;
   readonly WebSocket: WebSocketConstructor | undefined;
+  readonly resume: boolean;
 }
 
 /** setTimeout fires at once past 2^31-1 ms, so no timer may be longer. */
@@ -77,6 +84,7 @@ export function resolveOptions(options: ClientOptions | undefined): ResolvedOpti
     offlineQueue,
     serverTimeout: options.serverTimeout === undefined ? undefined : seconds('serverTimeout', options.serverTimeout),
     WebSocket: options.WebSocket,
+    resume: resumeOption(options.resume),
   });
 }
 
@@ -106,6 +114,12 @@ export function seconds(field: string, value: unknown, zeroAllowed = false): num
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (value === 0 && !zeroAllowed) || value * 1000 > MAX_TIMER_MS) {
     throw new ClientOptionsError(field, `must be a number of seconds ${zeroAllowed ? '≥' : '>'} 0 and at most ${MAX_TIMER_MS / 1000} (got ${String(value)}).`);
   }
+  return value;
+}
+
+function resumeOption(value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new ClientOptionsError('resume', `must be true or false (got ${String(value)}).`);
   return value;
 }
 

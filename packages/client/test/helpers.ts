@@ -93,16 +93,8 @@ export async function silenceableProxy(targetPort: number): Promise<{ port: numb
     upstream.on('close', () => client.destroy());
     pairs.push({ client, upstream });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onCleanup(async () => {
-    for (const { client, upstream } of pairs) {
-      client.destroy();
-      upstream.destroy();
-    }
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
   return {
-    port: (server.address() as { port: number }).port,
+    port: await listenUntilCleanup(server, () => pairs),
     silence() {
       for (const { client, upstream } of pairs) {
         client.unpipe(upstream);
@@ -113,4 +105,84 @@ export async function silenceableProxy(targetPort: number): Promise<{ port: numb
     },
     connections: () => accepted,
   };
+}
+
+/**
+ * A TCP proxy to `targetPort` that a test can break: `cut()` ends every connection it carries
+ * (both ends see the TCP connection go, as on a lost network), `blackhole()` makes them stop
+ * forwarding and never close (a link that died silently: neither end hears of it), and
+ * `refuse(true)` turns new connections away until `refuse(false)`.
+ */
+export async function cuttableProxy(
+  targetPort: number,
+): Promise<{ port: number; cut(): void; blackhole(): void; refuse(on: boolean): void; accepted(): number }> {
+  const { connect } = await import('node:net');
+  type Pair = { client: import('node:net').Socket; upstream: import('node:net').Socket; silent: boolean };
+  const live = new Set<Pair>();
+  const silenced = new Set<Pair>();
+  let refusing = false;
+  let accepted = 0;
+  const server = createServer((client) => {
+    if (refusing) {
+      client.destroy();
+      return;
+    }
+    accepted += 1;
+    const upstream = connect(targetPort, '127.0.0.1');
+    const pair: Pair = { client, upstream, silent: false };
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const end = () => {
+      // A blackholed link tells neither end that the other left.
+      if (pair.silent) return;
+      live.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end);
+    upstream.on('error', end);
+    client.on('close', end);
+    upstream.on('close', end);
+    live.add(pair);
+  });
+  return {
+    port: await listenUntilCleanup(server, () => [...live, ...silenced]),
+    cut() {
+      for (const pair of [...live]) {
+        live.delete(pair);
+        pair.client.destroy();
+        pair.upstream.destroy();
+      }
+    },
+    blackhole() {
+      for (const pair of [...live]) {
+        live.delete(pair);
+        silenced.add(pair);
+        pair.silent = true;
+        pair.client.unpipe(pair.upstream);
+        pair.upstream.unpipe(pair.client);
+        pair.client.pause();
+        pair.upstream.pause();
+      }
+    },
+    refuse(on: boolean) {
+      refusing = on;
+    },
+    accepted: () => accepted,
+  };
+}
+
+type SocketPair = { client: import('node:net').Socket; upstream: import('node:net').Socket };
+
+/** Listens on an ephemeral port of 127.0.0.1 until `cleanup()`, which ends every pair still open. */
+async function listenUntilCleanup(server: import('node:net').Server, pairs: () => Iterable<SocketPair>): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onCleanup(async () => {
+    for (const { client, upstream } of pairs()) {
+      client.destroy();
+      upstream.destroy();
+    }
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return (server.address() as { port: number }).port;
 }

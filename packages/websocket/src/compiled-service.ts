@@ -57,6 +57,7 @@ export function compileService(serviceClass: Newable<object>, listedIn = 'listed
   const config = resolveServiceConfig(serviceName, readServiceConfig(serviceClass));
   const records = readHandlers(serviceClass);
   const handlers = compileHandlers(serviceName, serviceClass, records.filter((record) => record.event !== HandlerEvent.Message));
+  if (config.resume === undefined) refuseSessionHandlers(serviceName, records);
   const router = compileMessageRouter(
     serviceName,
     config,
@@ -76,6 +77,16 @@ export function compileService(serviceClass: Newable<object>, listedIn = 'listed
     binaryEvent:
       handlers[HandlerEvent.Binary] !== undefined ? HandlerEvent.Binary : router?.generic !== undefined ? HandlerEvent.Message : undefined,
   });
+}
+
+/** `@OnResume` and `@OnDisconnect` would never run on a service without `resume`: start says so. */
+function refuseSessionHandlers(serviceName: string, records: readonly HandlerRecord[]): void {
+  for (const { event, method } of records) {
+    if (event === HandlerEvent.Resume || event === HandlerEvent.Disconnect) {
+      const decorator = HANDLER_DECORATOR_NAMES[event];
+      throw new ServiceConfigError(serviceName, String(method), `has ${decorator}, which runs only in a service with resume: { window, … }`);
+    }
+  }
 }
 
 function compileHandlers(

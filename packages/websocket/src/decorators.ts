@@ -67,6 +67,20 @@ export const OnClose = handlerDecorator<(caller: Caller, statusCode: number, rea
   HandlerEvent.Close,
 );
 
+/**
+ * A resumable session (`resume` in `@WebSocketService`) took a new transport after a drop:
+ * `(caller)`. Runs after the messages the client missed were replayed; `@OnOpen` does not run again.
+ */
+export const OnResume = handlerDecorator<(caller: Caller) => unknown>(HandlerEvent.Resume);
+
+/**
+ * A resumable session's transport dropped and the session waits `resume.window` seconds for the
+ * client: `(caller, statusCode, reason)`. `@OnClose` runs only when the session ends.
+ */
+export const OnDisconnect = handlerDecorator<(caller: Caller, statusCode: number, reason: string) => unknown>(
+  HandlerEvent.Disconnect,
+);
+
 /** A handler failed or the peer broke the protocol: `(caller, error)`. The connection is closed after it. */
 export const OnError = handlerDecorator<(caller: Caller, error: Error) => unknown>(HandlerEvent.Error);
 

@@ -5,6 +5,7 @@ export { CloseCode, isSendableCloseCode } from './close-codes';
 export {
   OnBinary,
   OnClose,
+  OnDisconnect,
   OnError,
   OnIdleTimeout,
   OnMessage,
@@ -12,6 +13,7 @@ export {
   OnOpen,
   OnPing,
   OnPong,
+  OnResume,
   OnText,
   OnUpgrade,
   WebSocketService,
@@ -73,7 +75,7 @@ export {
   type BackplaneStats,
 } from './registry/backplane';
 export { BroadcastTarget, type BroadcastResult } from './registry/broadcast';
-export { ConnectionRegistry, type RegistryStats } from './registry/connection-registry';
+export { ConnectionRegistry, type RegistryStats, type SessionStats } from './registry/connection-registry';
 export type { SlowConsumerPolicy } from './backpressure';
 export {
   OBSERVER,
@@ -91,6 +93,7 @@ export {
   DEFAULT_MAX_PENDING_MESSAGES,
   type ServiceScope,
   type WebSocketServiceConfig,
+  type ResumeConfig,
 } from './service-config';
 export {
   ClientConfigError,

@@ -16,12 +16,16 @@ export const HandlerEvent = {
   Upgrade: 8,
   /** A message routed by `@OnMessage` (the generic one, or a typed one by its key). */
   Message: 9,
+  /** A resumable session took a new transport (service-config `resume`). */
+  Resume: 10,
+  /** A resumable session's transport dropped; the session lives on for its window. */
+  Disconnect: 11,
 } as const;
 
 export type HandlerEvent = (typeof HandlerEvent)[keyof typeof HandlerEvent];
 
 /** How many handler events there are: the length of a routing table's handler array. */
-export const HANDLER_EVENT_COUNT = 10;
+export const HANDLER_EVENT_COUNT = 12;
 
 /** The decorator name of each event, for error messages. */
 export const HANDLER_DECORATOR_NAMES: readonly string[] = [
@@ -35,6 +39,8 @@ export const HANDLER_DECORATOR_NAMES: readonly string[] = [
   '@OnError',
   '@OnUpgrade',
   '@OnMessage',
+  '@OnResume',
+  '@OnDisconnect',
 ];
 
 /** One decorated method: which event, which property of the prototype. */

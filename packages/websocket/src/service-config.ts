@@ -107,6 +107,39 @@ export interface WebSocketServiceConfig {
   pingInterval?: number;
   /** Seconds a ping may wait for its pong before the connection is terminated (1006). Default: pingInterval. */
   pongTimeout?: number;
+  /**
+   * Resumable sessions, for clients that ask (`createClient(contract, url, { resume: true })`):
+   * a connection whose transport drops stays alive for `window` seconds, keeping its id,
+   * instance, attributes, rooms and every message the client has not acknowledged, and a
+   * reconnecting client takes it back with nothing lost or doubled. Off by default.
+   *
+   * @example
+   * ```ts
+   * @WebSocketService({ contract: chat, resume: { window: 30, maxBufferedMessages: 1000, maxBufferedBytes: 1048576 } })
+   * ```
+   */
+  resume?: ResumeConfig;
+}
+
+/** `@WebSocketService({ resume })`: how long and how much a dropped session keeps. */
+export interface ResumeConfig {
+  /** Seconds a session outlives its dropped transport (default 30); past it `@OnClose` runs with 1006 `session expired`. */
+  window?: number;
+  /**
+   * Messages to the client not yet acknowledged that a session holds (default 1000). While the
+   * transport is up a write past it waits for acknowledgements; while it is down the session
+   * ends at once with 1013 `resume buffer full`.
+   */
+  maxBufferedMessages?: number;
+  /** Bytes of those messages (default 1 MiB), under the same rule. */
+  maxBufferedBytes?: number;
+}
+
+/** A validated `resume` with its defaults. */
+export interface ResolvedResumeConfig {
+  readonly window: number;
+  readonly maxBufferedMessages: number;
+  readonly maxBufferedBytes: number;
 }
 
 /** A validated configuration with every default applied. */
@@ -132,6 +165,8 @@ export interface ResolvedServiceConfig {
   readonly pongTimeout: number;
   readonly contract: AnyContract | undefined;
   readonly keepAlive: number;
+  /** Undefined when the service does not offer resumable sessions. */
+  readonly resume: ResolvedResumeConfig | undefined;
 }
 
 export const DEFAULT_LISTENER = 'default';
@@ -139,6 +174,9 @@ export const DEFAULT_MAX_FRAME_SIZE = 65536;
 export const DEFAULT_MAX_PENDING_MESSAGES = 1024;
 export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
 export const DEFAULT_DRAIN_TIMEOUT = 10;
+export const DEFAULT_RESUME_WINDOW = 30;
+export const DEFAULT_RESUME_MAX_MESSAGES = 1000;
+export const DEFAULT_RESUME_MAX_BYTES = 1024 * 1024;
 
 /** The default `maxFragments` for a `maxFrameSize`: one fragment per 512 bytes, at least 64. */
 export function defaultMaxFragments(maxFrameSize: number): number {
@@ -189,6 +227,25 @@ export function resolveServiceConfig(serviceName: string, raw: unknown): Resolve
     pongTimeout: seconds(error, 'pongTimeout', config.pongTimeout, config.pingInterval ?? 0, 'zero allowed'),
     contract,
     keepAlive: seconds(error, 'keepAlive', config.keepAlive, 0, 'zero allowed'),
+    resume: validateResume(config.resume, error),
+  });
+}
+
+function validateResume(value: unknown, error: ConfigErrorFactory): ResolvedResumeConfig | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw error('resume', 'must be an object: { window, maxBufferedMessages, maxBufferedBytes }');
+  }
+  const resume = value as Record<string, unknown>;
+  for (const field of Object.keys(resume)) {
+    if (field !== 'window' && field !== 'maxBufferedMessages' && field !== 'maxBufferedBytes') {
+      throw error(`resume.${field}`, 'is not a resume option (window, maxBufferedMessages, maxBufferedBytes)');
+    }
+  }
+  return Object.freeze({
+    window: seconds(error, 'resume.window', resume.window, DEFAULT_RESUME_WINDOW, 'positive'),
+    maxBufferedMessages: count(error, 'resume.maxBufferedMessages', resume.maxBufferedMessages, DEFAULT_RESUME_MAX_MESSAGES),
+    maxBufferedBytes: bytes(error, 'resume.maxBufferedBytes', resume.maxBufferedBytes, DEFAULT_RESUME_MAX_BYTES),
   });
 }
 

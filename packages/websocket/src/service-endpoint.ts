@@ -15,6 +15,7 @@ import type { BoundService } from './service-binding';
 import { allowsRequest } from './security/origin';
 import { selectSubProtocol } from './sub-protocol';
 import type { EngineOptions, PendingUpgrade, TransportEngine } from './transport/transport';
+import { type SessionAsk, SessionStore } from './session-store';
 import { isSafeHeader } from './upgrade-refusal';
 import { UpgradeRequest } from './upgrade-request';
 
@@ -44,6 +45,8 @@ export class ServiceEndpoint {
   readonly connections = new Set<Connection>();
   private readonly heartbeat: Heartbeat | undefined;
   private readonly keepAlive: KeepAlive | undefined;
+  /** The resumable sessions, when the service has `resume`. */
+  private readonly sessions: SessionStore | undefined;
 
   constructor(
     readonly table: BoundService,
@@ -69,6 +72,7 @@ export class ServiceEndpoint {
     if (pingInterval > 0) this.heartbeat = new Heartbeat(pingInterval, pongTimeout, this.connections);
     const { keepAlive, dispatcherKey } = table.config;
     if (keepAlive > 0) this.keepAlive = new KeepAlive(keepAlive, dispatcherKey, this.connections);
+    if (table.config.resume !== undefined) this.sessions = new SessionStore(table.config.resume, dispatcherKey, host.registry);
   }
 
   /** Stops the heartbeat (the listener closes the connections). */
@@ -86,8 +90,10 @@ export class ServiceEndpoint {
     }
     const upgradeRequest = new UpgradeRequest(upgrade, params);
     if (!this.needsAsyncAdmission) {
+      const ask = this.sessions?.ask(upgradeRequest);
+      if (this.resumed(upgrade, ask)) return;
       const instance = this.createInstance(upgrade);
-      if (instance !== undefined) this.handshake(upgrade, upgradeRequest, instance, undefined);
+      if (instance !== undefined) this.handshake(upgrade, upgradeRequest, instance, undefined, ask);
       return;
     }
     this.host.upgradeStarted();
@@ -121,6 +127,13 @@ export class ServiceEndpoint {
       const { gate, upgradeHandler } = this.table;
       if (gate !== undefined) upgradeRequest.principal = await gate.authenticate(upgradeRequest);
       if (ended || upgrade.gone) return;
+      // A resume skips @OnUpgrade: the session's instance ran it when the session began.
+      const ask = this.sessions?.ask(upgradeRequest);
+      if (this.resumed(upgrade, ask)) {
+        stopWatching();
+        end();
+        return;
+      }
       const instance = this.createInstance(upgrade);
       if (instance === undefined) return;
       let headers: Readonly<Record<string, string>> | undefined;
@@ -132,7 +145,7 @@ export class ServiceEndpoint {
       if (ended || upgrade.gone) return;
       stopWatching();
       // Counted as open by the time the slot is given back (both engines complete the handshake synchronously).
-      this.handshake(upgrade, upgradeRequest, instance, headers);
+      this.handshake(upgrade, upgradeRequest, instance, headers, ask);
       end();
     } catch (error) {
       // Answered already, or the client left (and a check stopped on request.signal): no one to tell.
@@ -181,10 +194,28 @@ export class ServiceEndpoint {
     upgradeRequest: UpgradeRequest,
     instance: object,
     headers: Readonly<Record<string, string>> | undefined,
+    ask: SessionAsk,
   ): void {
     this.engine.accept(upgrade, headers, (transport) => {
-      new Connection(transport, this.connectionOptions, instance, upgradeRequest);
+      // A client that asked for a session gets one: the connection runs on it as on a socket.
+      const session = typeof ask === 'object' && ask.session === undefined ? this.sessions!.open(transport, upgradeRequest, ask.refusal) : transport;
+      new Connection(session, this.connectionOptions, instance, upgradeRequest);
     });
+  }
+
+  /**
+   * Answers a resume request that is not a new session: 400 when malformed, else the session
+   * takes the new socket. False when a connection is still to be made.
+   */
+  private resumed(upgrade: PendingUpgrade, ask: SessionAsk): boolean {
+    if (ask === 'malformed') {
+      this.host.refuse(upgrade, 400, 'Malformed resume request');
+      return true;
+    }
+    if (ask === undefined || ask.session === undefined) return false;
+    const { session, ack } = ask;
+    this.engine.accept(upgrade, undefined, (transport) => session.resume(transport, ack));
+    return true;
   }
 
   /**

@@ -39,6 +39,11 @@ describe('configuration checked at start', () => {
     ['a drainTimeout past 2^31-1 ms', () => [serviceWith('Drain', { path: '/d', drainTimeout: 2147484 })], 'Drain', 'drainTimeout'],
     ['an invalid sub-protocol', () => [serviceWith('Proto', { path: '/p', subProtocols: ['a b'] })], 'Proto', 'subProtocols'],
     ['an unknown scope', () => [serviceWith('Scoped', { path: '/s', scope: 'request' })], 'Scoped', 'scope'],
+    ['a resume that is not an object', () => [serviceWith('Resume', { path: '/r', resume: true })], 'Resume', 'resume'],
+    ['a resume window of 0', () => [serviceWith('Window', { path: '/w', resume: { window: 0 } })], 'Window', 'resume.window'],
+    ['a fractional resume.maxBufferedMessages', () => [serviceWith('Kept', { path: '/k', resume: { maxBufferedMessages: 2.5 } })], 'Kept', 'resume.maxBufferedMessages'],
+    ['a resume.maxBufferedBytes of 0', () => [serviceWith('Bytes', { path: '/b', resume: { maxBufferedBytes: 0 } })], 'Bytes', 'resume.maxBufferedBytes'],
+    ['an unknown resume option', () => [serviceWith('Typo', { path: '/t', resume: { windw: 30 } })], 'Typo', 'resume.windw'],
     ['an undeclared listener', () => [serviceWith('Lost', { path: '/l', listener: 'admin' })], 'Lost', 'listener'],
     [
       'two services on the same path of one listener',

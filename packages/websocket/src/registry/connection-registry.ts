@@ -20,12 +20,28 @@ interface ServiceMembers {
   readonly members: ReadonlySet<RegistryMember>;
 }
 
+/** Why a resume was refused (the client hears the same words in `{ resumed: false, reason }`). */
+export type ResumeRefusal = 'unknown session' | 'expired' | 'buffer overflowed' | 'principal mismatch';
+
+/** Resumable sessions since start (services with `resume`). */
+export interface SessionStats {
+  /** Resumes accepted. */
+  readonly resumed: number;
+  /** Resumes refused, by the reason the client was given. */
+  readonly refused: Readonly<Record<ResumeRefusal, number>>;
+  /** Sessions whose window passed without a resume (closed with 1006 `session expired`). */
+  readonly expired: number;
+  /** Sessions ended because their buffer overflowed while the client was away (1013). */
+  readonly overflowed: number;
+}
+
 export interface RegistryStats {
   readonly connections: number;
   readonly rooms: number;
   /** Messages dropped for slow consumers under the 'drop' policy, since start. */
   readonly droppedMessages: number;
   readonly backplane: BackplaneStats;
+  readonly sessions: SessionStats;
 }
 
 const NONE: ReadonlySet<RegistryMember> = new Set();
@@ -39,6 +55,12 @@ export class ConnectionRegistry implements BroadcastHost {
   private readonly rooms = new Rooms<RegistryMember>();
   private backplane: Backplane = new InMemoryBackplane();
   private dropped = 0;
+  private readonly sessions = {
+    resumed: 0,
+    expired: 0,
+    overflowed: 0,
+    refused: { 'unknown session': 0, expired: 0, 'buffer overflowed': 0, 'principal mismatch': 0 } as Record<ResumeRefusal, number>,
+  };
 
   /** Open connections, of one service class or of all. */
   count(service?: ServiceClass): number {
@@ -86,6 +108,7 @@ export class ConnectionRegistry implements BroadcastHost {
       rooms: [...this.rooms.roomNames()].length,
       droppedMessages: this.dropped,
       backplane: this.backplane.stats(),
+      sessions: { ...this.sessions, refused: { ...this.sessions.refused } },
     };
   }
 
@@ -142,6 +165,16 @@ export class ConnectionRegistry implements BroadcastHost {
   /** @internal */
   countDropped(): void {
     this.dropped++;
+  }
+
+  /** @internal A resumable session was resumed, expired, or ended by an overflow while down. */
+  countSession(outcome: 'resumed' | 'expired' | 'overflowed'): void {
+    this.sessions[outcome]++;
+  }
+
+  /** @internal A resume was refused. */
+  countRefusedResume(reason: ResumeRefusal): void {
+    this.sessions.refused[reason]++;
   }
 
   /** @internal BroadcastHost */
