@@ -19,6 +19,7 @@ function open(config = CONFIG) {
     closes,
     dispatch: (event: HandlerEvent, first?: unknown, second?: unknown) => void events.push([event, first, second]),
     transportMessage: (data: Buffer) => void messages.push(data.toString()),
+    transportText: (text: string) => void messages.push(text),
     transportPing() {},
     transportPong() {},
     transportActivity() {},

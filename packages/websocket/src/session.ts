@@ -54,6 +54,11 @@ class SocketLink implements TransportHandler {
     if (this.session.link === this) this.session.received(data, isBinary);
   }
 
+  transportText(text: string): void {
+    // The session reads its own frames ($ack) as bytes: an engine's string (Bun) is encoded once.
+    if (this.session.link === this) this.session.received(Buffer.from(text), false);
+  }
+
   transportPing(data: Buffer): void {
     if (this.session.link === this) this.session.host.transportPing(data);
   }
