@@ -2,18 +2,15 @@
 // replies to requests and hands events to listeners. Platform APIs stay behind the Transport.
 import {
   type AnyContract,
-  ERROR_TYPE,
   type EventData,
   type EventName,
   type MessageData,
   type ReplyOf,
   type RequestName,
   type SendName,
-  type StandardIssue,
   encodeMessage,
   isPlainObject,
   isProtocolMessage,
-  replyValue,
 } from '@duet/contract';
 import { reconnectDelay } from './backoff';
 import { type CloseInfo, isRetried } from './close-info';
@@ -22,22 +19,14 @@ import {
   ClientClosedError,
   ConnectionLostError,
   OfflineQueueFullError,
-  RemoteError,
-  RequestTimeoutError,
 } from './errors';
 import { type ResolvedOptions, seconds } from './options';
 import type { Transport, TransportFactory } from './transport';
 import { Listeners } from './listeners';
+import { PendingRequests } from './requests';
 import { ClientSession, type ResumeResult } from './resume';
 
 export type ClientState = 'connecting' | 'open' | 'reconnecting' | 'closed';
-
-interface PendingRequest {
-  readonly name: string;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: Error) => void;
-  readonly timer: ReturnType<typeof setTimeout>;
-}
 
 interface QueuedMessage {
   readonly name: string;
@@ -49,20 +38,14 @@ interface QueuedMessage {
 /** How long close() waits for the server's half of the close handshake before dropping the socket. */
 const CLOSE_HANDSHAKE_MS = 5000;
 
-/** How many timed-out request ids are remembered to drop their late replies. */
-const MAX_EXPIRED_IDS = 1024;
-
 export class DuetClient<K extends AnyContract = AnyContract> {
   #state: ClientState = 'connecting';
   #closeInfo: CloseInfo | undefined;
   #transport: Transport | undefined;
   #attempts = 0;
-  #nextId = 1;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #silenceTimer: ReturnType<typeof setTimeout> | undefined;
-  readonly #pending = new Map<number, PendingRequest>();
-  /** Ids of requests that timed out, so that their late replies are dropped, not taken for events. */
-  readonly #expired = new Set<number>();
+  readonly #requests = new PendingRequests();
   #queue: QueuedMessage[] = [];
   readonly #listeners = new Listeners<[unknown]>();
   readonly #stateListeners = new Listeners<[ClientState, ClientState]>();
@@ -134,20 +117,14 @@ export class DuetClient<K extends AnyContract = AnyContract> {
         throw new ClientArgumentError(`'${String(name)}' is not a request of the contract.`);
       }
       const timeout = options?.timeout === undefined ? this.options.requestTimeout : seconds('timeout', options.timeout);
-      const id = this.#nextId++;
+      const id = this.#requests.nextId();
       const text = this.#encode(name, data, id);
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        this.#expire(id);
-        this.#queue = this.#queue.filter((queued) => queued.id !== id);
-        reject(new RequestTimeoutError(name, timeout));
-      }, timeout * 1000);
-      this.#pending.set(id, { name, resolve: resolve as (value: unknown) => void, reject, timer });
+      const dequeue = () => void (this.#queue = this.#queue.filter((queued) => queued.id !== id));
+      this.#requests.add(id, name, resolve as (value: unknown) => void, reject, timeout, dequeue);
       try {
         this.#write(name, text, id);
       } catch (error) {
-        clearTimeout(timer);
-        this.#pending.delete(id);
+        this.#requests.forget(id);
         throw error;
       }
     });
@@ -237,7 +214,7 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     const queue = this.#queue;
     this.#queue = [];
     for (const queued of queue) {
-      if (queued.id === undefined || this.#pending.has(queued.id)) this.#sendNow(queued.text);
+      if (queued.id === undefined || this.#requests.has(queued.id)) this.#sendNow(queued.text);
     }
     const waiters = this.#openWaiters;
     this.#openWaiters = [];
@@ -273,12 +250,7 @@ export class DuetClient<K extends AnyContract = AnyContract> {
   /** Requests already on the wire may or may not have run: they fail; queued ones wait. */
   #failInFlight(code: number, reason: string): void {
     const queuedIds = new Set(this.#queue.map((queued) => queued.id));
-    for (const [id, pending] of this.#pending) {
-      if (queuedIds.has(id)) continue;
-      this.#pending.delete(id);
-      clearTimeout(pending.timer);
-      pending.reject(new ConnectionLostError(pending.name, code, reason));
-    }
+    this.#requests.failAll((name) => new ConnectionLostError(name, code, reason), queuedIds);
   }
 
   /** `serverTimeout`: a server that sends nothing for that long is taken for dead. */
@@ -312,25 +284,11 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     }
     const { dispatcherKey, correlationKey } = this.contract;
     const id = message[correlationKey];
-    const pending = typeof id === 'number' ? this.#pending.get(id) : undefined;
-    if (pending === undefined && typeof id === 'number' && this.#expired.delete(id)) return;
-    if (pending !== undefined) {
-      this.#pending.delete(id as number);
-      clearTimeout(pending.timer);
-      if (message[dispatcherKey] === ERROR_TYPE) pending.reject(remoteError(pending.name, message));
-      else pending.resolve(replyValue(this.contract, message));
-      return;
-    }
+    if (typeof id === 'number' && this.#requests.reply(id, message, this.contract)) return;
     if (isProtocolMessage(this.contract, message)) return;
     const name = message[dispatcherKey];
     if (typeof name === 'string' && name !== '*') this.#listeners.emit(name, message);
     this.#listeners.emit('*', message);
-  }
-
-  #expire(id: number): void {
-    this.#expired.add(id);
-    // Bounded: a server that never answers must not grow this; the oldest is forgotten first.
-    if (this.#expired.size > MAX_EXPIRED_IDS) this.#expired.delete(this.#expired.values().next().value!);
   }
 
   // --- writing -------------------------------------------------------------------------
@@ -371,11 +329,7 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     this.#queue = [];
     this.#closeInfo = Object.freeze({ ...info, unsent });
     const error = new ClientClosedError(this.#closeInfo);
-    for (const pending of this.#pending.values()) {
-      clearTimeout(pending.timer);
-      pending.reject(error);
-    }
-    this.#pending.clear();
+    this.#requests.failAll(() => error);
     const waiters = this.#openWaiters;
     this.#openWaiters = [];
     this.#setState('closed');
@@ -394,10 +348,4 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     this.#state = state;
     this.#stateListeners.emit('', state, previous);
   }
-}
-
-function remoteError(request: string, reply: Record<string, unknown>): RemoteError {
-  const message = typeof reply.message === 'string' ? reply.message : `The server refused the '${request}' request.`;
-  const issues = Array.isArray(reply.issues) ? (reply.issues as StandardIssue[]) : [];
-  return new RemoteError(request, message, issues, typeof reply.code === 'string' ? reply.code : undefined, reply);
 }

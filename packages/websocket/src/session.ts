@@ -12,6 +12,7 @@ import { type BufferedFrame, FrameKind, ResumeBuffer } from './resume-buffer';
 import type { ResolvedResumeConfig } from './service-config';
 import type { EncodedFrame } from './transport/frame-encoding';
 import type { Transport, TransportHandler } from './transport/transport';
+import { SocketLink } from './session-link';
 
 /** The dispatcher values of the session's own frames; '$…' names are never contract messages. */
 export const SESSION_NAME = '$session';
@@ -41,43 +42,6 @@ const enum State {
   /** Ending on the next turn (an overflow or a close while down): nothing more is written. */
   Ending,
   Ended,
-}
-
-/** One socket of the session: its events count only while it is the session's current one. */
-class SocketLink implements TransportHandler {
-  constructor(
-    private readonly session: Session,
-    readonly transport: Transport,
-  ) {}
-
-  transportMessage(data: Buffer, isBinary: boolean): void {
-    if (this.session.link === this) this.session.received(data, isBinary);
-  }
-
-  transportText(text: string): void {
-    // The session reads its own frames ($ack) as bytes: an engine's string (Bun) is encoded once.
-    if (this.session.link === this) this.session.received(Buffer.from(text), false);
-  }
-
-  transportPing(data: Buffer): void {
-    if (this.session.link === this) this.session.host.transportPing(data);
-  }
-
-  transportPong(data: Buffer): void {
-    if (this.session.link === this) this.session.host.transportPong(data);
-  }
-
-  transportActivity(): void {
-    if (this.session.link === this) this.session.host.transportActivity();
-  }
-
-  transportError(error: ProtocolError): void {
-    if (this.session.link === this) this.session.host.transportError(error);
-  }
-
-  transportClose(code: number, reason: string): void {
-    if (this.session.link === this) this.session.dropped(code, reason);
-  }
 }
 
 export class Session implements Transport {
