@@ -213,27 +213,33 @@ let wsReceiver: WsReceiverListeners | undefined;
  * bytes). False, leaving everything as it was, when the receiver is not shaped as expected.
  */
 function takeReceiverEvents(receiver: Socket, socket: WebSocket): boolean {
-  const [error, ...moreErrors] = receiver.rawListeners('error');
-  const [ping, ...morePings] = receiver.rawListeners('ping');
-  const [pong, ...morePongs] = receiver.rawListeners('pong');
-  if (error === undefined || ping === undefined || pong === undefined) return false;
-  if (moreErrors.length + morePings.length + morePongs.length > 0) return false;
+  // Counted, not listed: this runs at every handshake, and a listing is an array each time.
+  if (receiver.listenerCount('error') !== 1 || receiver.listenerCount('ping') !== 1 || receiver.listenerCount('pong') !== 1) return false;
+  const record = receiver as unknown as Record<symbol, unknown>;
   if (wsReceiver === undefined) {
-    const record = receiver as unknown as Record<symbol, unknown>;
     const socketKey = Object.getOwnPropertySymbols(receiver).find((key) => record[key] === socket);
     if (socketKey === undefined) return false;
+    const [error] = receiver.rawListeners('error');
+    const [ping] = receiver.rawListeners('ping');
+    const [pong] = receiver.rawListeners('pong');
     wsReceiver = { error, ping, pong, socketKey } as WsReceiverListeners;
-  } else if (
-    error !== wsReceiver.error ||
-    ping !== wsReceiver.ping ||
-    pong !== wsReceiver.pong ||
-    (receiver as unknown as Record<symbol, unknown>)[wsReceiver.socketKey] !== socket
-  ) {
+  } else if (record[wsReceiver.socketKey] !== socket) {
     return false;
   }
-  receiver.removeListener('error', error as WsReceiverListeners['error']).on('error', onReceiverError);
-  receiver.removeListener('ping', ping as WsReceiverListeners['ping']).on('ping', onReceiverPing);
-  receiver.removeListener('pong', pong as WsReceiverListeners['pong']).on('pong', onReceiverPong);
+  // Each swap is whole or not at all; after a partial one the caller's fallback listeners
+  // serve what was left to ws (the fragments rewrite is harmless twice).
+  return (
+    swapListener(receiver, 'error', wsReceiver.error, onReceiverError) &&
+    swapListener(receiver, 'ping', wsReceiver.ping, onReceiverPing) &&
+    swapListener(receiver, 'pong', wsReceiver.pong, onReceiverPong)
+  );
+}
+
+/** Replaces ws's own `theirs` with `ours`; false, changing nothing, when `theirs` is not the listener there. */
+function swapListener<A>(receiver: Socket, event: string, theirs: (this: Socket, arg: A) => void, ours: (this: Socket, arg: A) => void): boolean {
+  receiver.removeListener(event, theirs as (...args: unknown[]) => void);
+  if (receiver.listenerCount(event) !== 0) return false;
+  receiver.on(event, ours as (...args: unknown[]) => void);
   return true;
 }
 
