@@ -161,11 +161,31 @@ describe('a connection', () => {
     transport.peerCloses(1000, '');
   });
 
-  it('closes with 1013 when more than maxPendingMessages wait behind a busy handler', () => {
+  it("inboundOverflow 'close': closes with 1013 when more than maxPendingMessages wait behind a busy handler", () => {
     const { handler } = controlled();
-    const { transport } = open(tableFor({ [HandlerEvent.Text]: handler }, { maxPendingMessages: 2 }));
+    const { transport } = open(tableFor({ [HandlerEvent.Text]: handler }, { maxPendingMessages: 2, inboundOverflow: 'close' }));
     for (let i = 0; i < 4; i++) transport.receiveText(String(i));
     expect(transport.sent.at(-1)).toMatchObject({ kind: 'close', code: 1013 });
+  });
+
+  it("inboundOverflow 'pause' (default): stops reading at maxPendingMessages and reads again once half were handled", async () => {
+    const { calls, handler } = controlled();
+    const settleNext = () => calls.shift()!.resolve('');
+    const { transport } = open(tableFor({ [HandlerEvent.Text]: handler }, { maxPendingMessages: 4 }));
+    for (let i = 0; i < 5; i++) transport.receiveText(String(i)); // one runs, four wait
+    expect(transport.paused).toBe(true);
+    transport.receiveText('5'); // read before the pause took effect: kept, not refused
+    expect(transport.sent).toEqual([]);
+    for (let i = 0; i < 2; i++) {
+      settleNext();
+      await settle();
+    }
+    expect(transport.paused).toBe(true); // three wait: more than half
+    settleNext();
+    await settle();
+    expect(transport.paused).toBe(false); // two wait
+    expect(transport.sent.filter((frame) => frame.kind === 'close')).toEqual([]);
+    transport.peerCloses(1000, '');
   });
 
   it('answers a ping with a pong carrying its data when the service has no @OnPing', () => {

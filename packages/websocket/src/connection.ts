@@ -47,6 +47,15 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   readonly info: ConnectionInfo | undefined;
   /** Set when the connection is being closed because of a failure; later messages are not handled. */
   failureCloseCode: number | undefined;
+  /**
+   * Reading is paused because `maxPendingMessages` messages wait (`inboundOverflow: 'pause'`);
+   * it goes on once half of them were handled.
+   */
+  queueFull = false;
+  /** Async handlers settled so far: the heartbeat judges a paused connection, whose pong cannot be read, by it. */
+  settledCount = 0;
+  /** `settledCount` when the heartbeat's last ping went out. */
+  settledAtPing = 0;
 
   private readonly runner: HandlerRunner;
   private readonly idle: IdleTimer | undefined;
@@ -70,7 +79,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
     this.config = table.config;
     this.caller = new Caller(this, newConnectionId(), request);
     if (table.config.idleTimeout > 0) {
-      this.idle = new IdleTimer(table.config.idleTimeout, () => this.dispatch(HandlerEvent.IdleTimeout));
+      this.idle = new IdleTimer(table.config.idleTimeout, () => this.idleTimedOut());
     }
     this.outbound = new Outbound(transport, table.config, options.registry, this.idle, this);
     this.info = report.infoFor(this.caller);
@@ -233,11 +242,39 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   }
 
   private enqueue(event: HandlerEvent, first: unknown, second: unknown): void {
-    if ((this.pending?.count ?? 0) >= this.config.maxPendingMessages && isMessageEvent(event)) {
-      this.overflow();
-      return;
+    const queue = (this.pending ??= new PendingEvents());
+    const { maxPendingMessages, inboundOverflow } = this.config;
+    if (queue.count >= maxPendingMessages && isMessageEvent(event)) {
+      if (inboundOverflow === 'close') {
+        this.overflow();
+        return;
+      }
+      // Closing, reading went on for the peer's close frame: what comes past the bound now
+      // would be discarded with the rest once the socket closes, and is not kept meanwhile.
+      if (!this.transport.isOpen) return;
     }
-    (this.pending ??= new PendingEvents()).push(event, first, second);
+    queue.push(event, first, second);
+    // Under 'pause' what was read before the pause still comes in: at most one read's worth.
+    if (queue.count >= maxPendingMessages && !this.queueFull && inboundOverflow === 'pause' && this.transport.isOpen) {
+      this.queueFull = true;
+      this.transport.pauseReading();
+    }
+  }
+
+  /** Half of the waiting messages were handled: reading goes on (unless a slow reader holds it too). */
+  private queueDrained(): void {
+    this.queueFull = false;
+    if (!this.outbound.readingHeld && this.transport.isOpen) this.transport.resumeReading();
+  }
+
+  /**
+   * No frame either way for `idleTimeout`. While reading is paused behind a handler that has
+   * not settled since, `@OnIdleTimeout` could only wait behind it, and the client is held back
+   * by TCP: the connection is closed (1001) instead of being held for ever.
+   */
+  private idleTimedOut(): void {
+    if (this.busy && this.queueFull) this.closeIfOpen(CloseCode.GoingAway, 'idle timeout');
+    else this.dispatch(HandlerEvent.IdleTimeout);
   }
 
   runWaiting(): void {
@@ -251,6 +288,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
       if (this.failureCloseCode !== undefined && isMessageEvent(event)) continue;
       this.runner.run(event, first, second);
     }
+    if (this.queueFull && (queue?.count ?? 0) <= this.config.maxPendingMessages >>> 1) this.queueDrained();
     if (this.idleWaiters !== undefined && !this.busy && (this.pending?.count ?? 0) === 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = undefined;
@@ -277,11 +315,14 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
 
   handlerSettled(): void {
     this.busy = false;
+    this.settledCount++;
   }
 
   closeIfOpen(code: number, reason: string): void {
     if (!this.transport.isOpen) return;
+    // The peer's close frame completes the handshake: reading must go on.
     this.outbound.resumeForClose();
+    if (this.queueFull) this.transport.resumeReading();
     this.transport.close(code, reason);
   }
 

@@ -1,7 +1,9 @@
 // Heartbeats of one service: every `pingInterval` seconds each connection gets a ping; one
 // that has not answered with a pong within `pongTimeout` is terminated, which `@OnClose`
 // reports as 1006. This is how peers that vanished without closing TCP are found. One timer
-// per service, not one per connection.
+// per service, not one per connection. A connection whose reading Duet paused because too many
+// messages wait (inboundOverflow 'pause') cannot show its pong: it is judged by its handler
+// instead, and kept while a handler settled since the ping.
 import type { Connection } from './connection';
 import { HandlerEvent } from './metadata';
 
@@ -26,7 +28,7 @@ export class Heartbeat {
   private beat(): void {
     // A ping still unanswered since the last beat (pongTimeout ≥ pingInterval) ends it now.
     for (const connection of this.connections) {
-      if (connection.awaitingPong) connection.transport.terminate();
+      if (unanswered(connection)) connection.transport.terminate();
       else ping(connection);
     }
     if (this.timeoutSeconds < this.intervalSeconds) {
@@ -39,14 +41,21 @@ export class Heartbeat {
   private expire(): void {
     this.check = undefined;
     for (const connection of this.connections) {
-      if (connection.awaitingPong) connection.transport.terminate();
+      if (unanswered(connection)) connection.transport.terminate();
     }
   }
+}
+
+/** Whether the connection missed its ping's deadline: no pong, or (paused) no handler progress. */
+function unanswered(connection: Connection): boolean {
+  if (!connection.awaitingPong) return false;
+  return !connection.queueFull || connection.settledCount === connection.settledAtPing;
 }
 
 /** A heartbeat ping; its pong clears `awaitingPong` (a ping that does not fit counts as unanswered). */
 function ping(connection: Connection): void {
   if (!connection.transport.isOpen) return;
   connection.awaitingPong = true;
+  connection.settledAtPing = connection.settledCount;
   connection.outbound.writeControl(HandlerEvent.Ping, undefined);
 }

@@ -20,6 +20,7 @@ function outboundWith(config: Partial<WebSocketServiceConfig>) {
       transport.close(1013, 'slow consumer');
     },
     runWaiting: () => events.resumed++,
+    queueFull: false,
   };
   const resolved = resolveServiceConfig('OutboundSpec', { path: '/spec', maxBufferedBytes: 4 * KiB, ...config });
   const outbound = new Outbound(transport, resolved, registry, undefined, owner);

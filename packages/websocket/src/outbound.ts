@@ -23,6 +23,8 @@ export interface OutboundOwner {
   slowConsumer(): void;
   /** Reading goes on after a drain: the messages that waited are handled (in order). */
   runWaiting(): void;
+  /** Reading is paused for the owner's own reason too (too many messages wait): a drain does not resume it. */
+  readonly queueFull: boolean;
 }
 
 export class Outbound {
@@ -197,7 +199,7 @@ export class Outbound {
       this.paceReading();
       return;
     }
-    this.transport.resumeReading();
+    if (!this.owner.queueFull) this.transport.resumeReading();
     this.owner.runWaiting();
   }
 

@@ -39,9 +39,22 @@ export interface WebSocketServiceConfig {
   scope?: ServiceScope;
   /**
    * Messages that may wait while a handler of the same connection is still running (default
-   * 1024). Past it the connection is closed with 1013 rather than queueing without bound.
+   * 1024). What happens when that many wait is `inboundOverflow`'s choice.
    */
   maxPendingMessages?: number;
+  /**
+   * `maxPendingMessages` messages wait behind a busy handler: `'pause'` (default) stops reading
+   * the socket until half of them were handled, so TCP holds the client back and nothing is
+   * lost; `'close'` closes the connection with 1013. A paused connection whose handler is stuck
+   * is still ended by `idleTimeout` (1001) and the heartbeat.
+   */
+  inboundOverflow?: 'pause' | 'close';
+  /**
+   * Seconds a close the server starts (`idleTimeout`, `app.stop()`, `caller.close()` without a
+   * timeout, a returned `CloseFrame`) waits for the client's close frame before the socket is
+   * terminated (default 60).
+   */
+  connectionClosureTimeout?: number;
   /**
    * Web origins allowed to connect (`https://app.example.com`, `https://*.example.com`, `*`).
    * A browser request from any other `Origin` gets 403 before any service code runs: the
@@ -151,6 +164,8 @@ export interface ResolvedServiceConfig {
   readonly listener: string;
   readonly scope: ServiceScope;
   readonly maxPendingMessages: number;
+  readonly inboundOverflow: 'pause' | 'close';
+  readonly connectionClosureTimeout: number;
   readonly allowedOrigins: readonly string[] | undefined;
   readonly dispatcherKey: string;
   readonly dispatcherStreamId: string | undefined;
@@ -174,6 +189,7 @@ export const DEFAULT_MAX_FRAME_SIZE = 65536;
 export const DEFAULT_MAX_PENDING_MESSAGES = 1024;
 export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
 export const DEFAULT_DRAIN_TIMEOUT = 10;
+export const DEFAULT_CONNECTION_CLOSURE_TIMEOUT = 60;
 export const DEFAULT_RESUME_WINDOW = 30;
 export const DEFAULT_RESUME_MAX_MESSAGES = 1000;
 export const DEFAULT_RESUME_MAX_BYTES = 1024 * 1024;
@@ -209,6 +225,14 @@ export function resolveServiceConfig(serviceName: string, raw: unknown): Resolve
     listener: nonEmptyString(error, 'listener', config.listener, DEFAULT_LISTENER),
     scope: choice(error, 'scope', config.scope, ['connection', 'singleton'] as const),
     maxPendingMessages: count(error, 'maxPendingMessages', config.maxPendingMessages, DEFAULT_MAX_PENDING_MESSAGES),
+    inboundOverflow: choice(error, 'inboundOverflow', config.inboundOverflow, ['pause', 'close'] as const),
+    connectionClosureTimeout: seconds(
+      error,
+      'connectionClosureTimeout',
+      config.connectionClosureTimeout,
+      DEFAULT_CONNECTION_CLOSURE_TIMEOUT,
+      'positive',
+    ),
     allowedOrigins: validateAllowedOrigins(config.allowedOrigins, fail),
     dispatcherKey: validateFieldName('dispatcherKey', fromContract('dispatcherKey', config.dispatcherKey, contract?.dispatcherKey, fail), fail) ?? 'type',
     dispatcherStreamId: validateFieldName(

@@ -94,7 +94,7 @@ class TextOnlyService {
   }
 }
 
-@WebSocketService({ path: '/stuck', maxPendingMessages: 5 })
+@WebSocketService({ path: '/stuck', maxPendingMessages: 5, inboundOverflow: 'close' })
 class StuckService {
   @OnText()
   onText(): Promise<void> {

@@ -176,8 +176,8 @@ class RejectingService {
   }
 }
 
-/** Never settles: later messages wait, up to the default maxPendingMessages (1024). */
-@WebSocketService({ path: '/stuck' })
+/** Never settles: later messages wait, up to the default maxPendingMessages (1024), then 1013. */
+@WebSocketService({ path: '/stuck', inboundOverflow: 'close' })
 class StuckService {
   @OnText()
   onText(): Promise<void> {
