@@ -32,6 +32,8 @@ export interface CallerLink {
   readonly closeCode: number | undefined;
   readonly closeReason: string;
   closeWithin(statusCode: number, reason: string, timeoutMs: number): Promise<void>;
+  /** Seconds a close waits for the client's close frame by default (`connectionClosureTimeout`). */
+  readonly closureTimeout: number;
   stopStream(id: unknown): boolean;
   /** The service's contract, when it has one (for `emit`). */
   readonly contract?: AnyContract | undefined;
@@ -110,11 +112,13 @@ export class Caller<K extends AnyContract = AnyContract> {
   }
 
   /**
-   * Starts the close handshake and resolves when it completes; after `timeoutSeconds` without
-   * the peer's answer the socket is terminated and the promise resolves all the same. On a
-   * connection that is already closed it resolves at once.
+   * Starts the close handshake and resolves when it completes; after `timeoutSeconds` (default:
+   * the service's `connectionClosureTimeout`) without the peer's answer the socket is terminated
+   * and the promise resolves all the same. The `ws` engine ends every close after
+   * `connectionClosureTimeout`, so a longer `timeoutSeconds` acts as that. On a connection that
+   * is already closed it resolves at once.
    */
-  close(statusCode = 1000, reason = '', timeoutSeconds = 60): Promise<void> {
+  close(statusCode = 1000, reason = '', timeoutSeconds: number = this.link.closureTimeout): Promise<void> {
     const invalid = checkCloseArguments(statusCode, reason, timeoutSeconds);
     if (invalid !== undefined) return Promise.reject(invalid);
     return this.link.closeWithin(statusCode, reason, timeoutSeconds * 1000);

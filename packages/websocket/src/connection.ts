@@ -112,6 +112,11 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
     return this.options.registry.roomsOf(this);
   }
 
+  /** Seconds a close waits for the client's close frame (`connectionClosureTimeout`). */
+  get closureTimeout(): number {
+    return this.config.connectionClosureTimeout;
+  }
+
   /** The service's contract, for `caller.emit`. */
   get contract(): AnyContract | undefined {
     return this.config.contract;

@@ -6,6 +6,7 @@
 // connection's one `MessageRouting` record, and the settle callbacks are made once.
 import type { Caller } from './caller';
 import { CloseCode, closeReasonFor } from './close-codes';
+import { CloseFrame } from './close-frame';
 import type { CompiledService, Handler } from './compiled-service';
 import { type MessageValidationError, UnsupportedMessageError } from './errors';
 import type { ConnectionReport } from './connection-report';
@@ -177,13 +178,12 @@ export class HandlerRunner implements StreamSink {
       case HandlerEvent.Text:
       case HandlerEvent.Binary:
       case HandlerEvent.Message:
-        if (value !== undefined) {
-          const replyId = event === HandlerEvent.Message ? this.routing!.replyId : undefined;
-          if (isAsyncIterable(value)) (this.streams ??= new ReplyStreams(this)).start(value, replyId);
-          else if (value instanceof InvalidReply) this.badMessage(value.error); // refused by its contract's reply schema
-          else this.reply(event, this.withReplyId(value, replyId));
-        }
+        if (value !== undefined) this.answer(event, value, event === HandlerEvent.Message ? this.routing!.replyId : undefined);
         this.host.outbound.paceReading();
+        return;
+      case HandlerEvent.Open:
+        // As a message handler's: a value is sent, an async iterable streamed, a CloseFrame closes.
+        if (value !== undefined) this.answer(event, value, undefined);
         return;
       case HandlerEvent.Ping:
         if (value !== undefined) this.replyPong(value);
@@ -286,6 +286,14 @@ export class HandlerRunner implements StreamSink {
     }
     if (this.handlers[HandlerEvent.Error] !== undefined) this.call(HandlerEvent.Error, this.handlers[HandlerEvent.Error], error, undefined);
     else if (this.host.failureCloseCode !== undefined) this.complete(HandlerEvent.Error, undefined);
+  }
+
+  /** What a handler returned: a reply, a reply stream, or a close. */
+  private answer(event: HandlerEvent, value: unknown, replyId: unknown): void {
+    if (value instanceof CloseFrame) void this.host.caller.close(value.code, value.reason);
+    else if (isAsyncIterable(value)) (this.streams ??= new ReplyStreams(this)).start(value, replyId);
+    else if (value instanceof InvalidReply) this.badMessage(value.error); // refused by its contract's reply schema
+    else this.reply(event, this.withReplyId(value, replyId));
   }
 
   private withReplyId(value: unknown, id: unknown): unknown {

@@ -1,6 +1,7 @@
 // The public API of @duet/websocket, listed by name.
 export { WebSocketApplication, type StopOptions } from './application';
 export { Caller } from './caller';
+export { CloseFrame } from './close-frame';
 export { CloseCode, isSendableCloseCode } from './close-codes';
 export {
   OnBinary,

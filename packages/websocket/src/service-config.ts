@@ -52,7 +52,7 @@ export interface WebSocketServiceConfig {
   /**
    * Seconds a close the server starts (`idleTimeout`, `app.stop()`, `caller.close()` without a
    * timeout, a returned `CloseFrame`) waits for the client's close frame before the socket is
-   * terminated (default 60).
+   * terminated (default 30, the wait `ws` has always had).
    */
   connectionClosureTimeout?: number;
   /**
@@ -189,7 +189,7 @@ export const DEFAULT_MAX_FRAME_SIZE = 65536;
 export const DEFAULT_MAX_PENDING_MESSAGES = 1024;
 export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
 export const DEFAULT_DRAIN_TIMEOUT = 10;
-export const DEFAULT_CONNECTION_CLOSURE_TIMEOUT = 60;
+export const DEFAULT_CONNECTION_CLOSURE_TIMEOUT = 30;
 export const DEFAULT_RESUME_WINDOW = 30;
 export const DEFAULT_RESUME_MAX_MESSAGES = 1000;
 export const DEFAULT_RESUME_MAX_BYTES = 1024 * 1024;

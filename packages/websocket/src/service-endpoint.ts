@@ -59,6 +59,7 @@ export class ServiceEndpoint {
       selectSubProtocol: (offered) => selectSubProtocol(offered, supported),
       // Only @OnUpgrade adds headers to the 101.
       addsHeaders: table.upgradeHandler !== undefined,
+      closeTimeoutMs: table.config.connectionClosureTimeout * 1000,
     });
     this.needsAsyncAdmission = table.gate !== undefined || table.upgradeHandler !== undefined;
     host.registry.addService(table.serviceClass, table.config.path, this.connections);

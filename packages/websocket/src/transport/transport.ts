@@ -75,6 +75,8 @@ export interface EngineOptions {
   selectSubProtocol(offered: ReadonlySet<string>): string | false;
   /** Whether `accept` may be given headers to add to the 101. */
   readonly addsHeaders: boolean;
+  /** How long a close waits for the peer's close frame before the socket is ended (ms). */
+  readonly closeTimeoutMs: number;
 }
 
 /** An engine completing the handshakes of one service. */

@@ -6,7 +6,7 @@
 // find their transport through a symbol, so accepting a connection makes no closure per event.
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import WebSocket, { WebSocketServer } from 'ws';
+import WebSocket, { type ServerOptions, WebSocketServer } from 'ws';
 import { CloseCode, closeCodeOfEngineError } from '../close-codes';
 import { ProtocolError } from '../errors';
 import type { FrameData } from '../replies';
@@ -31,7 +31,8 @@ export class WsEngine implements TransportEngine {
   private readonly server: WebSocketServer;
 
   constructor(options: EngineOptions) {
-    this.server = new WebSocketServer({
+    // `closeTimeout` (ws ≥ 8.18) is not in @types/ws yet.
+    const serverOptions: ServerOptions & { closeTimeout: number } = {
       noServer: true,
       clientTracking: false,
       perMessageDeflate: false,
@@ -39,9 +40,12 @@ export class WsEngine implements TransportEngine {
       maxFragments: options.maxFragments,
       // Pongs are answered by the connection, under the slow-consumer bound like every write.
       autoPong: false,
+      // The service's connectionClosureTimeout (ws's own is 30 s).
+      closeTimeout: options.closeTimeoutMs,
       // Always given: without it ws would pick the client's first offer even when unsupported.
       handleProtocols: (offered: Set<string>) => options.selectSubProtocol(offered),
-    });
+    };
+    this.server = new WebSocketServer(serverOptions);
     // Only services that add headers to the 101 (@OnUpgrade) listen: a listener costs every handshake.
     if (options.addsHeaders) this.server.on('headers', appendExtraHeaders);
   }

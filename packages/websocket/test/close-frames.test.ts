@@ -1,0 +1,293 @@
+// Handlers that close their connection by returning a `CloseFrame`, `@OnOpen`'s return value,
+// and `connectionClosureTimeout`. The `test…` cases are ported from Ballerina's websocket module
+// tests (close_frame_test.bal, stream_test.bal, connection_closure_timeout.bal), named as there.
+import {
+  Caller,
+  CloseFrame,
+  ConnectionClosedError,
+  InvalidArgumentError,
+  OnError,
+  OnMessage,
+  OnOpen,
+  OnText,
+  WebSocketService,
+} from '@duet/websocket';
+import { closeTestApps, createTestApp, eventually } from '@duet/testing';
+import { Opcode, RawClient } from './conformance/raw-client';
+
+afterEach(closeTestApps);
+
+/** Answers any message with the close frame named by `:frame` (or a custom one). */
+const FRAMES: Record<string, CloseFrame> = {
+  normal: CloseFrame.NormalClosure,
+  away: CloseFrame.GoingAway,
+  unsupported: CloseFrame.UnsupportedData,
+  invalid: CloseFrame.InvalidPayload,
+  policy: CloseFrame.PolicyViolation,
+  big: CloseFrame.MessageTooBig,
+  internal: CloseFrame.InternalServerError,
+};
+
+@WebSocketService({ path: '/onCloseFrame/:frame' })
+class CloseFrameService {
+  @OnText()
+  onText(caller: Caller): CloseFrame {
+    return FRAMES[caller.params.frame] ?? new CloseFrame(3555, 'Custom close frame message');
+  }
+}
+
+/** Replies to each message until one says `close`, which gets the close frame. */
+@WebSocketService({ path: '/after-replies' })
+class AfterRepliesService {
+  @OnText()
+  async onText(_caller: Caller, text: string): Promise<string | CloseFrame> {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    return text === 'close' ? new CloseFrame(4000, 'done') : text.toUpperCase();
+  }
+}
+
+const errors: unknown[] = [];
+
+@WebSocketService({ path: '/invalid-code' })
+class InvalidCodeService {
+  @OnText()
+  onText(): CloseFrame {
+    return new CloseFrame(1005);
+  }
+
+  @OnError()
+  onError(_caller: Caller, error: unknown): void {
+    errors.push(error);
+  }
+}
+
+@WebSocketService({ path: '/onJsonStreamOnOpen' })
+class StreamJsonOpenService {
+  @OnOpen()
+  onOpen(): AsyncIterable<object> {
+    return (async function* () {
+      yield { x: 1, y: 2 };
+      yield { x: 4, y: 5 };
+    })();
+  }
+}
+
+let streamFinished = 0;
+
+@WebSocketService({ path: '/endless-open-stream' })
+class EndlessOpenStreamService {
+  @OnOpen()
+  async *onOpen(): AsyncIterable<string> {
+    try {
+      for (let i = 0; ; i++) {
+        yield `tick ${i}`;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    } finally {
+      streamFinished++;
+    }
+  }
+}
+
+@WebSocketService({ path: '/open-greets' })
+class OpenGreetingService {
+  @OnOpen()
+  onOpen(): object {
+    return { type: 'welcome' };
+  }
+}
+
+@WebSocketService({ path: '/open-refuses' })
+class OpenRefusingService {
+  @OnOpen()
+  onOpen(): CloseFrame {
+    return CloseFrame.PolicyViolation;
+  }
+}
+
+const callers: Record<string, Caller> = {};
+let negativeTimeoutError: unknown;
+
+@WebSocketService({ path: '/', dispatcherKey: 'event', connectionClosureTimeout: 1 })
+class ConnectionClosureTimeoutService {
+  @OnMessage('subscribe')
+  async onSubscribe(caller: Caller): Promise<void> {
+    callers.onSubscribe = caller;
+    await caller.close();
+  }
+
+  @OnMessage('chat')
+  onChat(caller: Caller): CloseFrame {
+    callers.onChat = caller;
+    return CloseFrame.NormalClosure;
+  }
+
+  @OnMessage('negative_timeout')
+  async onNegativeTimeout(caller: Caller): Promise<void> {
+    await caller.close(1000, '', -10).catch((error: unknown) => (negativeTimeoutError = error));
+  }
+}
+
+@WebSocketService({ path: '/idle', idleTimeout: 0.3, connectionClosureTimeout: 1 })
+class IdleClosureService {}
+
+async function closeAfterSending(path: string, text = 'Hi'): Promise<ConnectionClosedError> {
+  const app = await createTestApp({ services: [CloseFrameService] });
+  const client = await app.client(path);
+  await client.writeTextMessage(text);
+  const error = await client.readMessage().then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(error).toBeInstanceOf(ConnectionClosedError);
+  return error as ConnectionClosedError;
+}
+
+describe('a handler returning a CloseFrame (close_frame_test.bal)', () => {
+  it('testNormalClosure', async () => {
+    expect((await closeAfterSending('/onCloseFrame/normal')).closeCode).toBe(1000);
+  });
+
+  it('testGoingAway', async () => {
+    expect((await closeAfterSending('/onCloseFrame/away')).closeCode).toBe(1001);
+  });
+
+  it('testUnsupportedData', async () => {
+    expect((await closeAfterSending('/onCloseFrame/unsupported')).closeCode).toBe(1003);
+  });
+
+  it('testInvalidPayload', async () => {
+    expect((await closeAfterSending('/onCloseFrame/invalid')).closeCode).toBe(1007);
+  });
+
+  it('testPolicyViolation', async () => {
+    expect((await closeAfterSending('/onCloseFrame/policy')).closeCode).toBe(1008);
+  });
+
+  it('testMessageTooBig', async () => {
+    expect((await closeAfterSending('/onCloseFrame/big')).closeCode).toBe(1009);
+  });
+
+  it('testInternalServerError', async () => {
+    expect((await closeAfterSending('/onCloseFrame/internal')).closeCode).toBe(1011);
+  });
+
+  it('testCustomCloseFrame', async () => {
+    const error = await closeAfterSending('/onCloseFrame/custom');
+    expect([error.closeCode, error.reason]).toEqual([3555, 'Custom close frame message']);
+  });
+
+  it('closes only after the replies to the messages before it are written', async () => {
+    const app = await createTestApp({ services: [AfterRepliesService] });
+    const client = await RawClient.connect(app.port(), '/after-replies');
+    for (const text of ['a', 'b', 'close', 'c']) client.send({ opcode: Opcode.Text, payload: text });
+    expect((await client.nextFrame()).payload.toString()).toBe('A');
+    expect((await client.nextFrame()).payload.toString()).toBe('B');
+    const { code, reason } = await client.nextClose();
+    expect([code, reason]).toEqual([4000, 'done']);
+    client.close();
+  });
+
+  it('a code that may not be sent is an InvalidArgumentError for @OnError, then 1011', async () => {
+    errors.length = 0;
+    const app = await createTestApp({ services: [InvalidCodeService] });
+    const client = await app.client('/invalid-code');
+    await client.writeTextMessage('Hi');
+    await expect(client.readMessage()).rejects.toMatchObject({ closeCode: 1011 });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(InvalidArgumentError);
+    expect((errors[0] as Error).message).toMatch(/1005 is not a close code that may be sent/);
+  });
+
+  it('the predefined frames carry their codes and nothing else', () => {
+    expect(Object.values(FRAMES).map((frame) => [frame.code, frame.reason])).toEqual(
+      [1000, 1001, 1003, 1007, 1008, 1009, 1011].map((code) => [code, '']),
+    );
+    expect(() => new CloseFrame(4000, 'x'.repeat(124))).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('what @OnOpen returns (stream_test.bal)', () => {
+  it('testStreamJsonOnOpen', async () => {
+    const app = await createTestApp({ services: [StreamJsonOpenService] });
+    const client = await app.client('/onJsonStreamOnOpen');
+    expect(JSON.parse(await client.readTextMessage())).toEqual({ x: 1, y: 2 });
+    expect(JSON.parse(await client.readTextMessage())).toEqual({ x: 4, y: 5 });
+  });
+
+  it('an open stream ends when the connection closes, and its finally block runs', async () => {
+    streamFinished = 0;
+    const app = await createTestApp({ services: [EndlessOpenStreamService] });
+    const client = await app.client('/endless-open-stream');
+    expect(await client.readTextMessage()).toBe('tick 0');
+    expect(await client.readTextMessage()).toBe('tick 1');
+    await client.close();
+    // The generator is told to return at its next yield: its finally block runs then.
+    await eventually(() => streamFinished === 1, 2000, 'the stream to finish');
+  });
+
+  it('a value is sent to the client, as a message handler reply is', async () => {
+    const app = await createTestApp({ services: [OpenGreetingService] });
+    const client = await app.client('/open-greets');
+    expect(JSON.parse(await client.readTextMessage())).toEqual({ type: 'welcome' });
+  });
+
+  it('a CloseFrame closes the connection at once', async () => {
+    const app = await createTestApp({ services: [OpenRefusingService] });
+    const client = await app.client('/open-refuses');
+    await expect(client.readMessage()).rejects.toMatchObject({ closeCode: 1008 });
+  });
+});
+
+describe('connectionClosureTimeout (connection_closure_timeout.bal)', () => {
+  /** Sends `event`, then never answers the server's close frame: when does the server end TCP? */
+  async function secondsToTermination(event: string): Promise<number> {
+    const app = await createTestApp({ services: [ConnectionClosureTimeoutService] });
+    const client = await RawClient.connect(app.port(), '/');
+    client.send({ opcode: Opcode.Text, payload: JSON.stringify({ event }) });
+    await client.nextClose();
+    const closeSeen = Date.now();
+    await client.ended(5000);
+    return (Date.now() - closeSeen) / 1000;
+  }
+
+  it('testConnectionClosureTimeoutCaller', async () => {
+    const seconds = await secondsToTermination('subscribe');
+    expect(seconds).toBeGreaterThan(0.8);
+    expect(seconds).toBeLessThan(2.5);
+    expect(callers.onSubscribe.isOpen()).toBe(false);
+  });
+
+  it('testConnectionClosureTimeoutCloseFrames', async () => {
+    const seconds = await secondsToTermination('chat');
+    expect(seconds).toBeGreaterThan(0.8);
+    expect(seconds).toBeLessThan(2.5);
+    expect(callers.onChat.isOpen()).toBe(false);
+  });
+
+  it('an idle close waits as long for the client, then ends the connection', async () => {
+    const app = await createTestApp({ services: [IdleClosureService] });
+    const client = await RawClient.connect(app.port(), '/idle');
+    expect((await client.nextClose()).code).toBe(1001);
+    const closeSeen = Date.now();
+    await client.ended(5000);
+    const seconds = (Date.now() - closeSeen) / 1000;
+    expect(seconds).toBeGreaterThan(0.8);
+    expect(seconds).toBeLessThan(2.5);
+  });
+
+  it('testConnectionClosureTimeoutCallerNegativeTimeout', async () => {
+    const app = await createTestApp({ services: [ConnectionClosureTimeoutService] });
+    const client = await app.client('/');
+    await client.writeMessage({ event: 'negative_timeout' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(negativeTimeoutError).toBeInstanceOf(InvalidArgumentError);
+    expect((negativeTimeoutError as Error).message).toMatch(/timeoutSeconds/);
+  });
+
+  it('testConnectionClosureTimeoutNegativeValueInClient', async () => {
+    const app = await createTestApp({ services: [ConnectionClosureTimeoutService] });
+    const client = await app.client('/');
+    await expect(client.close(1000, '', -10)).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+});
