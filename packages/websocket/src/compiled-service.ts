@@ -56,12 +56,12 @@ export function compileService(serviceClass: Newable<object>, listedIn = 'listed
   }
   const config = resolveServiceConfig(serviceName, readServiceConfig(serviceClass));
   const records = readHandlers(serviceClass);
-  const handlers = compileHandlers(serviceName, serviceClass, records.filter((record) => record.event !== HandlerEvent.Message));
+  const handlers = compileHandlers(serviceName, serviceClass, records.filter((record) => !isMessageRecord(record)));
   if (config.resume === undefined) refuseSessionHandlers(serviceName, records);
   const router = compileMessageRouter(
     serviceName,
     config,
-    records.filter((record) => record.event === HandlerEvent.Message),
+    records.filter(isMessageRecord),
     serviceClass.prototype as Record<string | symbol, unknown>,
   );
   return Object.freeze({
@@ -77,6 +77,11 @@ export function compileService(serviceClass: Newable<object>, listedIn = 'listed
     binaryEvent:
       handlers[HandlerEvent.Binary] !== undefined ? HandlerEvent.Binary : router?.generic !== undefined ? HandlerEvent.Message : undefined,
   });
+}
+
+/** `@OnMessage` and `@OnMessageError` are compiled into the message router. */
+function isMessageRecord(record: HandlerRecord): boolean {
+  return record.event === HandlerEvent.Message || record.event === HandlerEvent.MessageError;
 }
 
 /** `@OnResume` and `@OnDisconnect` would never run on a service without `resume`: start says so. */

@@ -241,6 +241,6 @@ function chatRouter(handler: Handler = (_caller, message) => ({ said: (message a
         typeof (value as { text?: unknown }).text === 'string' ? { value } : { issues: [{ message: 'text must be a string', path: ['text'] }] },
     },
   } as StandardSchemaV1;
-  const say = { key: 'say', method: 'say', handler, schema, jsonSchema: undefined, replyJsonSchema: undefined, replySchema: undefined, summary: undefined };
+  const say = { key: 'say', method: 'say', handler, schema, jsonSchema: undefined, replyJsonSchema: undefined, replySchema: undefined, summary: undefined, onError: undefined };
   return { dispatcherKey: 'type', streamId: 'id', typed: new Map([['say', say]]), generic: undefined };
 }

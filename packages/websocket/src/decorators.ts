@@ -127,3 +127,22 @@ export function OnMessage(key?: string, options?: OnMessageOptions): MethodOf<(c
     recordHandler(target.constructor, { event: HandlerEvent.Message, method: propertyKey, key, options });
   };
 }
+
+/**
+ * Handles what goes wrong in the `@OnMessage` handler of the same key (`@OnMessageError()`: the
+ * generic one): the message failing its schema (a `MessageValidationError`), or the handler
+ * throwing or rejecting. It gets the error and the message as it arrived; what it returns is
+ * sent as that message's reply (with its reply id) and the connection stays open. If it fails
+ * itself, the usual rules apply (`@OnError`, then 1011).
+ *
+ * @example
+ * ```ts
+ * @OnMessageError('subscribe')
+ * onSubscribeError(caller: Caller, error: Error, message: unknown) { return { type: 'subscribe-failed', reason: error.message }; }
+ * ```
+ */
+export function OnMessageError(key?: string): MethodOf<(caller: Caller, error: any, message: any) => unknown> {
+  return (target, propertyKey) => {
+    recordHandler(target.constructor, { event: HandlerEvent.MessageError, method: propertyKey, key });
+  };
+}

@@ -216,6 +216,7 @@ export class HandlerRunner implements StreamSink {
       this.complete(event, undefined);
       return;
     }
+    if (event === HandlerEvent.Message && this.handOverToErrorHandler(error)) return;
     this.host.failureCloseCode = CloseCode.InternalError;
     this.report.errorOccurred(this.host.info, error);
     if (this.handlers[HandlerEvent.Error] !== undefined) {
@@ -269,6 +270,7 @@ export class HandlerRunner implements StreamSink {
 
   /** A message the service cannot take: the error reply (or a close), then @OnError. */
   private badMessage(error: MessageValidationError): void {
+    if (this.handOverToErrorHandler(error)) return;
     const config = this.config;
     this.report.errorOccurred(this.host.info, error);
     if (config.onInvalidMessage === 'close' || (config.onUnmatched === 'close' && error.kind === 'unmatched')) {
@@ -294,6 +296,18 @@ export class HandlerRunner implements StreamSink {
     else if (isAsyncIterable(value)) (this.streams ??= new ReplyStreams(this)).start(value, replyId);
     else if (value instanceof InvalidReply) this.badMessage(value.error); // refused by its contract's reply schema
     else this.reply(event, this.withReplyId(value, replyId));
+  }
+
+  /**
+   * A failure of the message being handled, when its route has an `@OnMessageError`: that
+   * handler gets it (with the message), its return value is the reply, the connection stays open.
+   */
+  private handOverToErrorHandler(error: unknown): boolean {
+    const onError = this.routing?.takeErrorHandler();
+    if (onError === undefined) return false;
+    this.report.errorOccurred(this.host.info, error);
+    this.call(HandlerEvent.Message, onError, error, this.routing!.value);
+    return true;
   }
 
   private withReplyId(value: unknown, id: unknown): unknown {

@@ -10,6 +10,7 @@ export {
   OnError,
   OnIdleTimeout,
   OnMessage,
+  OnMessageError,
   type OnMessageOptions,
   OnOpen,
   OnPing,

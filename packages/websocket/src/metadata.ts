@@ -20,12 +20,14 @@ export const HandlerEvent = {
   Resume: 10,
   /** A resumable session's transport dropped; the session lives on for its window. */
   Disconnect: 11,
+  /** Not a connection event: compiled into the `@OnMessage` route of the same key. */
+  MessageError: 12,
 } as const;
 
 export type HandlerEvent = (typeof HandlerEvent)[keyof typeof HandlerEvent];
 
 /** How many handler events there are: the length of a routing table's handler array. */
-export const HANDLER_EVENT_COUNT = 12;
+export const HANDLER_EVENT_COUNT = 13;
 
 /** The decorator name of each event, for error messages. */
 export const HANDLER_DECORATOR_NAMES: readonly string[] = [
@@ -41,13 +43,14 @@ export const HANDLER_DECORATOR_NAMES: readonly string[] = [
   '@OnMessage',
   '@OnResume',
   '@OnDisconnect',
+  '@OnMessageError',
 ];
 
 /** One decorated method: which event, which property of the prototype. */
 export interface HandlerRecord {
   readonly event: HandlerEvent;
   readonly method: string | symbol;
-  /** `@OnMessage` only: the dispatch key value (`undefined` for the generic handler) and options. */
+  /** `@OnMessage`/`@OnMessageError` only: the dispatch key value (`undefined` for the generic handler) and options. */
   readonly key?: string;
   readonly options?: unknown;
 }

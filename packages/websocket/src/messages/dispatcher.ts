@@ -2,7 +2,7 @@
 // dispatch key's value to its handler and schema, plus the generic handler. Per message the
 // connection does one JSON.parse, one property read and one Map lookup.
 import { ServiceConfigError } from '../errors';
-import type { HandlerRecord } from '../metadata';
+import { HandlerEvent, type HandlerRecord } from '../metadata';
 import type { ResolvedServiceConfig } from '../service-config';
 import { checkContractCovered, contractRoute } from './contract-routes';
 import { type StandardSchemaV1, isStandardSchema } from './standard-schema';
@@ -20,7 +20,12 @@ export interface MessageRoute {
   readonly replyJsonSchema: object | undefined;
   readonly replySchema: StandardSchemaV1 | undefined;
   readonly summary: string | undefined;
+  /** `@OnMessageError` of the same key: gets what went wrong in this route, its return is the reply. */
+  readonly onError: MessageErrorHandler | undefined;
 }
+
+/** An `@OnMessageError` method: `this` is the service instance. */
+type MessageErrorHandler = (this: object, caller: unknown, error: unknown, message: unknown) => unknown;
 
 export interface MessageRouter {
   readonly dispatcherKey: string;
@@ -44,8 +49,10 @@ export function compileMessageRouter(
   const checkReplies = process.env.NODE_ENV !== 'production';
   const typed = new Map<string, MessageRoute>();
   let generic: MessageRoute | undefined;
+  const errorHandlers = compileErrorHandlers(serviceName, records, prototype);
   for (const record of records) {
-    let route = compileRoute(serviceName, record, prototype);
+    if (record.event === HandlerEvent.MessageError) continue;
+    let route = compileRoute(serviceName, record, prototype, errorHandlers.get(record.key));
     if (contract !== undefined && route.key !== undefined) route = contractRoute(serviceName, contract, route, checkReplies);
     if (route.key === undefined) {
       if (generic !== undefined && generic.method !== route.method) {
@@ -64,11 +71,46 @@ export function compileMessageRouter(
     }
     typed.set(route.key, route);
   }
+  for (const [key, { method }] of errorHandlers) {
+    if (key === undefined ? generic === undefined : !typed.has(key)) {
+      const handler = key === undefined ? '@OnMessage()' : `@OnMessage('${key}')`;
+      throw new ServiceConfigError(serviceName, String(method), `has @OnMessageError(${key === undefined ? '' : `'${key}'`}) but the service has no ${handler}`);
+    }
+  }
   if (contract !== undefined) checkContractCovered(serviceName, contract, typed);
   return Object.freeze({ dispatcherKey: config.dispatcherKey, streamId: config.dispatcherStreamId, typed, generic });
 }
 
-function compileRoute(serviceName: string, record: HandlerRecord, prototype: Record<string | symbol, unknown>): MessageRoute {
+/** `@OnMessageError` methods by the key they handle (`undefined`: the generic handler's). */
+function compileErrorHandlers(
+  serviceName: string,
+  records: readonly HandlerRecord[],
+  prototype: Record<string | symbol, unknown>,
+): Map<string | undefined, { method: string | symbol; handler: MessageErrorHandler }> {
+  const handlers = new Map<string | undefined, { method: string | symbol; handler: MessageErrorHandler }>();
+  for (const { event, key, method } of records) {
+    if (event !== HandlerEvent.MessageError) continue;
+    const field = String(method);
+    const handler = prototype[method];
+    if (typeof handler !== 'function') throw new ServiceConfigError(serviceName, field, 'is decorated with @OnMessageError but is not a method');
+    if (key !== undefined && (typeof key !== 'string' || key === '')) {
+      throw new ServiceConfigError(serviceName, field, '@OnMessageError takes a non-empty string key');
+    }
+    const previous = handlers.get(key);
+    if (previous !== undefined && previous.method !== method) {
+      throw new ServiceConfigError(serviceName, field, `has @OnMessageError for the same key as '${String(previous.method)}'`);
+    }
+    handlers.set(key, { method, handler: handler as MessageErrorHandler });
+  }
+  return handlers;
+}
+
+function compileRoute(
+  serviceName: string,
+  record: HandlerRecord,
+  prototype: Record<string | symbol, unknown>,
+  onError: { handler: MessageErrorHandler } | undefined,
+): MessageRoute {
   const field = String(record.method);
   const handler = prototype[record.method];
   if (typeof handler !== 'function') {
@@ -102,6 +144,7 @@ function compileRoute(serviceName: string, record: HandlerRecord, prototype: Rec
     replyJsonSchema: objectOrUndefined(options.reply?.jsonSchema),
     replySchema: options.reply?.schema as StandardSchemaV1 | undefined,
     summary: typeof options.summary === 'string' ? options.summary : undefined,
+    onError: onError?.handler,
   });
 }
 

@@ -18,7 +18,7 @@ const textSchema: StandardSchemaV1 = {
 } as StandardSchemaV1;
 
 function route(key: string | undefined, handler: MessageRoute['handler'], schema?: StandardSchemaV1): MessageRoute {
-  return { key, method: key ?? 'any', handler, schema, jsonSchema: undefined, replyJsonSchema: undefined, replySchema: undefined, summary: undefined };
+  return { key, method: key ?? 'any', handler, schema, jsonSchema: undefined, replyJsonSchema: undefined, replySchema: undefined, summary: undefined, onError: undefined };
 }
 
 function routing(options: { typed?: MessageRoute[]; generic?: MessageRoute; streamId?: string }): MessageRouting {

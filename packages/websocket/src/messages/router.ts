@@ -31,6 +31,10 @@ export class MessageRouting {
   validating: MessageRoute | undefined;
   error: MessageValidationError | undefined;
   unmatchedKey: unknown;
+  /** The route the message being handled took: its `@OnMessageError` hears what goes wrong. */
+  matchedRoute: MessageRoute | undefined;
+  /** The route's `@OnMessageError` is running: what goes wrong now follows the usual rules. */
+  handlingError = false;
 
   constructor(readonly router: MessageRouter) {}
 
@@ -38,12 +42,14 @@ export class MessageRouting {
   route(raw: string | Buffer): Routed {
     const router = this.router;
     this.replyId = undefined;
-    if (typeof raw !== 'string') return this.call(router.generic!.handler, raw);
+    this.matchedRoute = undefined;
+    this.handlingError = false;
+    if (typeof raw !== 'string') return this.call(router.generic!, raw);
     let message: unknown;
     try {
       message = JSON.parse(raw);
     } catch {
-      if (router.generic !== undefined) return this.call(router.generic.handler, raw);
+      if (router.generic !== undefined) return this.call(router.generic, raw);
       this.error = invalidJsonError();
       return Routed.Invalid;
     }
@@ -52,12 +58,12 @@ export class MessageRouting {
     const key = isObject && router.typed.size > 0 ? (message as Record<string, unknown>)[router.dispatcherKey] : undefined;
     const route = typeof key === 'string' ? router.typed.get(key) : undefined;
     if (route !== undefined) {
-      if (route.schema === undefined) return this.call(route.handler, message);
-      this.validating = route;
+      if (route.schema === undefined) return this.call(route, message);
+      this.validating = this.matchedRoute = route;
       this.value = message;
       return Routed.Validate;
     }
-    if (router.generic !== undefined) return this.call(router.generic.handler, message);
+    if (router.generic !== undefined) return this.call(router.generic, message);
     this.unmatchedKey = key;
     return Routed.Unmatched;
   }
@@ -70,7 +76,7 @@ export class MessageRouting {
       this.error = schemaError(route.key!, result.issues);
       return Routed.Invalid;
     }
-    return this.call(route.handler, result.value);
+    return this.call(route, result.value);
   }
 
   /** With `dispatcherStreamId`, a reply to a message that carried an id carries it too. */
@@ -81,8 +87,20 @@ export class MessageRouting {
     return { [key]: id, data: value };
   }
 
-  private call(handler: Handler, value: unknown): Routed {
-    this.handler = handler;
+  /**
+   * The `@OnMessageError` to run for a failure of the message being handled, if its route has
+   * one and it is not that handler itself failing; from then on, failures follow the usual rules.
+   */
+  takeErrorHandler(): Handler | undefined {
+    const onError = this.matchedRoute?.onError;
+    if (onError === undefined || this.handlingError) return undefined;
+    this.handlingError = true;
+    return onError as Handler;
+  }
+
+  private call(route: MessageRoute, value: unknown): Routed {
+    this.matchedRoute = route;
+    this.handler = route.handler;
     this.value = value;
     return Routed.Call;
   }
