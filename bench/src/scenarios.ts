@@ -299,3 +299,12 @@ export const SMOKE_SCENARIO: ThroughputScenario = {
   message: SMALL,
   expectedReply: SMALL,
 };
+
+/** The smoke run of a session load: the resumable echo must be answered throughout, so the load must acknowledge. */
+export const SMOKE_SESSION_SCENARIO: ThroughputScenario = {
+  ...SMOKE_SCENARIO,
+  id: 'smoke-echo-session',
+  title: 'smoke: echo 64 B, C=8, W=4, clients asking for a session',
+  servers: ['raw-ws-string', 'duet-echo-resume'],
+  session: true,
+};
