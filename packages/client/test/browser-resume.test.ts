@@ -50,9 +50,9 @@ class TickService {
   }
 }
 
-/** The page: a schema that accepts anything (a page has no zod), the contract, one resumable client. */
+/** The page: a schema that accepts anything (a page has no zod), the contract, one resumable client, and the list of ticks it shows. */
 function page(proxyPort: number): string {
-  return `<!doctype html><title>duet-client resume</title><script type="module">
+  return `<!doctype html><title>duet-client resume</title><ol id="ticks"></ol><script type="module">
 import { createClient, defineContract } from '/duet-client.js';
 const any = { '~standard': { version: 1, vendor: 'page', validate: (value) => ({ value }) } };
 const ticks = defineContract({ path: '/ticks', messages: { start: { message: any } }, events: { tick: any } });
@@ -63,7 +63,11 @@ const client = createClient(ticks, 'ws://127.0.0.1:${proxyPort}', {
 });
 window.received = [];
 window.resumes = [];
-client.on('tick', ({ n }) => window.received.push(n));
+const list = document.getElementById('ticks');
+client.on('tick', ({ n }) => {
+  window.received.push(n);
+  list.appendChild(document.createElement('li')).textContent = String(n);
+});
 client.onResume((result) => window.resumes.push(result));
 window.client = client;
 </script>`;
@@ -79,6 +83,19 @@ describeWithBrowser('@duet/client resume')('a resumable client in a browser (hea
     await tab.waitForFunction(() => (globalThis as any).client?.state === 'open', undefined, { timeout: 10000 });
     const received = () => inPage(() => (globalThis as any).received.length as number);
     const resumed = () => inPage(() => (globalThis as any).resumes.length as number);
+    // What a failed wait reports: where the page had got to.
+    const pageState = () =>
+      inPage(() => {
+        const { received: ticks, resumes, client } = globalThis as any;
+        return JSON.stringify({ ticks: ticks.length, last: ticks.slice(-5), resumes, state: client.state });
+      });
+    const waitIn = async (condition: () => Promise<boolean>, ms: number, what: string) => {
+      const deadline = Date.now() + ms;
+      while (!(await condition())) {
+        if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}; the page: ${await pageState()}`);
+        await pause(20);
+      }
+    };
 
     await tab.evaluate((count) => (globalThis as any).client.send('start', { count }), COUNT);
     await waitIn(async () => (await received()) >= 100, 5000, 'the first 100 ticks');
@@ -89,8 +106,9 @@ describeWithBrowser('@duet/client resume')('a resumable client in a browser (hea
     await waitIn(async () => (await received()) >= COUNT, 10000, `all ${COUNT} ticks`);
     await pause(300); // a duplicate would arrive now
 
-    const shown: number[] = await inPage(() => (globalThis as any).received);
-    expect(shown).toEqual(Array.from({ length: COUNT }, (_, i) => i + 1));
+    // What the page shows: one list item per tick.
+    const shown = await tab.locator('#ticks li').allTextContents();
+    expect(shown).toEqual(Array.from({ length: COUNT }, (_, i) => String(i + 1)));
     expect(await inPage(() => (globalThis as any).resumes)).toEqual([{ resumed: true }, { resumed: true }]);
     expect(proxy.accepted()).toBe(3);
     expect(seen).toMatchObject({ opens: 1, closes: [], resumes: 2 });
@@ -107,12 +125,3 @@ describeWithBrowser('@duet/client resume')('a resumable client in a browser (hea
     expect(pageErrors).toEqual([]);
   }, 60000);
 });
-
-/** Polls an async `condition` (a question to the page) every 20 ms; fails naming `what` after `ms`. */
-async function waitIn(condition: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await pause(20);
-  }
-}
