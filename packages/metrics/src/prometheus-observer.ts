@@ -42,6 +42,7 @@ type HistogramChild = { observe(value: number): void };
  * | `duet_resumes_refused_total` | counter | `service`, `reason` (`unknown session`, `expired`, `buffer overflowed`, `principal mismatch`) |
  *
  * The session series count what `registry.stats().sessions` counts, per service.
+ *
  * `service` is the service class name. Bind it under `OBSERVER` (or load `metricsModule`) and
  * serve `registry` with `prometheusRequestHandler`. One observer per registry: a second one
  * would register the same names twice, which prom-client refuses.

@@ -1,8 +1,7 @@
 // What monitoring sees of a running app: connections opening and closing, messages in and
 // out, handler durations, errors, refused upgrades, and the resumable sessions' drops, resumes,
-// refusals and losses. Observers are bound in the container
-// under OBSERVER (metrics, traffic logs, your own); with none bound, the runtime skips every
-// hook behind one `undefined` check.
+// refusals and losses. Observers are bound in the container under OBSERVER (metrics, traffic
+// logs, your own); with none bound, the runtime skips every hook behind one `undefined` check.
 import type { Caller } from '../caller';
 import type { FrameData, MessageKind } from '../frames';
 import type { ResumeRefusal } from '../registry/connection-registry';
