@@ -10,6 +10,7 @@ import {
   type Scenario,
   type ThroughputScenario,
   broadcastSpec,
+  pathOf,
   throughputSpec,
 } from './scenarios';
 import { ServerProcess } from './server-process';
@@ -218,7 +219,7 @@ async function runIdle(
 }
 
 async function measureIdle(scenario: IdleScenario, server: ServerProcess, load: LoadGenerator, round: number): Promise<RoundResult> {
-  const target = { port: server.port, path: '/ws', serverPid: server.pid, concurrency: scenario.concurrency };
+  const target = { port: server.port, path: pathOf(scenario), session: scenario.session === true, serverPid: server.pid, concurrency: scenario.concurrency };
   const problems: string[] = [];
   try {
     const warm = await load.openIdle({ ...target, connections: scenario.warmupConnections }, 60000);

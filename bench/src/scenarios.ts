@@ -14,6 +14,13 @@ interface ScenarioBase {
   alsoAgainst?: string[];
   /** At most this many rounds, for scenarios whose figures vary little and whose turns are long. */
   maxRounds?: number;
+  /**
+   * The load's connections ask for a resumable session (`?duet-resume=new`) and speak the
+   * session protocol as @duet/client does: they take the `$session` and `$ack` frames of a
+   * service with `resume` and acknowledge every 32 messages received. A server without
+   * `resume` ignores the ask, and those connections then run as plain ones.
+   */
+  session?: boolean;
 }
 
 export interface ThroughputScenario extends ScenarioBase {
@@ -59,7 +66,8 @@ export interface LoadTarget {
 export function throughputSpec(scenario: ThroughputScenario, target: LoadTarget, warmupMs: number, measureMs: number): ThroughputSpec {
   return {
     port: target.port,
-    path: '/ws',
+    path: pathOf(scenario),
+    session: scenario.session === true,
     serverPid: target.pid,
     connections: scenario.connections,
     window: scenario.window,
@@ -68,6 +76,11 @@ export function throughputSpec(scenario: ThroughputScenario, target: LoadTarget,
     warmupMs,
     measureMs,
   };
+}
+
+/** The path the load connects to: a session is asked for in the query. */
+export function pathOf(scenario: Scenario): string {
+  return scenario.session === true ? '/ws?duet-resume=new' : '/ws';
 }
 
 /** The load generator's orders for a broadcast scenario, with `broadcasts` measured. */
@@ -105,7 +118,8 @@ export const SCENARIOS: readonly Scenario[] = [
     id: 'echo-64-c64',
     title: 'echo 64 B, C=64, W=16',
     kind: 'throughput',
-    servers: ECHO_SERVERS,
+    // With Duet's echo with `resume` too: the option costs nothing to clients that do not ask for a session.
+    servers: [...ECHO_SERVERS, 'duet-echo-resume'],
     baseline: 'raw-ws-string',
     alsoAgainst: ['raw-ws-bytes'],
     connections: 64,
@@ -244,6 +258,35 @@ export const SCENARIOS: readonly Scenario[] = [
     warmupConnections: 1000,
     concurrency: 64,
   },
+  // Resumable sessions (issue 17): the same loads, with clients that ask for a session. Last,
+  // so that they never take the place of an older scenario under --time-limit.
+  {
+    id: 'echo-64-c64-session',
+    title: 'echo 64 B, C=64, W=16, clients asking for a session',
+    kind: 'throughput',
+    servers: ['raw-ws-string', 'duet-echo', 'duet-echo-resume'],
+    baseline: 'raw-ws-string',
+    alsoAgainst: ['duet-echo'],
+    connections: 64,
+    window: 16,
+    message: SMALL,
+    expectedReply: SMALL,
+    session: true,
+  },
+  {
+    id: 'idle-10000-session',
+    title: '10,000 idle connections, asking for a session',
+    kind: 'idle',
+    servers: ['raw-ws-bytes', 'duet-echo', 'duet-echo-resume'],
+    baseline: 'raw-ws-bytes',
+    alsoAgainst: ['duet-echo'],
+    // Three rounds: with the turns rotating, each of the three servers opens once in each place.
+    maxRounds: 3,
+    connections: 10000,
+    warmupConnections: 1000,
+    concurrency: 64,
+    session: true,
+  },
 ];
 
 /** The smoke run of `bench/smoke.test.ts`: raw ws against Duet echo, a moment each. */
@@ -257,4 +300,13 @@ export const SMOKE_SCENARIO: ThroughputScenario = {
   window: 4,
   message: SMALL,
   expectedReply: SMALL,
+};
+
+/** The smoke run of a session load: the resumable echo must be answered throughout, so the load must acknowledge. */
+export const SMOKE_SESSION_SCENARIO: ThroughputScenario = {
+  ...SMOKE_SCENARIO,
+  id: 'smoke-echo-session',
+  title: 'smoke: echo 64 B, C=8, W=4, clients asking for a session',
+  servers: ['raw-ws-string', 'duet-echo-resume'],
+  session: true,
 };

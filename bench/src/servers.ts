@@ -69,6 +69,13 @@ const SERVER_LIST: ServerDefinition[] = [
     tsProject: 'samples/tsconfig.json',
   },
   {
+    id: 'duet-echo-resume',
+    label: 'Duet echo with resume',
+    entry: 'bench/servers/duet-echo-resume.ts',
+    runtime: 'ts',
+    tsProject: BENCH_TSCONFIG,
+  },
+  {
     id: 'raw-ws-string-bufferutil',
     label: 'raw ws (string echo) + bufferutil',
     entry: 'bench/servers/raw-ws-echo-string.ts',
@@ -198,7 +205,11 @@ export function againstId(id: string): string {
 export function addServersAgainst(root: string): void {
   const name = path.basename(path.resolve(root));
   // The Node servers: a Bun row has no counterpart in a checkout from before the Bun engine.
-  for (const server of SERVER_LIST.filter((candidate) => candidate.id.startsWith('duet-') && candidate.runtime !== 'bun')) {
+  // A server whose entry the other checkout does not have (one added since) has no counterpart either.
+  const servers = SERVER_LIST.filter(
+    (candidate) => candidate.id.startsWith('duet-') && candidate.runtime !== 'bun' && existsSync(path.join(root, candidate.entry)),
+  );
+  for (const server of servers) {
     SERVER_LIST.push({ ...server, id: againstId(server.id), label: `${server.label} [${name}]`, root: path.resolve(root) });
   }
 }

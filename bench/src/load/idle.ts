@@ -1,5 +1,6 @@
 // Idle connections: opened as fast as the server completes handshakes (at most `concurrency`
 // under way), then held without traffic so the server's memory per connection can be read.
+// Connections that asked for a session get its `$session` frame first, and nothing after it.
 import { CpuMeter, MachineMeter } from '../proc';
 import { Opcode } from './frames';
 import { type LoadConnection, type LoadDriver, closeConnections, openConnections } from './load-connection';
@@ -10,6 +11,8 @@ export interface OpenIdleSpec {
   serverPid: number;
   connections: number;
   concurrency: number;
+  /** The connections asked for a resumable session: one text frame each (`$session`) is expected. */
+  session?: boolean;
 }
 
 export interface OpenIdleResult {
@@ -24,8 +27,16 @@ export interface OpenIdleResult {
 class IdleDriver implements LoadDriver {
   readonly problems = new Set<string>();
 
-  frame(_connection: LoadConnection, opcode: number, length: number): void {
-    if (opcode !== Opcode.Close) this.problems.add(`an idle connection got a frame: opcode ${opcode}, ${length} bytes`);
+  constructor(private readonly session: boolean) {}
+
+  frame(connection: LoadConnection, opcode: number, length: number): void {
+    if (opcode === Opcode.Close) return;
+    // The one frame a session's connection gets: its `$session` (a server without `resume` sends none).
+    if (this.session && opcode === Opcode.Text && connection.state === undefined) {
+      connection.state = 'session';
+      return;
+    }
+    this.problems.add(`an idle connection got a frame: opcode ${opcode}, ${length} bytes`);
   }
 
   readDone(): void {}
@@ -37,10 +48,10 @@ class IdleDriver implements LoadDriver {
 
 /** The idle connections this process holds between `openIdle` and `closeIdle`. */
 const held: LoadConnection[] = [];
-let driver = new IdleDriver();
+let driver = new IdleDriver(false);
 
 export async function openIdle(spec: OpenIdleSpec, deadline: number): Promise<OpenIdleResult> {
-  driver = new IdleDriver();
+  driver = new IdleDriver(spec.session === true);
   const serverCpu = new CpuMeter(spec.serverPid);
   const loadCpu = new CpuMeter(process.pid);
   const machineCpu = new MachineMeter();

@@ -7,6 +7,8 @@ import { FrameReader, HANDSHAKE_ACCEPT, closeFrame, upgradeRequest } from './fra
 
 /** What a scenario does with its connections' events. */
 export interface LoadDriver {
+  /** A connection is being made: before its handshake, so before any frame of it. */
+  connecting?(connection: LoadConnection): void;
   frame(connection: LoadConnection, opcode: number, length: number): void;
   /** After all frames of one read were reported: the moment to write replies in one go. */
   readDone(connection: LoadConnection): void;
@@ -37,6 +39,7 @@ export class LoadConnection {
 
   constructor(port: number, path: string, private readonly driver: LoadDriver) {
     this.reader = new FrameReader((opcode, length) => driver.frame(this, opcode, length));
+    driver.connecting?.(this);
     let resolveOpen!: () => void;
     let rejectOpen!: (error: Error) => void;
     this.opened = new Promise((resolve, reject) => {

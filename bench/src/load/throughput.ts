@@ -1,6 +1,8 @@
 // Closed-loop load: C connections, each keeping W messages in flight. Every reply is answered
 // at once with a new message; the replies of one read go out in one write. After a warm-up the
-// replies of a fixed measured time are counted and their latencies recorded.
+// replies of a fixed measured time are counted and their latencies recorded. With `session`,
+// connections ask for a resumable session and, when the server gives one (its first frame is
+// `$session`), take its `$ack` frames and acknowledge the replies as @duet/client does.
 import { performance } from 'node:perf_hooks';
 import { CpuMeter, MachineMeter } from '../proc';
 import { Opcode, maskedFrame, repeatFrame } from './frames';
@@ -19,6 +21,8 @@ export interface ThroughputSpec {
   message: string;
   /** The text every reply must be (checked on each connection's first reply; sizes on all). */
   expectedReply: string;
+  /** The connections asked for a resumable session (`path` carries `?duet-resume=new`). */
+  session?: boolean;
   warmupMs: number;
   measureMs: number;
 }
@@ -44,7 +48,18 @@ interface Flight {
   inFlight: number;
   toSend: number;
   checked: boolean;
+  /** The server gave this connection a session: replies are counted and acknowledged. */
+  inSession: boolean;
+  /** Replies received in the session, and how many of them were acknowledged. */
+  received: number;
+  acked: number;
+  ackEvery: number;
 }
+
+/** The first bytes of a session's first frame (the echo services' dispatcher key is `type`). */
+const SESSION_START = Buffer.from('{"type":"$session"');
+/** Enough for the whole `$session` frame (its `ackEvery` is read from it). */
+const SESSION_CAPTURE = 256;
 
 class ThroughputDriver implements LoadDriver {
   sending = true;
@@ -67,11 +82,27 @@ class ThroughputDriver implements LoadDriver {
     this.replyLength = this.expectedReply.length;
   }
 
+  connecting(connection: LoadConnection): void {
+    connection.state = {
+      sentAt: new Float64Array(this.spec.window),
+      head: 0,
+      tail: 0,
+      inFlight: 0,
+      toSend: 0,
+      checked: false,
+      inSession: false,
+      received: 0,
+      acked: 0,
+      ackEvery: 32,
+    } satisfies Flight;
+    // The first frame may be a `$session` (it comes right after the handshake) rather than a
+    // reply: capture enough of it to tell.
+    connection.reader.captureNext(this.spec.session === true ? SESSION_CAPTURE : this.replyLength + 1);
+  }
+
   start(connection: LoadConnection): void {
     const window = this.spec.window;
-    const flight: Flight = { sentAt: new Float64Array(window), head: 0, tail: 0, inFlight: 0, toSend: 0, checked: false };
-    connection.state = flight;
-    connection.reader.captureNext(this.replyLength + 1);
+    const flight = connection.state as Flight;
     const now = performance.now();
     flight.sentAt.fill(now);
     flight.inFlight = window;
@@ -82,9 +113,11 @@ class ThroughputDriver implements LoadDriver {
   frame(connection: LoadConnection, opcode: number, length: number): void {
     const flight = connection.state as Flight;
     if (opcode !== Opcode.Text || length !== this.replyLength) {
+      if (opcode === Opcode.Text && this.spec.session === true && this.sessionFrame(connection, flight)) return;
       if (opcode !== Opcode.Close) this.problems.add(`unexpected frame: opcode ${opcode}, ${length} bytes`);
       return;
     }
+    if (flight.inSession) flight.received++;
     if (!flight.checked) {
       flight.checked = true;
       if (!this.expectedReply.equals(connection.reader.lastCaptured ?? Buffer.alloc(0))) {
@@ -105,9 +138,32 @@ class ThroughputDriver implements LoadDriver {
     if (this.sending) flight.toSend++;
   }
 
+  /**
+   * A text frame that is not a reply: the connection's `$session` (first) or one of the
+   * server's `$ack`s (after it). False for anything else.
+   */
+  private sessionFrame(connection: LoadConnection, flight: Flight): boolean {
+    if (flight.inSession) return true;
+    if (flight.checked || flight.received > 0) return false;
+    const captured = connection.reader.lastCaptured;
+    if (captured === undefined || !captured.subarray(0, SESSION_START.length).equals(SESSION_START)) return false;
+    const ackEvery = (JSON.parse(captured.toString()) as { ackEvery?: unknown }).ackEvery;
+    if (typeof ackEvery === 'number') flight.ackEvery = ackEvery;
+    flight.inSession = true;
+    // The reply check takes the next frame.
+    connection.reader.captureNext(this.replyLength + 1);
+    return true;
+  }
+
   readDone(connection: LoadConnection): void {
     const flight = connection.state as Flight | undefined;
     if (flight === undefined) return;
+    // Acknowledged in batches as @duet/client does (it also flushes a batch after 50 ms; under
+    // this load a batch fills long before): the server holds writes past its bound until then.
+    if (flight.inSession && flight.received - flight.acked >= flight.ackEvery) {
+      flight.acked = flight.received;
+      connection.write(maskedFrame(Opcode.Text, Buffer.from(`{"type":"$ack","n":${flight.received}}`)));
+    }
     const count = flight.toSend;
     if (count > 0) {
       flight.toSend = 0;

@@ -2,32 +2,11 @@
 // <script type="module"> from a page served on 127.0.0.1, makes a typed request, and keeps going
 // across a server restart. The file itself must be one module that imports nothing from Node.
 // Chromium is the Debian package (`.ci/run` installs it); playwright-core only drives it.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { type Server, createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { Caller, OnMessage, WebSocketService } from '@duet/websocket';
+import { BUNDLE, describeWithBrowser, openPage } from './chromium';
 import { cleanup, startApp, stopApp } from './helpers';
-
-const CHROMIUM = '/usr/bin/chromium';
-const BUNDLE = path.join(__dirname, '..', 'dist', 'browser', 'duet-client.js');
-// The machine has no network: nothing in the browser may try to reach out on its own.
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-const missingBrowser = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is not installed (Debian package "chromium")`;
-if (missingBrowser !== undefined) console.warn(`SKIPPING the @duet/client browser test: ${missingBrowser}.`);
-const describeWithBrowser = missingBrowser === undefined ? describe : describe.skip;
 
 const Say = z.object({ text: z.string() });
 
@@ -52,16 +31,7 @@ window.client = client;
 </script>`;
 }
 
-describeWithBrowser('@duet/client in a browser (headless Chromium)', () => {
-  let http: Server | undefined;
-  let context: BrowserContext | undefined;
-  let profile: string | undefined;
-
-  afterAll(async () => {
-    await context?.close();
-    if (http !== undefined) await new Promise<void>((resolve) => http!.close(() => resolve()));
-    if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
-  });
+describeWithBrowser('@duet/client')('@duet/client in a browser (headless Chromium)', () => {
   afterEach(cleanup);
 
   it('is one ES module with no import and no Node built-in in it', () => {
@@ -76,25 +46,7 @@ describeWithBrowser('@duet/client in a browser (headless Chromium)', () => {
 
   it('makes a typed request from a page and carries on after the server restarts', async () => {
     const first = await startApp([ChatService]);
-    const bundle = readFileSync(BUNDLE);
-    http = createServer((request, response) => {
-      if (request.url === '/duet-client.js') {
-        response.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
-      } else if (request.url === '/') {
-        response.writeHead(200, { 'content-type': 'text/html' }).end(page(first.port));
-      } else {
-        response.writeHead(404).end();
-      }
-    });
-    await new Promise<void>((resolve) => http!.listen(0, '127.0.0.1', resolve));
-    const httpPort = (http.address() as { port: number }).port;
-
-    profile = mkdtempSync(path.join(tmpdir(), 'duet-client-chromium-'));
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, timeout: 30000 });
-    const tab = await context.newPage();
-    const pageErrors: string[] = [];
-    tab.on('pageerror', (error) => pageErrors.push(error.message));
-    await tab.goto(`http://127.0.0.1:${httpPort}/`);
+    const { tab, pageErrors } = await openPage(page(first.port));
     await tab.waitForFunction(() => (globalThis as any).client?.state === 'open', undefined, { timeout: 10000 });
 
     const reply = await tab.evaluate(() => (globalThis as any).client.request('say', { text: 'from chromium' }));

@@ -1,8 +1,9 @@
 // `PrometheusObserver`: the app's observer hooks kept as prom-client series. The series of a
 // service are bound to their labels once, when the service is first seen, so a message costs
-// one Map lookup and an increment, with no label object built per message.
+// one Map lookup and an increment, with no label object built per message. The resumable
+// sessions' series appear with a service's first session event.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ConnectionInfo, FrameData, MessageKind, WebSocketObserver } from '@duet/websocket';
+import type { ConnectionInfo, FrameData, MessageKind, ResumeRefusal, SessionLoss, WebSocketObserver } from '@duet/websocket';
 
 /** What `new PrometheusObserver(options)` and `metricsModule(options)` accept. */
 export interface PrometheusObserverOptions {
@@ -34,6 +35,13 @@ type HistogramChild = { observe(value: number): void };
  * | `duet_errors_total` | counter | `service`, `kind` (the error's `code`, else its class name) |
  * | `duet_closes_total` | counter | `service`, `code` (the close code) |
  * | `duet_upgrades_refused_total` | counter | `status` (the HTTP status; no path, which clients choose freely) |
+ * | `duet_sessions_disconnected_total` | counter | `service` (resumable sessions whose socket dropped, left waiting for a resume) |
+ * | `duet_sessions_waiting` | gauge | `service` (resumable sessions waiting for their client now) |
+ * | `duet_sessions_resumed_total` | counter | `service` |
+ * | `duet_sessions_expired_total`, `duet_sessions_overflowed_total` | counter | `service` (ended while their client was away) |
+ * | `duet_resumes_refused_total` | counter | `service`, `reason` (`unknown session`, `expired`, `buffer overflowed`, `principal mismatch`) |
+ *
+ * The session series count what `registry.stats().sessions` counts, per service.
  *
  * `service` is the service class name. Bind it under `OBSERVER` (or load `metricsModule`) and
  * serve `registry` with `prometheusRequestHandler`. One observer per registry: a second one
@@ -52,6 +60,14 @@ export class PrometheusObserver implements WebSocketObserver {
   private readonly errors: Counter<'service' | 'kind'>;
   private readonly closes: Counter<'service' | 'code'>;
   private readonly refused: Counter<'status'>;
+  private readonly sessionsDisconnected: Counter<'service'>;
+  private readonly sessionsWaiting: Gauge<'service'>;
+  private readonly sessionsResumed: Counter<'service'>;
+  private readonly sessionsExpired: Counter<'service'>;
+  private readonly sessionsOverflowed: Counter<'service'>;
+  private readonly resumesRefused: Counter<'service' | 'reason'>;
+  /** Connections whose session waits for a resume: `connectionClosed` takes them off the gauge. */
+  private readonly waiting = new Set<ConnectionInfo>();
   private readonly services = new Map<string, ServiceSeries>();
 
   constructor(options: PrometheusObserverOptions = {}) {
@@ -74,6 +90,28 @@ export class PrometheusObserver implements WebSocketObserver {
     this.errors = counter('duet_errors_total', 'Errors that reached a connection, by code.', ['service', 'kind']);
     this.closes = counter('duet_closes_total', 'Closed connections, by close code.', ['service', 'code']);
     this.refused = counter('duet_upgrades_refused_total', 'Upgrade requests answered with an HTTP error.', ['status']);
+    this.sessionsDisconnected = counter(
+      'duet_sessions_disconnected_total',
+      'Resumable sessions whose socket dropped, left waiting for a resume.',
+      ['service'],
+    );
+    this.sessionsWaiting = new Gauge({
+      name: 'duet_sessions_waiting',
+      help: 'Resumable sessions waiting for their client to resume.',
+      labelNames: ['service'],
+      registers,
+    });
+    this.sessionsResumed = counter('duet_sessions_resumed_total', 'Resumable sessions resumed on a new socket.', ['service']);
+    this.sessionsExpired = counter('duet_sessions_expired_total', 'Resumable sessions whose window passed without a resume.', ['service']);
+    this.sessionsOverflowed = counter(
+      'duet_sessions_overflowed_total',
+      'Resumable sessions ended because their buffer overflowed while the client was away.',
+      ['service'],
+    );
+    this.resumesRefused = counter('duet_resumes_refused_total', 'Resumes refused (the client got a fresh session), by reason.', [
+      'service',
+      'reason',
+    ]);
   }
 
   connectionOpened(connection: ConnectionInfo): void {
@@ -85,6 +123,7 @@ export class PrometheusObserver implements WebSocketObserver {
   connectionClosed(connection: ConnectionInfo, statusCode: number): void {
     const series = this.of(connection);
     series.open.dec();
+    if (this.waiting.size > 0 && this.waiting.delete(connection)) series.sessions!.waiting.dec();
     series.labelled(series.closes, this.closes, String(statusCode)).inc();
   }
 
@@ -116,10 +155,58 @@ export class PrometheusObserver implements WebSocketObserver {
     this.refused.labels(String(status)).inc();
   }
 
+  sessionDisconnected(connection: ConnectionInfo): void {
+    const sessions = this.sessionsOf(connection.service);
+    sessions.disconnected.inc();
+    if (!this.waiting.has(connection)) {
+      this.waiting.add(connection);
+      sessions.waiting.inc();
+    }
+  }
+
+  sessionResumed(connection: ConnectionInfo): void {
+    const sessions = this.sessionsOf(connection.service);
+    sessions.resumed.inc();
+    if (this.waiting.delete(connection)) sessions.waiting.dec();
+  }
+
+  sessionLost(connection: ConnectionInfo, outcome: SessionLoss): void {
+    const sessions = this.sessionsOf(connection.service);
+    (outcome === 'expired' ? sessions.expired : sessions.overflowed).inc();
+  }
+
+  resumeRefused(service: string, reason: ResumeRefusal): void {
+    const series = this.ofService(service);
+    this.sessionsOf(service); // the service's other session series appear (at 0) beside it
+    series.labelled(series.refusedResumes, this.resumesRefused, reason).inc();
+  }
+
   private of(connection: ConnectionInfo): ServiceSeries {
-    let series = this.services.get(connection.service);
+    return this.ofService(connection.service);
+  }
+
+  /**
+   * The service's session series, bound to its label at its first session event. Each starts
+   * at 0 there: prom-client shows a labelled child only once it was set, and a counter that
+   * appears only with its first increment hides that increment from `rate()`.
+   */
+  private sessionsOf(service: string): SessionSeries {
+    const series = this.ofService(service);
+    if (series.sessions !== undefined) return series.sessions;
+    const sessions: SessionSeries = {
+      disconnected: this.sessionsDisconnected.labels(service),
+      waiting: this.sessionsWaiting.labels(service),
+      resumed: this.sessionsResumed.labels(service),
+      expired: this.sessionsExpired.labels(service),
+      overflowed: this.sessionsOverflowed.labels(service),
+    };
+    for (const child of Object.values(sessions)) child.inc(0);
+    return (series.sessions = sessions);
+  }
+
+  private ofService(service: string): ServiceSeries {
+    let series = this.services.get(service);
     if (series === undefined) {
-      const service = connection.service;
       const pair = (metric: Counter<'service' | 'kind'>) =>
         [metric.labels(service, 'text'), metric.labels(service, 'binary')] as const;
       series = new ServiceSeries(
@@ -137,8 +224,19 @@ export class PrometheusObserver implements WebSocketObserver {
   }
 }
 
-/** One service's series, bound to its labels; handler, error and close series as they appear. */
+/** A service's resumable-session series. */
+interface SessionSeries {
+  readonly disconnected: Child;
+  readonly waiting: GaugeChild;
+  readonly resumed: Child;
+  readonly expired: Child;
+  readonly overflowed: Child;
+}
+
+/** One service's series, bound to its labels; handler, error, close and session series as they appear. */
 class ServiceSeries {
+  sessions: SessionSeries | undefined;
+  readonly refusedResumes = new Map<string, Child>();
   readonly durations = new Map<string, HistogramChild>();
   readonly errors = new Map<string, Child>();
   readonly closes = new Map<string, Child>();

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Gauge } from 'prom-client';
-import { Caller, HandshakeError, LOGGER, type Logger, OnBinary, OnText, WebSocketService } from '@duet/websocket';
+import WebSocket from 'ws';
+import { Caller, HandshakeError, LOGGER, type Logger, OnBinary, OnClose, OnMessage, OnText, WebSocketService } from '@duet/websocket';
 import { closeTestApps, createTestApp, eventually, waitForClose } from '@duet/testing';
 import { Registry, metricsModule, prometheusRequestHandler } from '@duet/metrics';
 
@@ -20,12 +21,26 @@ class EchoService {
   }
 }
 
+/** A service with resumable sessions; a window short enough for one to expire within the test. */
+@WebSocketService({ path: '/session', dispatcherKey: 'type', resume: { window: 1 } })
+class SessionService {
+  static closes: [number, string][] = [];
+
+  @OnMessage('echo') onEcho(_caller: Caller, message: { n: number }) {
+    return { type: 'echo', n: message.n };
+  }
+
+  @OnClose() onClose(_caller: Caller, code: number, reason: string) {
+    SessionService.closes.push([code, reason]);
+  }
+}
+
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** An app whose 'metrics' listener serves the registry on /metrics. */
 async function startWithMetrics(registry = new Registry()) {
   return createTestApp({
-    services: [EchoService],
+    services: [EchoService, SessionService],
     listeners: { default: { port: 0 }, metrics: { port: 0, onRequest: prometheusRequestHandler(registry) } },
     configure: (container) => container.load(metricsModule({ registry })),
     bindings: [[LOGGER, quiet]],
@@ -142,3 +157,76 @@ describe('Prometheus metrics on /metrics', () => {
     expect(logged).toEqual(['metrics collection failed']);
   });
 });
+
+describe('resumable sessions on /metrics', () => {
+  it('count drops, resumes, refusals by reason and expiries as registry.stats() does, and show the sessions waiting', async () => {
+    SessionService.closes = [];
+    const app = await startWithMetrics();
+    const scrape = async () => parseSeries((await app.httpGet('/metrics', 'metrics')).body);
+    const svc = 'service="SessionService"';
+
+    // A session that drops (no close frame) and is resumed.
+    const first = await sessionSocket(app.url('/session?duet-resume=new'));
+    expect(first.frames[0]).toMatchObject({ type: '$session', resumed: false });
+    const token = first.frames[0].token as string;
+    first.socket.send(JSON.stringify({ type: 'echo', n: 1 }));
+    await eventually(() => first.frames.length === 2, 2000, 'the echo');
+    first.socket.terminate();
+    await eventually(async () => (await scrape()).get(`duet_sessions_waiting{${svc}}`) === 1, 2000, 'the drop, on the waiting gauge');
+    expect(SessionService.closes).toEqual([]);
+    const resumed = await sessionSocket(app.url(`/session?duet-resume=${token}&duet-ack=1`));
+    expect(resumed.frames[0]).toMatchObject({ type: '$session', resumed: true });
+
+    // A forged token: refused as unknown, with a fresh session.
+    const forged = await sessionSocket(app.url(`/session?duet-resume=${'A'.repeat(32)}&duet-ack=0`));
+    expect(forged.frames[0]).toMatchObject({ type: '$session', resumed: false, reason: 'unknown session' });
+
+    // A session whose window passes; its late resume is refused as expired.
+    const lapsed = await sessionSocket(app.url('/session?duet-resume=new'));
+    lapsed.socket.terminate();
+    await eventually(() => SessionService.closes.length === 1, 3000, 'the expiry');
+    expect(SessionService.closes).toEqual([[1006, 'session expired']]);
+    const late = await sessionSocket(app.url(`/session?duet-resume=${lapsed.frames[0].token}&duet-ack=0`));
+    expect(late.frames[0]).toMatchObject({ type: '$session', resumed: false, reason: 'expired' });
+
+    const series = await scrape();
+    const exact = (name: string) => [...series].filter(([key]) => key.startsWith(`${name}{`));
+    expect(Object.fromEntries(['duet_sessions_disconnected_total', 'duet_sessions_waiting', 'duet_sessions_resumed_total'].flatMap(exact))).toEqual({
+      [`duet_sessions_disconnected_total{${svc}}`]: 2,
+      [`duet_sessions_waiting{${svc}}`]: 0,
+      [`duet_sessions_resumed_total{${svc}}`]: 1,
+    });
+    expect(Object.fromEntries(['duet_sessions_expired_total', 'duet_sessions_overflowed_total'].flatMap(exact))).toEqual({
+      [`duet_sessions_expired_total{${svc}}`]: 1,
+      [`duet_sessions_overflowed_total{${svc}}`]: 0,
+    });
+    expect(Object.fromEntries(exact('duet_resumes_refused_total'))).toEqual({
+      [`duet_resumes_refused_total{reason="unknown session",${svc}}`]: 1,
+      [`duet_resumes_refused_total{reason="expired",${svc}}`]: 1,
+    });
+    expect(app.registry.stats().sessions).toEqual({
+      resumed: 1,
+      expired: 1,
+      overflowed: 0,
+      refused: { 'unknown session': 1, expired: 1, 'buffer overflowed': 0, 'principal mismatch': 0 },
+    });
+    // The lapsed session's connection closed once, with the expiry: the resumed one is still open.
+    expect(series.get(`duet_closes_total{code="1006",${svc}}`)).toBe(1);
+    expect(series.get(`duet_connections_open{${svc}}`)).toBe(3);
+    for (const { socket } of [resumed, forged, late]) socket.close();
+  });
+});
+
+/** A raw `ws` socket asking for a session: resolves once its first frame (the `$session`) came; `frames` keeps every frame. */
+async function sessionSocket(url: string): Promise<{ socket: WebSocket; frames: any[] }> {
+  const socket = new WebSocket(url);
+  const frames: any[] = [];
+  await new Promise<void>((resolve, reject) => {
+    socket.on('message', (data) => {
+      frames.push(JSON.parse(data.toString()));
+      if (frames.length === 1) resolve();
+    });
+    socket.once('error', reject);
+  });
+  return { socket, frames };
+}

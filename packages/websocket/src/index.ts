@@ -77,12 +77,13 @@ export {
   type BackplaneStats,
 } from './registry/backplane';
 export { BroadcastTarget, type BroadcastResult } from './registry/broadcast';
-export { ConnectionRegistry, type RegistryStats, type SessionStats } from './registry/connection-registry';
+export { ConnectionRegistry, type RegistryStats, type ResumeRefusal, type SessionStats } from './registry/connection-registry';
 export type { SlowConsumerPolicy } from './backpressure';
 export {
   OBSERVER,
   type ConnectionInfo,
   type DroppedKind,
+  type SessionLoss,
   type WebSocketObserver,
 } from './monitoring/observer';
 export { TrafficLogger, type TrafficLogOptions } from './monitoring/traffic-logger';

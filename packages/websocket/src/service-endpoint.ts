@@ -73,7 +73,9 @@ export class ServiceEndpoint {
     if (pingInterval > 0) this.heartbeat = new Heartbeat(pingInterval, pongTimeout, this.connections);
     const { keepAlive, dispatcherKey } = table.config;
     if (keepAlive > 0) this.keepAlive = new KeepAlive(keepAlive, dispatcherKey, this.connections);
-    if (table.config.resume !== undefined) this.sessions = new SessionStore(table.config.resume, dispatcherKey, host.registry);
+    if (table.config.resume !== undefined) {
+      this.sessions = new SessionStore(table.config.resume, dispatcherKey, host.registry, table.serviceName, host.observer);
+    }
   }
 
   /** Stops the heartbeat (the listener closes the connections). */

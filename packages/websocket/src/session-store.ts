@@ -1,9 +1,11 @@
 // The resumable sessions of one service (service config `resume`): made when a client asks for
 // one at the upgrade (`?duet-resume=new`), found again by token when it asks to resume
 // (`?duet-resume=<token>&duet-ack=<n>`), and remembered for a while after they expired or
-// overflowed so that a late resume hears why it is refused. Sessions live in this process only:
-// a resume reaching another process is refused as `unknown session` (docs/client.md).
+// overflowed so that a late resume hears why it is refused. It counts what happens to them in
+// the registry's `stats().sessions` and tells the observers (metrics). Sessions live in this
+// process only: a resume reaching another process is refused as `unknown session` (docs/client.md).
 import { randomBytes } from 'node:crypto';
+import type { SessionLoss, WebSocketObserver } from './monitoring/observer';
 import type { ResumeRefusal, ConnectionRegistry } from './registry/connection-registry';
 import type { ResolvedResumeConfig } from './service-config';
 import { Session, type SessionOwner } from './session';
@@ -39,6 +41,9 @@ export class SessionStore implements SessionOwner {
     private readonly config: ResolvedResumeConfig,
     private readonly dispatcherKey: string,
     private readonly registry: ConnectionRegistry,
+    /** The service's class name, as observers know it. */
+    private readonly service: string,
+    private readonly observer: WebSocketObserver | undefined,
   ) {}
 
   /** Reads the upgrade's resume request; runs after authentication, so the principal is known. */
@@ -53,12 +58,12 @@ export class SessionStore implements SessionOwner {
     const refusal = this.refusalFor(token, request);
     if (refusal !== undefined) {
       this.registry.countRefusedResume(refusal);
+      if (this.observer !== undefined) this.observer.resumeRefused?.(this.service, refusal);
       return { session: undefined, refusal };
     }
     const session = this.live.get(token)!;
     const ack = Number(ackText);
     if (!session.canReplayAfter(ack)) return 'malformed';
-    this.registry.countSession('resumed');
     return { session, ack };
   }
 
@@ -70,10 +75,25 @@ export class SessionStore implements SessionOwner {
     return session;
   }
 
-  sessionEnded(session: Session, outcome: 'expired' | 'overflowed' | undefined): void {
+  sessionDropped(session: Session, code: number, reason: string): void {
+    const info = session.host.info;
+    if (info !== undefined) this.observer!.sessionDisconnected?.(info, code, reason);
+  }
+
+  // Counted when the new socket is taken, not when the resume is asked for: a resume whose
+  // handshake never completes leaves the session waiting, and is not one.
+  sessionResumed(session: Session): void {
+    this.registry.countSession('resumed');
+    const info = session.host.info;
+    if (info !== undefined) this.observer!.sessionResumed?.(info);
+  }
+
+  sessionEnded(session: Session, outcome: SessionLoss | undefined): void {
     this.live.delete(session.token);
     if (outcome === undefined) return;
     this.registry.countSession(outcome);
+    const info = session.host.info;
+    if (info !== undefined) this.observer!.sessionLost?.(info, outcome);
     if (this.ended.size >= MAX_REMEMBERED) this.ended.delete(this.ended.keys().next().value!);
     // Remembered for one more window: a client still retrying by then has backed off for long.
     const until = Date.now() + this.config.window * 1000;

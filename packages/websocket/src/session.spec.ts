@@ -8,12 +8,14 @@ const CONFIG = { window: 0.05, maxBufferedMessages: 3, maxBufferedBytes: 1000 };
 function open(config = CONFIG) {
   const socket = new MemoryTransport();
   const ended: (string | undefined)[] = [];
-  const session = new Session({ sessionEnded: (_s, outcome) => void ended.push(outcome) }, 'T'.repeat(32), undefined, config, 'type', socket, undefined);
+  const owner = { sessionDropped() {}, sessionResumed() {}, sessionEnded: (_s: Session, outcome: string | undefined) => void ended.push(outcome) };
+  const session = new Session(owner, 'T'.repeat(32), undefined, config, 'type', socket, undefined);
   const events: [number, unknown, unknown][] = [];
   const messages: string[] = [];
   const closes: [number, string][] = [];
   const host: SessionHost & { events: typeof events; messages: typeof messages; closes: typeof closes } = {
     awaitingPong: false,
+    info: undefined,
     events,
     messages,
     closes,

@@ -7,6 +7,7 @@
 import { CloseCode } from './close-codes';
 import type { ProtocolError } from './errors';
 import { HandlerEvent } from './metadata';
+import type { ConnectionInfo, SessionLoss } from './monitoring/observer';
 import type { FrameData } from './replies';
 import { type BufferedFrame, FrameKind, ResumeBuffer } from './resume-buffer';
 import type { ResolvedResumeConfig } from './service-config';
@@ -27,13 +28,19 @@ const MAX_ACK_BYTES = 64;
 /** What the session needs of its connection, besides the transport events. */
 export interface SessionHost extends TransportHandler {
   awaitingPong: boolean;
+  /** What observers are told of the connection; undefined when none is bound. */
+  readonly info: ConnectionInfo | undefined;
   dispatch(event: HandlerEvent, first?: unknown, second?: unknown): void;
 }
 
 /** What a session tells the store that keeps it. */
 export interface SessionOwner {
+  /** The socket under the session dropped; the session waits for a resume. */
+  sessionDropped(session: Session, code: number, reason: string): void;
+  /** The session took a new socket. */
+  sessionResumed(session: Session): void;
   /** The session ended; `outcome` says why when a later resume should hear of it. */
-  sessionEnded(session: Session, outcome: 'expired' | 'overflowed' | undefined): void;
+  sessionEnded(session: Session, outcome: SessionLoss | undefined): void;
 }
 
 const enum State {
@@ -186,7 +193,7 @@ export class Session implements Transport {
       // The old socket looked alive but the client has moved on: drop it, keep the session.
       this.link = undefined;
       old.transport.terminate();
-      this.host.dispatch(HandlerEvent.Disconnect, CloseCode.AbnormalClosure, 'replaced by a resumed connection');
+      this.dropNoted(CloseCode.AbnormalClosure, 'replaced by a resumed connection');
     }
     clearTimeout(this.windowTimer);
     this.windowTimer = undefined;
@@ -200,6 +207,7 @@ export class Session implements Transport {
     this.ackedCount = this.receivedCount;
     this.pump();
     this.host.awaitingPong = false;
+    this.owner.sessionResumed(this);
     this.host.dispatch(HandlerEvent.Resume);
   }
 
@@ -224,6 +232,12 @@ export class Session implements Transport {
     this.windowTimer = setTimeout(() => this.end(CloseCode.AbnormalClosure, 'session expired', 'expired'), this.config.window * 1000);
     // The listener keeps the process alive; a waiting session alone should not.
     this.windowTimer.unref();
+    this.dropNoted(code, reason);
+  }
+
+  /** The owner and then the service's `@OnDisconnect` hear that the socket went and the session waits. */
+  private dropNoted(code: number, reason: string): void {
+    this.owner.sessionDropped(this, code, reason);
     this.host.dispatch(HandlerEvent.Disconnect, code, reason);
   }
 
@@ -321,12 +335,12 @@ export class Session implements Transport {
     return JSON.stringify(frame);
   }
 
-  private endSoon(code: number, reason: string, outcome: 'expired' | 'overflowed' | undefined): void {
+  private endSoon(code: number, reason: string, outcome: SessionLoss | undefined): void {
     this.state = State.Ending;
     setImmediate(() => this.end(code, reason, outcome));
   }
 
-  private end(code: number, reason: string, outcome: 'expired' | 'overflowed' | undefined): void {
+  private end(code: number, reason: string, outcome: SessionLoss | undefined): void {
     if (this.state === State.Ended) return;
     this.state = State.Ended;
     clearTimeout(this.windowTimer);

@@ -1,9 +1,10 @@
 // What monitoring sees of a running app: connections opening and closing, messages in and
-// out, handler durations, errors and refused upgrades. Observers are bound in the container
-// under OBSERVER (metrics, traffic logs, your own); with none bound, the runtime skips every
-// hook behind one `undefined` check.
+// out, handler durations, errors, refused upgrades, and the resumable sessions' drops, resumes,
+// refusals and losses. Observers are bound in the container under OBSERVER (metrics, traffic
+// logs, your own); with none bound, the runtime skips every hook behind one `undefined` check.
 import type { Caller } from '../caller';
 import type { FrameData, MessageKind } from '../frames';
+import type { ResumeRefusal } from '../registry/connection-registry';
 
 /** Which connection an event belongs to. One object per connection, made only when observed. */
 export interface ConnectionInfo {
@@ -30,7 +31,27 @@ export interface WebSocketObserver {
   /** An error reached a connection: `kind` is its `code` (or its name). */
   errorOccurred?(connection: ConnectionInfo, kind: string, error: unknown): void;
   upgradeRefused?(path: string, status: number): void;
+  /**
+   * The socket under a resumable session dropped and the session waits for a resume (the
+   * service's `@OnDisconnect` runs next). Either `sessionResumed` or `connectionClosed` follows.
+   */
+  sessionDisconnected?(connection: ConnectionInfo, statusCode: number, reason: string): void;
+  /** A resumable session took a new socket. */
+  sessionResumed?(connection: ConnectionInfo): void;
+  /**
+   * A resumable session ended while its client was away: its `window` passed (`expired`), or a
+   * write overflowed its buffer (`overflowed`). `connectionClosed` follows.
+   */
+  sessionLost?(connection: ConnectionInfo, outcome: SessionLoss): void;
+  /**
+   * A client asked to resume a session of `service` (the class name) and was refused: it gets a
+   * fresh session, whose `connectionOpened` follows.
+   */
+  resumeRefused?(service: string, reason: ResumeRefusal): void;
 }
+
+/** How a resumable session can end while its client is away. */
+export type SessionLoss = 'expired' | 'overflowed';
 
 /** The container token for observers; bind several with `container.bind(OBSERVER).toConstantValue(…)`. */
 export const OBSERVER = Symbol.for('@duet/websocket:observer');
@@ -77,6 +98,10 @@ export function combineObservers(
     handlerFinished: each('handlerFinished'),
     errorOccurred: each('errorOccurred'),
     upgradeRefused: each('upgradeRefused'),
+    sessionDisconnected: each('sessionDisconnected'),
+    sessionResumed: each('sessionResumed'),
+    sessionLost: each('sessionLost'),
+    resumeRefused: each('resumeRefused'),
   };
 }
 
