@@ -7,6 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import type WebSocket from 'ws';
 import { ConnectionClosedError, InvalidArgumentError } from '../errors';
+import { type InferOutput, type StandardSchemaV1, isStandardSchema } from '../messages/standard-schema';
+import { validateRead } from './typed-read';
 import { type ResolvedClientConfig, type WebSocketClientConfig, resolveClientConfig } from './client-config';
 import type { HttpHeaders } from './client-config';
 import { openSocket } from './client-handshake';
@@ -128,8 +130,21 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
    * the queue is empty it rejects with `ConnectionClosedError` (code and reason of the close),
    * or with `RetryExhaustedError` when reconnecting after a drop gave up.
    */
-  readMessage(): Promise<string | Buffer> {
-    return this.queue.read(ReadKind.Any);
+  readMessage(): Promise<string | Buffer>;
+  /**
+   * The next message, which must be JSON text that `schema` (Standard Schema v1: zod, valibot,
+   * arktype…) accepts: resolves with the schema's output. A message that is not JSON or that the
+   * schema refuses is taken and rejects with `MessageValidationError` (its `issues` say why); the
+   * connection stays usable. A binary message rejects with `MessageTypeError` and stays queued.
+   */
+  readMessage<Schema extends StandardSchemaV1>(options: { schema: Schema }): Promise<InferOutput<Schema>>;
+  readMessage(options?: { schema: StandardSchemaV1 }): Promise<unknown> {
+    if (options === undefined) return this.queue.read(ReadKind.Any);
+    const schema = options?.schema;
+    if (!isStandardSchema(schema)) {
+      return Promise.reject(new InvalidArgumentError('readMessage takes { schema } with a Standard Schema v1 validator (zod ≥ 3.24, valibot, arktype…)'));
+    }
+    return this.queue.read(ReadKind.Text).then((text) => validateRead(schema, text as string));
   }
 
   /** Sends a ping (at most 125 bytes of data). */

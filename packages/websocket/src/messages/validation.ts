@@ -33,6 +33,11 @@ function toIssue(issue: StandardIssue): MessageIssue {
   return { message: issue.message, path };
 }
 
+/** A message a client read with a schema (`readMessage({ schema })`) that the schema refused. */
+export function readSchemaError(issues: readonly StandardIssue[]): MessageValidationError {
+  return new MessageValidationError('The message read does not match its schema.', 'schema', issues.map(toIssue));
+}
+
 /** A request handler's return value that its contract's `reply` schema refused. */
 export function replySchemaError(key: string, issues: readonly StandardIssue[]): MessageValidationError {
   return new MessageValidationError(`The reply to '${key}' does not match the contract.`, 'schema', issues.map(toIssue));
