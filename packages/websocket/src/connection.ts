@@ -6,35 +6,25 @@
 // async handler runs wait in a bounded queue. Writes and the slow-consumer policy: outbound.ts.
 import type { AnyContract } from '@duet/contract';
 import { Caller, type CallerLink } from './caller';
-import { CloseCode, closeReasonFor } from './close-codes';
+import { CloseCode } from './close-codes';
 import { Closing } from './closing';
-import type { CompiledService } from './compiled-service';
 import { newConnectionId } from './connection-id';
 import { PendingMessagesOverflowError, type ProtocolError, SlowConsumerError } from './errors';
-import type { ConnectionReport } from './connection-report';
-import { HandlerRunner, type RunnerHost } from './handler-runner';
+import type { ConnectionOptions } from './connection-options';
+import { HandlerRunner } from './handler-runner';
+import type { RunnerHost } from './runner-host';
 import { IdleTimer } from './idle-timer';
 import { HandlerEvent } from './metadata';
 import type { ConnectionInfo } from './monitoring/observer';
 import { Outbound, type OutboundOwner } from './outbound';
-import { PendingEvents } from './pending-events';
-import type { ConnectionRegistry, RegistryMember } from './registry/connection-registry';
+import { InboundQueue, isMessageEvent } from './inbound-queue';
+import type { RegistryMember } from './registry/connection-registry';
 import type { ResolvedServiceConfig } from './service-config';
 import type { EncodedFrame } from './transport/frame-encoding';
 import type { Transport, TransportHandler } from './transport/transport';
 import type { UpgradeRequest } from './upgrade-request';
 
 const SLOW_CONSUMER_CLOSE_TIMEOUT_MS = 5000;
-
-/** What every connection of one service shares: made once per service endpoint. */
-export interface ConnectionOptions {
-  readonly table: CompiledService;
-  /** The log and the observers, for every connection of the service. */
-  readonly report: ConnectionReport;
-  readonly registry: ConnectionRegistry;
-  /** The endpoint's set of its service's open connections. */
-  readonly members: Set<Connection>;
-}
 
 export class Connection implements CallerLink, RegistryMember, TransportHandler, OutboundOwner, RunnerHost {
   readonly caller: Caller;
@@ -47,11 +37,6 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   readonly info: ConnectionInfo | undefined;
   /** Set when the connection is being closed because of a failure; later messages are not handled. */
   failureCloseCode: number | undefined;
-  /**
-   * Reading is paused because `maxPendingMessages` messages wait (`inboundOverflow: 'pause'`);
-   * it goes on once half of them were handled.
-   */
-  queueFull = false;
   /** Async handlers settled so far: the heartbeat judges a paused connection, whose pong cannot be read, by it. */
   settledCount = 0;
   /** `settledCount` when the heartbeat's last ping went out. */
@@ -62,12 +47,11 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   private readonly config: ResolvedServiceConfig;
   /** A handler's promise is pending: events wait in `pending`. */
   private busy = false;
-  private pending: PendingEvents | undefined;
+  private pending: InboundQueue | undefined;
   /** Made when something waits for the close (a stop, `caller.close`); most connections never need it. */
   private closing: Closing | undefined;
   /** The socket closed and `@OnClose` has finished. */
   private finished = false;
-  private idleWaiters: (() => void)[] | undefined;
 
   constructor(
     readonly transport: Transport,
@@ -135,7 +119,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   /** Resolves when no handler runs and no message waits (for a graceful stop). */
   whenIdle(): Promise<void> {
     if (!this.busy && (this.pending?.count ?? 0) === 0) return Promise.resolve();
-    return new Promise((resolve) => (this.idleWaiters ??= []).push(resolve));
+    return (this.pending ??= new InboundQueue(this.config, this.transport)).whenEmpty();
   }
 
   /** Resolves once the socket has closed and `@OnClose` has finished. */
@@ -247,36 +231,17 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   }
 
   private enqueue(event: HandlerEvent, first: unknown, second: unknown): void {
-    const queue = (this.pending ??= new PendingEvents());
-    const { maxPendingMessages, inboundOverflow } = this.config;
-    if (queue.count >= maxPendingMessages && isMessageEvent(event)) {
-      if (inboundOverflow === 'close') {
-        this.overflow();
-        return;
-      }
-      // Closing, reading went on for the peer's close frame: what comes past the bound now
-      // would be discarded with the rest once the socket closes, and is not kept meanwhile.
-      if (!this.transport.isOpen) return;
-    }
-    queue.push(event, first, second);
-    // Under 'pause' what was read before the pause still comes in: at most one read's worth.
-    if (queue.count >= maxPendingMessages && !this.queueFull && inboundOverflow === 'pause' && this.transport.isOpen) {
-      this.queueFull = true;
-      this.transport.pauseReading();
-    }
+    const queue = (this.pending ??= new InboundQueue(this.config, this.transport));
+    if (!isMessageEvent(event)) queue.push(event, first, second);
+    else if (!queue.admitMessage(event, first, second)) this.overflow();
   }
 
-  /** Half of the waiting messages were handled: reading goes on (unless a slow reader holds it too). */
-  private queueDrained(): void {
-    this.queueFull = false;
-    if (!this.outbound.readingHeld && this.transport.isOpen) this.transport.resumeReading();
+  /** Reading is paused because too many messages wait (`inboundOverflow: 'pause'`). */
+  get queueFull(): boolean {
+    return this.pending?.paused === true;
   }
 
-  /**
-   * No frame either way for `idleTimeout`. While reading is paused behind a handler that has
-   * not settled since, `@OnIdleTimeout` could only wait behind it, and the client is held back
-   * by TCP: the connection is closed (1001) instead of being held for ever.
-   */
+  /** Idle. Paused behind a handler stuck since, `@OnIdleTimeout` could only wait: close (1001), never hold for ever. */
   private idleTimedOut(): void {
     if (this.busy && this.queueFull) this.closeIfOpen(CloseCode.GoingAway, 'idle timeout');
     else this.dispatch(HandlerEvent.IdleTimeout);
@@ -293,23 +258,14 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
       if (this.failureCloseCode !== undefined && isMessageEvent(event)) continue;
       this.runner.run(event, first, second);
     }
-    if (this.queueFull && (queue?.count ?? 0) <= this.config.maxPendingMessages >>> 1) this.queueDrained();
-    if (this.idleWaiters !== undefined && !this.busy && (this.pending?.count ?? 0) === 0) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = undefined;
-      for (const resolve of waiters) resolve();
-    }
+    queue?.handled(this.outbound.readingHeld, this.busy);
   }
 
   private overflow(): void {
     const limit = this.config.maxPendingMessages;
     // Logged now: @OnError hears of it in order, which is after the handler that is stuck.
     this.options.report.logger.warn('too many messages waiting for a busy handler; closing with 1013', this.options.report.fields(this.caller, { limit }));
-    this.failureCloseCode = CloseCode.TryAgainLater;
-    this.closeIfOpen(CloseCode.TryAgainLater, closeReasonFor(CloseCode.TryAgainLater));
-    const overflow = new PendingMessagesOverflowError(limit);
-    this.options.report.errorOccurred(this.info, overflow);
-    (this.pending ??= new PendingEvents()).push(HandlerEvent.Error, overflow, undefined);
+    this.runner.failWith(CloseCode.TryAgainLater, new PendingMessagesOverflowError(limit));
   }
 
   // --- RunnerHost: what the handler runner asks ----------------------------------------------
@@ -327,7 +283,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
     if (!this.transport.isOpen) return;
     // The peer's close frame completes the handshake: reading must go on.
     this.outbound.resumeForClose();
-    if (this.queueFull) this.transport.resumeReading();
+    this.pending?.resumeForClose();
     this.transport.close(code, reason);
   }
 
@@ -339,8 +295,4 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   idleAgain(): void {
     this.idle?.touch();
   }
-}
-
-function isMessageEvent(event: HandlerEvent): boolean {
-  return event !== HandlerEvent.Close && event !== HandlerEvent.Error;
 }

@@ -4,48 +4,20 @@
 // connection decides *when* an event runs (in order, one at a time); this decides what running
 // it means. Nothing here is allocated per message: the message's context lives in the
 // connection's one `MessageRouting` record, and the settle callbacks are made once.
-import type { Caller } from './caller';
 import { CloseCode, closeReasonFor } from './close-codes';
 import { CloseFrame } from './close-frame';
 import type { CompiledService, Handler } from './compiled-service';
 import { type MessageValidationError, UnsupportedMessageError } from './errors';
 import type { ConnectionReport } from './connection-report';
-import type { ConnectionInfo } from './monitoring/observer';
 import { InvalidReply } from './messages/contract-routes';
 import { ReplyStreams, type StreamSink, isAsyncIterable } from './messages/reply-streams';
 import { MessageRouting, Routed } from './messages/router';
 import type { StandardResult } from './messages/standard-schema';
 import { defaultErrorReply, unmatchedError } from './messages/validation';
 import { HandlerEvent } from './metadata';
-import type { Outbound } from './outbound';
 import { toFrameData, toPongData } from './replies';
+import type { RunnerHost } from './runner-host';
 import type { ResolvedServiceConfig } from './service-config';
-import type { Transport } from './transport/transport';
-
-/** What the runner needs of its connection. */
-export interface RunnerHost {
-  readonly caller: Caller;
-  /** What observers are told of the connection; undefined when none is bound. */
-  readonly info: ConnectionInfo | undefined;
-  readonly outbound: Outbound;
-  readonly transport: Transport;
-  /** Set once the socket closed. */
-  readonly closeCode: number | undefined;
-  /** Set when the connection closes because of a failure: later messages are not handled. */
-  failureCloseCode: number | undefined;
-  /** A handler returned a promise: no other event runs until `handlerSettled`. */
-  handlerPending(): void;
-  handlerSettled(): void;
-  /** After a settled handler's outcome: the events that waited for it run. */
-  runWaiting(): void;
-  /** Runs `event` in order, behind whatever runs now. */
-  dispatch(event: HandlerEvent, first: unknown, second: unknown): void;
-  closeIfOpen(code: number, reason: string): void;
-  /** `@OnClose` has finished (or there was none). */
-  closeFinished(): void;
-  /** `@OnIdleTimeout` ran and the connection stays: the idle timer starts again. */
-  idleAgain(): void;
-}
 
 export class HandlerRunner implements StreamSink {
   private readonly handlers: readonly (Handler | undefined)[];
@@ -111,9 +83,18 @@ export class HandlerRunner implements StreamSink {
     const error = new UnsupportedMessageError(
       `${this.table.serviceName} has no ${handler} handler; a ${kind} message closes the connection with 1003`,
     );
-    host.failureCloseCode = CloseCode.UnsupportedData;
-    this.report.errorOccurred(this.host.info, error);
-    host.closeIfOpen(CloseCode.UnsupportedData, closeReasonFor(CloseCode.UnsupportedData));
+    this.failWith(CloseCode.UnsupportedData, error);
+  }
+
+  /**
+   * Duet closes the connection for `error` with `code`: no further message is handled, and
+   * `@OnError` hears of it in order (after the handler running now, if one is).
+   */
+  failWith(code: number, error: Error): void {
+    const host = this.host;
+    host.failureCloseCode = code;
+    this.report.errorOccurred(host.info, error);
+    host.closeIfOpen(code, closeReasonFor(code));
     host.dispatch(HandlerEvent.Error, error, undefined);
   }
 

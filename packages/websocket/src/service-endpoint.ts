@@ -2,7 +2,8 @@
 //   origin → authentication → service instance → @OnUpgrade → handshake (sub-protocol,
 //   frame limit, extra headers) → Connection.
 // Services with none of the optional steps take the synchronous path: no promise per handshake.
-import { Connection, type ConnectionOptions } from './connection';
+import { Connection } from './connection';
+import type { ConnectionOptions } from './connection-options';
 import { ConnectionReport } from './connection-report';
 import { UpgradeAbandonedError, UpgradeError } from './errors';
 import { Heartbeat } from './heartbeat';

@@ -1,0 +1,15 @@
+// What every connection of one service shares, made once by its endpoint (service-endpoint.ts).
+import type { CompiledService } from './compiled-service';
+import type { Connection } from './connection';
+import type { ConnectionReport } from './connection-report';
+import type { ConnectionRegistry } from './registry/connection-registry';
+
+/** What every connection of one service shares: made once per service endpoint. */
+export interface ConnectionOptions {
+  readonly table: CompiledService;
+  /** The log and the observers, for every connection of the service. */
+  readonly report: ConnectionReport;
+  readonly registry: ConnectionRegistry;
+  /** The endpoint's set of its service's open connections. */
+  readonly members: Set<Connection>;
+}
