@@ -19,9 +19,10 @@ import type { ConnectionInfo } from './monitoring/observer';
 import { Outbound, type OutboundOwner } from './outbound';
 import { PendingEvents } from './pending-events';
 import type { ConnectionRegistry, RegistryMember } from './registry/connection-registry';
+import { MemberTopics } from './registry/topics';
 import type { ResolvedServiceConfig } from './service-config';
 import type { EncodedFrame } from './transport/frame-encoding';
-import type { Transport, TransportHandler } from './transport/transport';
+import type { TopicSocket, Transport, TransportHandler } from './transport/transport';
 import type { UpgradeRequest } from './upgrade-request';
 
 const SLOW_CONSUMER_CLOSE_TIMEOUT_MS = 5000;
@@ -34,6 +35,8 @@ export interface ConnectionOptions {
   readonly registry: ConnectionRegistry;
   /** The endpoint's set of its service's open connections. */
   readonly members: Set<Connection>;
+  /** The service's topic, on engines that fan broadcasts out themselves (registry/topics.ts). */
+  readonly serviceTopic: string;
 }
 
 export class Connection implements CallerLink, RegistryMember, TransportHandler, OutboundOwner, RunnerHost {
@@ -47,6 +50,8 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   readonly info: ConnectionInfo | undefined;
   /** Set when the connection is being closed because of a failure; later messages are not handled. */
   failureCloseCode: number | undefined;
+  /** Its socket in its server's topics, when the engine fans broadcasts out itself (Bun). */
+  readonly topicSocket: TopicSocket | undefined;
 
   private readonly runner: HandlerRunner;
   private readonly idle: IdleTimer | undefined;
@@ -59,6 +64,8 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   /** The socket closed and `@OnClose` has finished. */
   private finished = false;
   private idleWaiters: (() => void)[] | undefined;
+  /** Its subscriptions; made at its first room or publish, so a connection that has neither holds none. */
+  private memberTopics: MemberTopics | undefined;
 
   constructor(
     readonly transport: Transport,
@@ -69,6 +76,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
     const { table, report } = options;
     this.config = table.config;
     this.caller = new Caller(this, newConnectionId(), request);
+    this.topicSocket = transport.topics;
     if (table.config.idleTimeout > 0) {
       this.idle = new IdleTimer(table.config.idleTimeout, () => this.dispatch(HandlerEvent.IdleTimeout));
     }
@@ -93,10 +101,34 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
 
   join(room: string): void {
     this.options.registry.join(this, room);
+    if (this.topicSocket !== undefined) this.topics(this.topicSocket).joined(room);
   }
 
   leave(room: string): void {
     this.options.registry.leave(this, room);
+    this.memberTopics?.left(room);
+  }
+
+  get serviceTopic(): string {
+    return this.options.serviceTopic;
+  }
+
+  takePublish(encoded: EncodedFrame, service: boolean): boolean {
+    const socket = this.topicSocket!;
+    if (!this.outbound.takesPublish(encoded, socket)) {
+      this.memberTopics?.leaveOut(this.rooms());
+      return false;
+    }
+    this.topics(socket).take(service, this.rooms());
+    return true;
+  }
+
+  reachedBy(service: boolean): boolean {
+    return this.transport.isOpen && this.memberTopics !== undefined && this.memberTopics.reachedBy(service);
+  }
+
+  private topics(socket: TopicSocket): MemberTopics {
+    return (this.memberTopics ??= new MemberTopics(socket, this.options.serviceTopic));
   }
 
   rooms(): ReadonlySet<string> {

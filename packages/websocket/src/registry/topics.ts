@@ -1,0 +1,91 @@
+// Rooms and services as topics of servers that fan a broadcast out themselves (Bun's pub/sub):
+// the topic names, one connection's subscriptions, and the publishes one broadcast makes (one
+// per server and topic, as a room may span listeners). Connections whose engine has no topics
+// (ws) or that must see every message themselves (a resumable session) are written to instead.
+import type { EncodedFrame } from '../transport/frame-encoding';
+import type { TopicServer, TopicSocket } from '../transport/transport';
+
+/** A room's topic. A service's starts otherwise, so no room name can take it. */
+export function roomTopic(room: string): string {
+  return `room:${room}`;
+}
+
+/** The topic of a service's connections, on each server it listens on. */
+export function serviceTopic(path: string): string {
+  return `service:${path}`;
+}
+
+/**
+ * One connection's subscriptions: the topic of every room it is in and, from the first service
+ * broadcast that reaches it, its service's. While its socket is past `maxBufferedBytes` it is
+ * subscribed to none, so a publish leaves it out (its slow-consumer policy has run); the next
+ * broadcast it fits under subscribes it again, before that broadcast's publish.
+ */
+export class MemberTopics {
+  private attached = true;
+  private inServiceTopic = false;
+
+  constructor(
+    private readonly socket: TopicSocket,
+    readonly serviceTopic: string,
+  ) {}
+
+  joined(room: string): void {
+    if (this.attached) this.socket.subscribe(roomTopic(room));
+  }
+
+  left(room: string): void {
+    if (this.attached) this.socket.unsubscribe(roomTopic(room));
+  }
+
+  /** Whether a publish to its room's topic (`service`: its service's) reaches it now. */
+  reachedBy(service: boolean): boolean {
+    return this.attached && (!service || this.inServiceTopic);
+  }
+
+  /** Subscribed for the publish about to go: to its rooms' topics, and to its service's when `service`. */
+  take(service: boolean, rooms: ReadonlySet<string>): void {
+    if (!this.attached) {
+      for (const room of rooms) this.socket.subscribe(roomTopic(room));
+      this.attached = true;
+    }
+    if (service && !this.inServiceTopic) {
+      this.socket.subscribe(this.serviceTopic);
+      this.inServiceTopic = true;
+    }
+  }
+
+  /** Left out of every publish until `take`. */
+  leaveOut(rooms: ReadonlySet<string>): void {
+    if (!this.attached) return;
+    for (const room of rooms) this.socket.unsubscribe(roomTopic(room));
+    if (this.inServiceTopic) this.socket.unsubscribe(this.serviceTopic);
+    this.attached = this.inServiceTopic = false;
+  }
+}
+
+/** The publishes of one broadcast: each server and topic once, however many members it reaches. */
+export class TopicPublishes {
+  private readonly servers: TopicServer[] = [];
+  private readonly topics: string[] = [];
+
+  add(server: TopicServer, topic: string): void {
+    const servers = this.servers;
+    const last = servers.length - 1;
+    // Members come service by service, so the pair is almost always the last one added.
+    if (last >= 0 && servers[last] === server && this.topics[last] === topic) return;
+    for (let i = 0; i < last; i++) if (servers[i] === server && this.topics[i] === topic) return;
+    servers.push(server);
+    this.topics.push(topic);
+  }
+
+  /** Publishes `frame`; `except` (subscribed to `exceptTopic`) is left out by its server. */
+  send(frame: EncodedFrame, except: TopicSocket | undefined, exceptTopic: string | undefined): void {
+    const { servers, topics } = this;
+    for (let i = 0; i < servers.length; i++) {
+      const server = servers[i]!;
+      const topic = topics[i]!;
+      server.publish(topic, frame, except !== undefined && except.server === server && exceptTopic === topic ? except : undefined);
+    }
+  }
+}
