@@ -119,7 +119,9 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
       this.memberTopics?.leaveOut(this.rooms());
       return false;
     }
-    this.topics(socket).take(service, this.rooms());
+    const topics = this.topics(socket);
+    if (!topics.attached) topics.attach(this.rooms());
+    if (service) topics.joinService();
     return true;
   }
 

@@ -19,10 +19,11 @@ export function serviceTopic(path: string): string {
  * One connection's subscriptions: the topic of every room it is in and, from the first service
  * broadcast that reaches it, its service's. While its socket is past `maxBufferedBytes` it is
  * subscribed to none, so a publish leaves it out (its slow-consumer policy has run); the next
- * broadcast it fits under subscribes it again, before that broadcast's publish.
+ * broadcast it fits under subscribes it again, before that broadcast's publish. Subscribing
+ * a socket that already is changes nothing in Bun.
  */
 export class MemberTopics {
-  private attached = true;
+  private isAttached = true;
   private inServiceTopic = false;
 
   constructor(
@@ -31,36 +32,42 @@ export class MemberTopics {
   ) {}
 
   joined(room: string): void {
-    if (this.attached) this.socket.subscribe(roomTopic(room));
+    if (this.isAttached) this.socket.subscribe(roomTopic(room));
   }
 
   left(room: string): void {
-    if (this.attached) this.socket.unsubscribe(roomTopic(room));
+    if (this.isAttached) this.socket.unsubscribe(roomTopic(room));
   }
 
   /** Whether a publish to its room's topic (`service`: its service's) reaches it now. */
   reachedBy(service: boolean): boolean {
-    return this.attached && (!service || this.inServiceTopic);
+    return this.isAttached && (!service || this.inServiceTopic);
   }
 
-  /** Subscribed for the publish about to go: to its rooms' topics, and to its service's when `service`. */
-  take(service: boolean, rooms: ReadonlySet<string>): void {
-    if (!this.attached) {
-      for (const room of rooms) this.socket.subscribe(roomTopic(room));
-      this.attached = true;
-    }
-    if (service && !this.inServiceTopic) {
-      this.socket.subscribe(this.serviceTopic);
-      this.inServiceTopic = true;
-    }
+  /** Subscribed to its rooms' topics: false while left out (`leaveOut`). */
+  get attached(): boolean {
+    return this.isAttached;
   }
 
-  /** Left out of every publish until `take`. */
+  /** Subscribed again to the topics of its `rooms`, for the publish about to go. */
+  attach(rooms: ReadonlySet<string>): void {
+    for (const room of rooms) this.socket.subscribe(roomTopic(room));
+    this.isAttached = true;
+  }
+
+  /** Subscribed to its service's topic too, for the service broadcast about to go. */
+  joinService(): void {
+    if (this.inServiceTopic) return;
+    this.socket.subscribe(this.serviceTopic);
+    this.inServiceTopic = true;
+  }
+
+  /** Left out of every publish until `attach`. */
   leaveOut(rooms: ReadonlySet<string>): void {
-    if (!this.attached) return;
+    if (!this.isAttached) return;
     for (const room of rooms) this.socket.unsubscribe(roomTopic(room));
     if (this.inServiceTopic) this.socket.unsubscribe(this.serviceTopic);
-    this.attached = this.inServiceTopic = false;
+    this.isAttached = this.inServiceTopic = false;
   }
 }
 

@@ -243,7 +243,7 @@ describe(`rooms and broadcasts on ${NATIVE_ENGINE}`, () => {
       messageDropped: (_connection, kind) => void (kind === 'binary' && droppedBinary++),
     };
     const { app, url } = await startApp([DropService], { bind: (container) => container.bind(OBSERVER).toConstantValue(observer) });
-    await neverReads(app.port(), '/drop');
+    const stalled = await neverReads(app.port(), '/drop');
     await eventually(() => RoomHandlers.callers.length === 1, 2000, 'the stalled connection');
     const [healthy] = await members(url('/drop'), 1);
     const stalledCaller = RoomHandlers.callers[0];
@@ -267,6 +267,17 @@ describe(`rooms and broadcasts on ${NATIVE_ENGINE}`, () => {
     // What waits for the stalled peer stays within the bound (plus the one message that went over it).
     const transport = (stalledCaller as unknown as { link: { transport: { backlog(maxHeld: number): number } } }).link.transport;
     expect(transport.backlog(Infinity)).toBeLessThanOrEqual(LIMIT + CHUNK);
+    // Once it reads again and has caught up, room messages reach it again.
+    const tail: Buffer[] = [];
+    stalled.on('data', (chunk: Buffer) => {
+      tail.push(chunk);
+      if (tail.length > 2) tail.shift();
+    });
+    stalled.resume();
+    await eventually(() => transport.backlog(Infinity) === 0, 5000, 'the stalled member to catch up');
+    expect(await app.registry.to('lobby').writeTextMessage('caught up')).toEqual({ sent: 2, skipped: 0 });
+    const frame = Buffer.from([0x81, 9, ...Buffer.from('caught up')]);
+    await eventually(() => Buffer.concat(tail).subarray(-frame.length).equals(frame), 2000, 'the message after catching up');
   });
 
   it("closes a member that stops reading under 'close' (1013), while the others get every room message", async () => {
