@@ -224,6 +224,9 @@ export class BunTransport implements Transport, TopicSocket {
 
   pinged(data: Buffer): void {
     if (this.watchActivity) this.handler!.transportActivity();
+    // Bun has queued its pong already, unseen by `sent()`: the connection's pong (dropped here)
+    // still meets maxBufferedBytes, so a peer that pings and never reads is a slow consumer.
+    this.pressed = true;
     this.answeringPing = true;
     try {
       this.handler!.transportPing(data);
