@@ -30,6 +30,8 @@ const SUITES = [
     'robustness/faults', 'robustness/hostile-input', 'robustness/memory-bounds',
     'client/client-handshake', 'client/client-messages', 'client/client-protocol-errors', 'client/client-timeouts',
   ].map((name) => `packages/websocket/test/${name}.test.ts`),
+  // The Redis backplane between two Bun processes, each on Bun's pub/sub (needs /usr/bin/redis-server, as under jest).
+  'packages/redis/test/cross-process.test.ts',
 ];
 
 const bun = locateBun();
