@@ -1,5 +1,6 @@
 // Test support for samples: runs `samples/<name>/main.ts` as its own process (as
-// `npm run sample -- <name>` does), collects what it prints and stops it by its PID.
+// `npm run sample -- <name>` does, or `npm run sample:bun -- <name>` with runtime 'bun'),
+// collects what it prints and stops it by its PID.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -16,21 +17,33 @@ export function ensureBuilt(): void {
   }
 }
 
+/** The repository's Bun (the `bun` devDependency), found as `npm run sample:bun` finds it. */
+function bunBinary(): string {
+  const { locateBun } = require(path.join(root, 'scripts/bun-path.js')) as { locateBun(): string | undefined };
+  const bun = locateBun();
+  if (bun === undefined) throw new Error('no working Bun binary: run `node scripts/bun-path.js` to see what is missing');
+  return bun;
+}
+
 export class SampleProcess {
   output = '';
   private readonly child: ChildProcess;
   private readonly exited: Promise<number | null>;
 
-  constructor(name: string, env: Record<string, string> = {}, args: string[] = []) {
-    this.child = spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', path.join(root, 'samples', name, 'main.ts'), ...args],
-      {
-        cwd: root,
-        env: { ...process.env, TS_NODE_PROJECT: path.join(root, 'samples/tsconfig.json'), ...env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
+  constructor(name: string, env: Record<string, string> = {}, args: string[] = [], runtime: 'node' | 'bun' = 'node') {
+    this.child =
+      runtime === 'node'
+        ? spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(root, 'samples', name, 'main.ts'), ...args], {
+            cwd: root,
+            env: { ...process.env, TS_NODE_PROJECT: path.join(root, 'samples/tsconfig.json'), ...env },
+            stdio: ['pipe', 'pipe', 'pipe'],
+          })
+        : // From samples/, so Bun reads samples/tsconfig.json (decorators), as scripts/bun-sample.js does.
+          spawn(bunBinary(), [path.join(name, 'main.ts'), ...args], {
+            cwd: path.join(root, 'samples'),
+            env: { ...process.env, ...env },
+            stdio: ['pipe', 'pipe', 'pipe'],
+          });
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));

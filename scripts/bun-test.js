@@ -10,17 +10,28 @@ const { locateBun } = require('./bun-path');
 const ROOT = join(__dirname, '..');
 /**
  * The suites run on Bun's native server: the Bun specs, and the socket-level suites of
- * @duet/websocket that hold on both engines as they are (they start apps with engine 'auto').
- * The others test what docs/engines.md lists as different, or lean on Node's ws client
- * internals or Node-only tooling (async_hooks, a function's source text).
+ * @duet/websocket (they start apps with engine 'auto'): lifecycle, upgrade and security,
+ * registry and rooms, typed messages, shutdown, robustness (whose hostile server is then a Bun
+ * process too). Where a behaviour differs on Bun as docs/engines.md's table says, the assertion
+ * itself checks `app.engine`. Not here: suites of ws's own machinery (frame-writer, write-batch),
+ * of a node:http `server` shared with an app (shared-server; Bun's native server has none), of
+ * TLS files and PKCS#12 on Node (tls; the Bun TLS spec is bun/tls.test.ts), the start-time
+ * config and error-catalogue checks that open no socket, the conformance, fuzz and interop runs
+ * (`node scripts/bun-test.js packages/websocket/test/conformance` runs the conformance cases on
+ * Bun by hand: their assertions still expect ws's empty close reasons, where Bun sends its own
+ * text, docs/engines.md), and the soak tooling (a long Node run).
  */
 const SUITES = [
   'packages/websocket/test/bun',
   ...[
     'errors', 'auth', 'sub-protocols', 'upgrade-hook', 'shutdown', 'json-frames', 'messages', 'typed-messages',
     'registry', 'timeouts', 'observers', 'config',
+    'close', 'upgrade', 'origin', 'upgrade-limits', 'slow-consumers', 'idle-timeout', 'control-frames', 'fragments',
+    'robustness/faults', 'robustness/hostile-input', 'robustness/memory-bounds',
     'client/client-handshake', 'client/client-messages', 'client/client-protocol-errors', 'client/client-timeouts',
   ].map((name) => `packages/websocket/test/${name}.test.ts`),
+  // The Redis backplane between two Bun processes, each on Bun's pub/sub (needs /usr/bin/redis-server, as under jest).
+  'packages/redis/test/cross-process.test.ts',
 ];
 
 const bun = locateBun();

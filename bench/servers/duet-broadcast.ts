@@ -1,5 +1,6 @@
 // Duet broadcast through the connection registry: the message is encoded once and the same
-// bytes are handed to every open connection.
+// bytes are handed to every open connection (on ws), or published once to the service's topic
+// of the server (on Bun's native engine, Bun's pub/sub).
 import 'reflect-metadata';
 import { Container, inject } from 'inversify';
 import { Caller, ConnectionRegistry, OnText, WebSocketApplication, WebSocketService, webSocketModule } from '@duet/websocket';

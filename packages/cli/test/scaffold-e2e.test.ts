@@ -31,6 +31,7 @@ const startChecks: Record<string, (port: number, started: Started, dir: string) 
   'connection-close': (port) => reply(`ws://127.0.0.1:${port}/ws`, 'Hello!', 'Echo: Hello!'),
   'connection-error': (port) => reply(`ws://127.0.0.1:${port}/ws`, 'Hello!', 'Echo: Hello!'),
   'express-shared-port': (port) => reply(`ws://127.0.0.1:${port}/ws`, 'Hello!', 'Echo: Hello!'),
+  'fetch-shared-port': (port) => reply(`ws://127.0.0.1:${port}/ws`, 'Hello!', 'Echo: Hello!'),
   'market-feed': (port) => reply(`ws://127.0.0.1:${port}/ws`, '{"event":"ping","reqid":7}', '{"event":"pong","reqid":7}'),
   chat: (port) => reply(`ws://127.0.0.1:${port}/chat/lobby?name=ann`, undefined, /^\{"kind":"joined","room":"lobby","from":"ann"/),
   // npm start made the key material (src/make-keys.sh); the client trusts its CA.

@@ -1,11 +1,12 @@
 // Test support for the cross-process cases: a Duet process running fixtures/chat-node.ts
-// (started with ts-node, stopped by its PID), a `ws` client that keeps every text it receives,
-// and a wait with a deadline.
+// (started with ts-node; under `bun test` with Bun, on its native engine; stopped by its PID),
+// a `ws` client that keeps every text it receives, and a wait with a deadline.
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import WebSocket from 'ws';
 
 const root = path.join(__dirname, '../../..');
+const RUNS_ON_BUN = typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined';
 
 /** Polls `condition` every 20 ms; rejects naming `what` after `ms`. */
 export async function eventually(condition: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
@@ -33,9 +34,13 @@ export class DuetProcess {
 
   /** Starts fixtures/chat-node.ts on `redisUrl`; resolves with the process once it listens. */
   static async start(redisUrl: string, env: Record<string, string> = {}): Promise<DuetProcess> {
+    // Under `bun test` the process is Bun too (Bun's native engine), on the sources as the test is.
+    const args = RUNS_ON_BUN
+      ? ['--preload', path.join(root, 'scripts/bun-test-preload.js'), path.join(__dirname, 'fixtures/chat-node.ts')]
+      : ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'fixtures/chat-node.ts')];
     const child = spawn(
       process.execPath,
-      ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'fixtures/chat-node.ts')],
+      args,
       {
         cwd: root,
         env: { ...process.env, TS_NODE_PROJECT: path.join(root, 'samples/tsconfig.json'), REDIS_URL: redisUrl, ...env },
@@ -46,6 +51,8 @@ export class DuetProcess {
     try {
       await eventually(() => /port=\d+/.test(node.output) || child.exitCode !== null, 15000, 'a Duet process to listen');
       if (child.exitCode !== null) throw new Error(`the Duet process exited; it printed:\n${node.output}`);
+      // Under `bun test` the backplane must run over Bun's native engine (its rooms on Bun's pub/sub).
+      if (RUNS_ON_BUN && !node.output.includes('engine=bun')) throw new Error(`the Duet process is not on the Bun engine:\n${node.output}`);
     } catch (error) {
       await node.stop();
       throw error;

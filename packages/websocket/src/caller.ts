@@ -11,6 +11,7 @@ import type { PathParams } from './path-matcher';
 import { type FrameData, toFrameData } from './replies';
 import type { Outbound } from './outbound';
 import type { Transport } from './transport/transport';
+import type { ResolvedServiceConfig } from './service-config';
 import type { Principal, UpgradeRequest } from './upgrade-request';
 
 // Writes hand the frame to the socket synchronously, so one settled promise can be shared.
@@ -32,11 +33,9 @@ export interface CallerLink {
   readonly closeCode: number | undefined;
   readonly closeReason: string;
   closeWithin(statusCode: number, reason: string, timeoutMs: number): Promise<void>;
-  /** Seconds a close waits for the client's close frame by default (`connectionClosureTimeout`). */
-  readonly closureTimeout: number;
   stopStream(id: unknown): boolean;
-  /** The service's contract, when it has one (for `emit`). */
-  readonly contract?: AnyContract | undefined;
+  /** Its service's configuration: the contract (for `emit`), `connectionClosureTimeout` (for `close`). */
+  readonly config: ResolvedServiceConfig;
 }
 
 
@@ -118,7 +117,7 @@ export class Caller<K extends AnyContract = AnyContract> {
    * `connectionClosureTimeout`, so a longer `timeoutSeconds` acts as that. On a connection that
    * is already closed it resolves at once.
    */
-  close(statusCode = 1000, reason = '', timeoutSeconds: number = this.link.closureTimeout): Promise<void> {
+  close(statusCode = 1000, reason = '', timeoutSeconds: number = this.link.config.connectionClosureTimeout): Promise<void> {
     const invalid = checkCloseArguments(statusCode, reason, timeoutSeconds);
     if (invalid !== undefined) return Promise.reject(invalid);
     return this.link.closeWithin(statusCode, reason, timeoutSeconds * 1000);
@@ -201,7 +200,7 @@ export class Caller<K extends AnyContract = AnyContract> {
   emit<E extends EventName<K>>(event: E, data: EventPayload<K, E>): Promise<void> {
     let text: string | InvalidArgumentError;
     try {
-      text = eventText(this.link.contract, event, data, 'caller.emit');
+      text = eventText(this.link.config.contract, event, data, 'caller.emit');
     } catch (error) {
       return Promise.reject(error);
     }

@@ -12,4 +12,6 @@ export interface ConnectionOptions {
   readonly registry: ConnectionRegistry;
   /** The endpoint's set of its service's open connections. */
   readonly members: Set<Connection>;
+  /** The service's topic, on engines that fan broadcasts out themselves (registry/topics.ts). */
+  readonly serviceTopic: string;
 }

@@ -4,7 +4,6 @@
 //   decision for @OnMessage; handler-runner.ts) → outbound (reply, stream) → transport.
 // Handlers of one connection run one at a time in arrival order; events that arrive while an
 // async handler runs wait in a bounded queue. Writes and the slow-consumer policy: outbound.ts.
-import type { AnyContract } from '@duet/contract';
 import { Caller, type CallerLink } from './caller';
 import { CloseCode } from './close-codes';
 import { Closing } from './closing';
@@ -19,17 +18,18 @@ import type { ConnectionInfo } from './monitoring/observer';
 import { Outbound, type OutboundOwner } from './outbound';
 import { InboundQueue, isMessageEvent } from './inbound-queue';
 import type { RegistryMember } from './registry/connection-registry';
+import { MemberTopics } from './registry/topics';
 import type { ResolvedServiceConfig } from './service-config';
-import type { EncodedFrame } from './transport/frame-encoding';
-import type { Transport, TransportHandler } from './transport/transport';
+import type { TopicSocket, Transport, TransportHandler } from './transport/transport';
 import type { UpgradeRequest } from './upgrade-request';
 
 const SLOW_CONSUMER_CLOSE_TIMEOUT_MS = 5000;
 
 export class Connection implements CallerLink, RegistryMember, TransportHandler, OutboundOwner, RunnerHost {
   readonly caller: Caller;
-  /** Awaiting the pong of a heartbeat ping (heartbeat.ts sends it). */
+  /** Awaiting the pong of a heartbeat ping (heartbeat.ts sends it); a handler settled since it (a paused connection's sign of life). */
   awaitingPong = false;
+  settledSincePing = false;
   closeCode: number | undefined;
   closeReason = '';
   readonly outbound: Outbound;
@@ -37,14 +37,14 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   readonly info: ConnectionInfo | undefined;
   /** Set when the connection is being closed because of a failure; later messages are not handled. */
   failureCloseCode: number | undefined;
-  /** Async handlers settled so far: the heartbeat judges a paused connection, whose pong cannot be read, by it. */
-  settledCount = 0;
-  /** `settledCount` when the heartbeat's last ping went out. */
-  settledAtPing = 0;
+  /** Its socket in its server's topics, when the engine fans broadcasts out itself (Bun). */
+  readonly topicSocket: TopicSocket | undefined;
+  /** Its subscriptions (`topics()`); made at its first room or publish, so most connections hold none. */
+  subscriptions: MemberTopics | undefined;
 
   private readonly runner: HandlerRunner;
   private readonly idle: IdleTimer | undefined;
-  private readonly config: ResolvedServiceConfig;
+  readonly config: ResolvedServiceConfig;
   /** A handler's promise is pending: events wait in `pending`. */
   private busy = false;
   private pending: InboundQueue | undefined;
@@ -62,6 +62,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
     const { table, report } = options;
     this.config = table.config;
     this.caller = new Caller(this, newConnectionId(), request);
+    this.topicSocket = transport.topics;
     if (table.config.idleTimeout > 0) {
       this.idle = new IdleTimer(table.config.idleTimeout, () => this.idleTimedOut());
     }
@@ -80,30 +81,23 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
 
   // --- what the Caller, broadcasts and the heartbeat ask ----------------------------------
 
-  writeBroadcast(encoded: EncodedFrame): boolean {
-    return this.outbound.writeBroadcast(encoded);
-  }
-
   join(room: string): void {
     this.options.registry.join(this, room);
+    if (this.topicSocket !== undefined) this.topics().joined(room);
   }
 
   leave(room: string): void {
     this.options.registry.leave(this, room);
+    this.subscriptions?.left(room);
+  }
+
+  /** Its subscriptions, on an engine with topics (there must be a `topicSocket`). */
+  topics(): MemberTopics {
+    return (this.subscriptions ??= new MemberTopics(this.topicSocket!, this.options.serviceTopic));
   }
 
   rooms(): ReadonlySet<string> {
     return this.options.registry.roomsOf(this);
-  }
-
-  /** Seconds a close waits for the client's close frame (`connectionClosureTimeout`). */
-  get closureTimeout(): number {
-    return this.config.connectionClosureTimeout;
-  }
-
-  /** The service's contract, for `caller.emit`. */
-  get contract(): AnyContract | undefined {
-    return this.config.contract;
   }
 
   /** Ends the running stream of `id` (`dispatcherStreamId`); false when there is none. */
@@ -276,7 +270,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
 
   handlerSettled(): void {
     this.busy = false;
-    this.settledCount++;
+    this.settledSincePing = true;
   }
 
   closeIfOpen(code: number, reason: string): void {

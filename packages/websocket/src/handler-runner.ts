@@ -163,8 +163,10 @@ export class HandlerRunner implements StreamSink {
         this.host.outbound.paceReading();
         return;
       case HandlerEvent.Open:
-        // As a message handler's: a value is sent, an async iterable streamed, a CloseFrame closes.
-        if (value !== undefined) this.answer(event, value, undefined);
+        // A stream or a close, as a message handler's. Any other value is not sent: handlers
+        // return the promise of a write or a broadcast (its result) for their errors to reach
+        // @OnError, and would otherwise send that result.
+        if (value instanceof CloseFrame || isAsyncIterable(value)) this.answer(event, value, undefined);
         return;
       case HandlerEvent.Ping:
         if (value !== undefined) this.replyPong(value);

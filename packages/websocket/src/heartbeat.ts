@@ -49,13 +49,13 @@ export class Heartbeat {
 /** Whether the connection missed its ping's deadline: no pong, or (paused) no handler progress. */
 function unanswered(connection: Connection): boolean {
   if (!connection.awaitingPong) return false;
-  return !connection.queueFull || connection.settledCount === connection.settledAtPing;
+  return !connection.queueFull || !connection.settledSincePing;
 }
 
 /** A heartbeat ping; its pong clears `awaitingPong` (a ping that does not fit counts as unanswered). */
 function ping(connection: Connection): void {
   if (!connection.transport.isOpen) return;
   connection.awaitingPong = true;
-  connection.settledAtPing = connection.settledCount;
+  connection.settledSincePing = false;
   connection.outbound.writeControl(HandlerEvent.Ping, undefined);
 }

@@ -13,7 +13,7 @@ import type { ConnectionRegistry } from './registry/connection-registry';
 import type { FrameData } from './replies';
 import type { ResolvedServiceConfig } from './service-config';
 import type { EncodedFrame } from './transport/frame-encoding';
-import type { Transport } from './transport/transport';
+import type { TopicSocket, Transport } from './transport/transport';
 
 const NO_DATA = Buffer.alloc(0);
 
@@ -85,17 +85,35 @@ export class Outbound {
   /** A broadcast frame (under 'wait', a broadcast drops instead of waiting). */
   writeBroadcast(encoded: EncodedFrame): boolean {
     const transport = this.transport;
-    if (!transport.isOpen) return false;
-    if (exceedsBacklog(transport.backlog(this.halfBound), encoded.payload, this.config.maxBufferedBytes)) {
-      if (this.config.slowConsumerPolicy === 'close') this.owner.slowConsumer();
-      else this.dropped(encoded.binary ? 'binary' : 'text');
-      return false;
-    }
+    if (!transport.isOpen || !this.admitsBroadcast(encoded, transport.backlog(this.halfBound))) return false;
     transport.sendEncoded(encoded);
+    this.broadcastSent(encoded);
+    return true;
+  }
+
+  /**
+   * A broadcast that the socket's server publishes (topics): the bound of `writeBroadcast`, on
+   * what the engine holds for the peer now. True: the publish may reach it (it is counted as
+   * sent); false: the policy ran, and the publish must leave it out.
+   */
+  takesPublish(encoded: EncodedFrame, socket: TopicSocket): boolean {
+    if (!this.transport.isOpen || !this.admitsBroadcast(encoded, socket.bufferedNow())) return false;
+    this.broadcastSent(encoded);
+    return true;
+  }
+
+  /** Whether a broadcast fits on `backlog`; if not, the policy: 'close' closes, else it is dropped. */
+  private admitsBroadcast(encoded: EncodedFrame, backlog: number): boolean {
+    if (!exceedsBacklog(backlog, encoded.payload, this.config.maxBufferedBytes)) return true;
+    if (this.config.slowConsumerPolicy === 'close') this.owner.slowConsumer();
+    else this.dropped(encoded.binary ? 'binary' : 'text');
+    return false;
+  }
+
+  private broadcastSent(encoded: EncodedFrame): void {
     this.sentMessage = true;
     this.idle?.touch();
     if (this.observer !== undefined) this.observer.messageSent?.(this.info!, encoded.binary ? 'binary' : 'text', encoded.payload);
-    return true;
   }
 
   /**

@@ -12,6 +12,7 @@ import type { Logger } from './logger';
 import type { WebSocketObserver } from './monitoring/observer';
 import type { PathParams } from './path-matcher';
 import type { ConnectionRegistry } from './registry/connection-registry';
+import { serviceTopic } from './registry/topics';
 import type { BoundService } from './service-binding';
 import { allowsRequest } from './security/origin';
 import { selectSubProtocol } from './sub-protocol';
@@ -69,6 +70,7 @@ export class ServiceEndpoint {
       members: this.connections,
       report: new ConnectionReport(table, host.logger, host.observer),
       registry: host.registry,
+      serviceTopic: serviceTopic(table.config.path),
     };
     const { pingInterval, pongTimeout } = table.config;
     if (pingInterval > 0) this.heartbeat = new Heartbeat(pingInterval, pongTimeout, this.connections);

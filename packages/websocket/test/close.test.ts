@@ -158,14 +158,20 @@ describe('closing', () => {
     expect(closes[0].code).toBe(1006);
   });
 
-  it('terminates the socket when the peer does not answer the close in time, and resolves', async () => {
+  it('terminates the socket when the peer does not answer the close in time, and resolves (on Bun: at once)', async () => {
     const { app } = await startServices([CloseTimeoutService]);
     const socket = await deafClient(app.port(), '/deaf');
     try {
       await eventually(() => closeResolvedAfterMs !== undefined, 3000, 'close() to resolve');
+      await eventually(() => closes.length === 1, 2000, '@OnClose');
+      if (app.engine === 'bun') {
+        // docs/engines.md: Bun reports the socket closed once its close frame is sent, with that code.
+        expect(closeResolvedAfterMs).toBeLessThan(190);
+        expect(closes[0].code).toBe(1000);
+        return;
+      }
       expect(closeResolvedAfterMs).toBeGreaterThanOrEqual(190);
       expect(closeResolvedAfterMs).toBeLessThan(1500);
-      await eventually(() => closes.length === 1, 2000, '@OnClose');
       expect(closes[0].code).toBe(1006);
     } finally {
       socket.destroy();

@@ -129,7 +129,8 @@ describe('slow consumers', () => {
     const { url } = await startServices([Service]);
     Service.callers = [];
     const client = await TestClient.connect(url('/close'));
-    const raw = (client.socket as unknown as { _socket: Socket })._socket;
+    // ws's pause() pauses its TCP socket (Bun's ws client does the same), so the client stops reading.
+    const raw = client.socket;
     raw.pause(); // stop reading
     client.send('flood');
     await eventually(() => Service.outcomes.includes('ConnectionClosedError'), 8000, 'the slow consumer to be closed');
@@ -145,7 +146,7 @@ describe('slow consumers', () => {
     Service.outcomes = [];
     const { url } = await startServices([Service]);
     const client = await TestClient.connect(url('/wait'));
-    const raw = (client.socket as unknown as { _socket: Socket })._socket;
+    const raw = client.socket;
     client.send('flood');
     await pause(20);
     raw.pause();

@@ -115,13 +115,22 @@ describe('limits on the upgrade', () => {
     expect(await again.nextText()).toBe('hello');
   });
 
-  it('drops a client that trickles its request past the handshake timeout, while others connect', async () => {
+  it('drops a client that trickles its request past the handshake timeout, while others connect (not on Bun)', async () => {
     const { app, url } = await startServices([PlainService], undefined, { port: 0, host: '127.0.0.1', handshakeTimeout: 1 });
     const head = `GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Padding: ${'p'.repeat(200)}\r\n\r\n`;
-    const slow = trickle(app.port(), head, 20);
+    const bun = app.engine === 'bun';
+    // On Bun a byte every 5 ms still takes past the timeout (about 1.5 s in all), without a 6 s wait.
+    const slow = trickle(app.port(), head, bun ? 5 : 20);
     const other = await TestClient.connect(url('/ws'));
     expect(await other.nextText()).toBe('hello');
     const { answer, afterMs } = await slow;
+    if (bun) {
+      // docs/engines.md: Bun has no request-head deadline; its idle timer restarts at every byte,
+      // so the whole head is read and answered (400: it is no valid handshake).
+      expect(answer).toMatch(/^HTTP\/1\.1 400/);
+      expect(afterMs).toBeGreaterThanOrEqual(1000);
+      return;
+    }
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
     expect(afterMs).toBeGreaterThanOrEqual(900);
     expect(afterMs).toBeLessThan(4000);

@@ -190,6 +190,23 @@ export const sampleTestPlans: Readonly<Record<string, SampleTestPlan>> = {
     check: replyCheck('/ws', 'Hello!', 'Echo: Hello!'),
     tryIt: 'Open http://localhost:8080/: the page talks to ws://localhost:8080/ws; http://localhost:8080/api/time is the REST route.',
   },
+  'fetch-shared-port': {
+    title: 'answers GET /api/time from the fetch app and "Hello!" on /ws with "Echo: Hello!", on one port',
+    imports: [...SERVICE_IMPORTS, "import { EchoService, app as fetchApp } from '../src/main';"],
+    start: [
+      'const container = new Container();',
+      "container.load(webSocketModule({ listeners: { default: { port: 0, host: '127.0.0.1', fetch: fetchApp } }, services: [EchoService] }));",
+      'const app = await WebSocketApplication.start(container);',
+      'url = `ws://127.0.0.1:${app.port()}`;',
+      'stop = () => app.stop();',
+    ].join('\n'),
+    check: [
+      "const response = await fetch(`${url.replace('ws:', 'http:')}/api/time`);",
+      'expect(Date.parse((await response.json()).now)).not.toBeNaN();',
+      replyCheck('/ws', 'Hello!', 'Echo: Hello!'),
+    ].join('\n'),
+    tryIt: 'Open http://localhost:8080/: the page (from the fetch app) talks to ws://localhost:8080/ws; http://localhost:8080/api/time is the REST route.',
+  },
   secure: {
     title: 'answers "Hello!" over wss with "Echo: Hello!" to a client trusting the sample CA',
     imports: [

@@ -1,7 +1,8 @@
 // A broadcast target: a room, a service, or every connection, optionally but one. The
 // message is framed once (header and payload in one Buffer) and the same bytes are handed to
 // every socket; each socket's slow-consumer limit applies, and the other nodes of the
-// backplane get it too.
+// backplane get it too. Where the engine fans out itself (Bun), members are not written to:
+// each is checked against its limit and subscribed (topics.ts), then each server publishes once.
 import type { AnyContract, EventName } from '@duet/contract';
 import type { Caller } from '../caller';
 import { type EventPayload, eventText } from '../messages/events';
@@ -9,7 +10,9 @@ import { type EncodedFrame, encodeFrame } from '../transport/frame-encoding';
 import { InvalidArgumentError } from '../errors';
 import { type BinaryData, isBinaryData, toJsonFrame } from '../frames';
 import { bytesOf } from '../replies';
+import type { TopicSocket } from '../transport/transport';
 import type { BackplaneMessage } from './backplane';
+import { type MemberTopics, type TopicMember, TopicPublishes, roomTopic } from './topics';
 
 /** What a broadcast did on this process. */
 export interface BroadcastResult {
@@ -20,12 +23,17 @@ export interface BroadcastResult {
 }
 
 /** A connection as a broadcast sees it. */
-export interface BroadcastMember {
+export interface BroadcastMember extends TopicMember {
   readonly caller: Caller;
-  /** Writes a frame encoded once for all under the connection's slow-consumer policy; true when handed to its socket. */
-  writeBroadcast(encoded: EncodedFrame): boolean;
+  readonly transport: { readonly isOpen: boolean };
   /** Its service's contract, when it has one (for `emit`). */
-  readonly contract?: AnyContract | undefined;
+  readonly config: { readonly contract: AnyContract | undefined };
+  /** Its socket in its server's topics, when the engine fans broadcasts out itself; undefined: written to. */
+  readonly topicSocket: TopicSocket | undefined;
+  /** Its subscriptions, once it has some. */
+  readonly subscriptions: MemberTopics | undefined;
+  /** Its subscriptions, made if need be (only with a `topicSocket`). */
+  topics(): MemberTopics;
 }
 
 /** The registry side of a broadcast: who is targeted, and where other nodes are. */
@@ -114,7 +122,7 @@ export class BroadcastTarget {
     for (const member of this.host.targets(this.room, this.servicePath)) {
       if (member.caller === this.excluded) continue;
       targeted++;
-      const own = member.contract;
+      const own = member.config.contract;
       if (own === undefined || !Object.hasOwn(own.events, event)) {
         skipped++;
         continue;
@@ -126,7 +134,7 @@ export class BroadcastTarget {
         firstText ??= text;
         encoded = encodeFrame(Buffer.from(text), false);
       }
-      if (member.writeBroadcast(encoded!)) sent++;
+      if (member.outbound.writeBroadcast(encoded!)) sent++;
       else skipped++;
     }
     if (targeted > 0 && contract === undefined) {
@@ -139,18 +147,42 @@ export class BroadcastTarget {
     return Promise.resolve({ sent, skipped });
   }
 
-  /** @internal Delivers on this process only: used for messages from other nodes. */
+  /**
+   * @internal Delivers on this process only (also used for messages from other nodes). Members
+   * on a server with topics take part in its publish (made once, after every member was
+   * checked); the others are written to. The excepted member, when subscribed, is the socket
+   * the publish goes from, which Bun leaves out.
+   */
   deliverLocally(data: Buffer, binary: boolean, exceptId: string | undefined): BroadcastResult {
     const encoded = encodeFrame(data, binary);
+    const service = this.room === undefined;
+    const topic = service ? undefined : roomTopic(this.room!);
     let sent = 0;
     let skipped = 0;
+    let publishes: TopicPublishes | undefined;
+    let except: TopicSocket | undefined;
+    let exceptTopic: string | undefined;
     for (const member of this.host.targets(this.room, this.servicePath)) {
+      const socket = member.topicSocket;
       if (member.caller === this.excluded || (exceptId !== undefined && member.caller.getConnectionId() === exceptId)) {
+        const subscriptions = member.subscriptions;
+        if (socket !== undefined && member.transport.isOpen && subscriptions?.reachedBy(service) === true) {
+          except = socket;
+          exceptTopic = topic ?? subscriptions.serviceTopic;
+        }
         continue;
       }
-      if (member.writeBroadcast(encoded)) sent++;
-      else skipped++;
+      if (socket === undefined) {
+        if (member.outbound.writeBroadcast(encoded)) sent++;
+        else skipped++;
+      } else if (member.topics().take(member, encoded, service)) {
+        sent++;
+        (publishes ??= new TopicPublishes()).add(socket.server, topic ?? member.topics().serviceTopic);
+      } else {
+        skipped++;
+      }
     }
+    publishes?.send(encoded, except, exceptTopic);
     return { sent, skipped };
   }
 

@@ -10,7 +10,7 @@ import type { Logger } from '../logger';
 import { refusalOf } from '../upgrade-refusal';
 import { type BunTlsOptions, bunTlsOf } from './bun-tls';
 import { type BunServer, bunRuntime } from './bun-types';
-import { BunTransport, bunSocketHandlers } from './bun-transport';
+import { BunTopics, BunTransport, bunSocketHandlers } from './bun-transport';
 import type { EngineOptions, ListenerServer, PendingUpgrade, PeerSocket, Transport, TransportEngine, UpgradeLine } from './transport';
 
 /** Bun.serve's longest HTTP idle timeout (seconds). */
@@ -23,6 +23,8 @@ export class BunListenerServer implements ListenerServer {
   /** The largest maxFrameSize of the services on this server: Bun's limit is per server. */
   private maxPayload = 0;
   private stopped = false;
+  /** Rooms and service broadcasts as topics of this server (Bun's pub/sub). */
+  private readonly topics = new BunTopics();
   readonly versions = BUN_VERSIONS;
 
   constructor(
@@ -53,6 +55,7 @@ export class BunListenerServer implements ListenerServer {
     } catch (error) {
       return Promise.reject(error);
     }
+    this.topics.server = this.server;
     return Promise.resolve();
   }
 
@@ -62,7 +65,7 @@ export class BunListenerServer implements ListenerServer {
 
   engineFor(options: EngineOptions): TransportEngine {
     this.maxPayload = Math.max(this.maxPayload, options.maxPayload);
-    return new BunEngine(options);
+    return new BunEngine(options, this.topics);
   }
 
   stopAccepting(): Promise<void> {
@@ -100,7 +103,10 @@ export class BunListenerServer implements ListenerServer {
 
 /** The handshakes of one service on a Bun server. */
 class BunEngine implements TransportEngine {
-  constructor(private readonly options: EngineOptions) {}
+  constructor(
+    private readonly options: EngineOptions,
+    private readonly topics: BunTopics,
+  ) {}
 
   accept(
     pending: PendingUpgrade,
@@ -120,7 +126,7 @@ class BunEngine implements TransportEngine {
       if (chosen === false) request.headers.delete('sec-websocket-protocol');
       else added['Sec-WebSocket-Protocol'] = protocol = chosen;
     }
-    const transport = new BunTransport(protocol, this.options.maxPayload, onAccepted);
+    const transport = new BunTransport(protocol, this.options.maxPayload, onAccepted, this.topics);
     // Bun opens the socket (and the connection is made) inside upgrade().
     if (upgrade.server.upgrade(request, { data: transport, headers: added })) upgrade.upgraded();
     else upgrade.refuse(400, 'Invalid WebSocket handshake');

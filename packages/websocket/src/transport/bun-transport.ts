@@ -8,12 +8,14 @@
 //   - Bun answers every ping itself, so the connection's own answer to it is not sent again;
 //   - Bun runs the close handler inside `close()`, which a connection does not expect: it is
 //     reported a microtask later.
+// Broadcasts reach these sockets through their server's topics (`BunTopics`): subscribed with
+// `ws.subscribe`, one `server.publish` per server and topic; Bun unsubscribes a closed socket.
 import { CloseCode } from '../close-codes';
 import { ProtocolError } from '../errors';
 import { bytesOf, type FrameData } from '../replies';
-import type { BunSocket, BunWebSocketHandler } from './bun-types';
+import type { BunServer, BunSocket, BunWebSocketHandler } from './bun-types';
 import type { EncodedFrame } from './frame-encoding';
-import type { Transport, TransportHandler } from './transport';
+import type { TopicServer, TopicSocket, Transport, TransportHandler } from './transport';
 
 const OPEN = 0;
 const CLOSING = 1;
@@ -25,7 +27,27 @@ const TOO_BIG_REASON = 'Received too big message';
 /** A broadcast's text, decoded once for every socket it goes to. */
 const textOfFrame = new WeakMap<EncodedFrame, string>();
 
-export class BunTransport implements Transport {
+/** A broadcast as Bun sends it: a string for text (Bun sends text only from a string), bytes for binary. */
+function bunDataOf(frame: EncodedFrame): string | Uint8Array {
+  if (frame.binary) return frame.payload;
+  let text = textOfFrame.get(frame);
+  if (text === undefined) textOfFrame.set(frame, (text = frame.payload.toString()));
+  return text;
+}
+
+/** The topics of one `Bun.serve` server: a room or a service is one topic per server. */
+export class BunTopics implements TopicServer {
+  /** Set once the listener's server is up (no socket exists before). */
+  server!: BunServer;
+
+  publish(topic: string, frame: EncodedFrame, except: TopicSocket | undefined): void {
+    // Bun leaves the publishing socket out itself: one excepted member costs nothing more.
+    if (except === undefined) this.server.publish(topic, bunDataOf(frame));
+    else (except as BunTransport).publishFrom(topic, bunDataOf(frame));
+  }
+}
+
+export class BunTransport implements Transport, TopicSocket {
   private socket!: BunSocket<BunTransport>;
   private handler: TransportHandler | undefined;
   private watchActivity = false;
@@ -36,7 +58,10 @@ export class BunTransport implements Transport {
   private failed = false;
   /** Inside the connection's handling of a ping: its pong would be Bun's second. */
   private answeringPing = false;
-  /** A send found Bun's buffer holding data for the peer: `backlog()` asks Bun until it is empty. */
+  /**
+   * A send found Bun's buffer holding data for the peer, or a publish may have left some there:
+   * `backlog()` asks Bun until it is empty.
+   */
   private pressed = false;
   private flushWaiters: (() => void)[] | undefined;
   /** Whether everything sent had been flushed when the socket closed (what sendAndFlush waits for). */
@@ -48,7 +73,13 @@ export class BunTransport implements Transport {
     /** The service's maxFrameSize (the server may allow more for another service). */
     private readonly maxPayload: number,
     private onAccepted: ((transport: Transport) => void) | undefined,
+    readonly server: BunTopics,
   ) {}
+
+  /** Broadcasts reach this socket through its server's topics. */
+  get topics(): TopicSocket {
+    return this;
+  }
 
   get isOpen(): boolean {
     return this.state === OPEN;
@@ -89,13 +120,30 @@ export class BunTransport implements Transport {
   }
 
   sendEncoded(frame: EncodedFrame): void {
-    if (frame.binary) {
-      this.sent(this.socket.sendBinary(frame.payload));
-      return;
-    }
-    let text = textOfFrame.get(frame);
-    if (text === undefined) textOfFrame.set(frame, (text = frame.payload.toString()));
-    this.sent(this.socket.sendText(text));
+    if (frame.binary) this.sent(this.socket.sendBinary(frame.payload));
+    else this.sent(this.socket.sendText(bunDataOf(frame) as string));
+  }
+
+  // --- TopicSocket ---------------------------------------------------------------------------
+
+  subscribe(topic: string): void {
+    if (this.state === OPEN) this.socket.subscribe(topic);
+  }
+
+  unsubscribe(topic: string): void {
+    if (this.state === OPEN) this.socket.unsubscribe(topic);
+  }
+
+  bufferedNow(): number {
+    if (this.state === CLOSED) return 0;
+    // What this publish leaves behind is seen by the next look, through backlog().
+    this.pressed = true;
+    return this.socket.getBufferedAmount();
+  }
+
+  /** Publishes to `topic` on this socket's server, leaving this socket out. */
+  publishFrom(topic: string, data: string | Uint8Array): void {
+    this.socket.publish(topic, data);
   }
 
   sendAndFlush(data: FrameData): Promise<boolean> {
@@ -176,6 +224,9 @@ export class BunTransport implements Transport {
 
   pinged(data: Buffer): void {
     if (this.watchActivity) this.handler!.transportActivity();
+    // Bun has queued its pong already, unseen by `sent()`: the connection's pong (dropped here)
+    // still meets maxBufferedBytes, so a peer that pings and never reads is a slow consumer.
+    this.pressed = true;
     this.answeringPing = true;
     try {
       this.handler!.transportPing(data);

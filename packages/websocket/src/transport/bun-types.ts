@@ -23,6 +23,8 @@ export interface BunSocket<T> {
   resume(): void;
   subscribe(topic: string): void;
   unsubscribe(topic: string): void;
+  /** Sends to every subscriber of `topic` on its server but this socket (`publishToSelf: false`). */
+  publish(topic: string, data: string | Uint8Array): number;
 }
 
 /** `Bun.serve`'s `websocket` option. */
@@ -50,6 +52,9 @@ export interface BunServer {
   /** `true`: also end open connections at once. */
   stop(closeActiveConnections?: boolean): Promise<void>;
   requestIP(request: Request): { address: string } | null;
+  /** Sends to every socket subscribed to `topic`; the bytes sent (0: no subscriber). */
+  publish(topic: string, data: string | Uint8Array): number;
+  subscriberCount(topic: string): number;
 }
 
 export interface BunServeOptions<T> {

@@ -49,6 +49,34 @@ export interface Transport {
   resumeReading(): void;
   /** Calls `callback` once every byte sent so far was accepted by the kernel, or the socket is gone. */
   onFlushed(callback: () => void): void;
+  /**
+   * This socket in its server's topics, when the engine fans a broadcast out itself (Bun's
+   * pub/sub). Absent on ws, whose broadcasts are framed once and written to each socket, and on
+   * a resumable session, whose every message must pass through its buffer.
+   */
+  readonly topics?: TopicSocket | undefined;
+}
+
+/**
+ * A server that sends one message to all its sockets subscribed to a topic itself, in the
+ * engine (Bun's `server.publish`: uWebSockets fans it out in C++), instead of Duet writing to
+ * each socket.
+ */
+export interface TopicServer {
+  /** Sends `frame` to every socket of this server subscribed to `topic`, but `except` (one of them). */
+  publish(topic: string, frame: EncodedFrame, except: TopicSocket | undefined): void;
+}
+
+/** A socket reached through its server's topics. */
+export interface TopicSocket {
+  readonly server: TopicServer;
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+  /**
+   * What the peer has not taken yet, asked of the engine now: a publish does not say what it
+   * left behind on each socket, so `backlog()` asks the engine too until it finds it empty.
+   */
+  bufferedNow(): number;
 }
 
 /** What a transport reports to its connection; one shared set of methods, no closure per event. */

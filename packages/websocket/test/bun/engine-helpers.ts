@@ -19,14 +19,18 @@ export interface StartedApp {
 
 const running = new Set<WebSocketApplication>();
 
-/** Starts `services` on 127.0.0.1:0 with `engine` (default 'auto'); `stopAll()` stops them. */
+/**
+ * Starts `services` on 127.0.0.1:0 with `engine` (default 'auto'); `stopAll()` stops them.
+ * `listeners` adds named listeners beside the default one; `bind` binds more in the container.
+ */
 export async function startApp(
   services: ServiceClass[],
-  options: { engine?: EngineOption; listener?: ListenerConfig } = {},
+  options: { engine?: EngineOption; listener?: ListenerConfig; listeners?: Record<string, ListenerConfig>; bind?: (container: Container) => void } = {},
 ): Promise<StartedApp> {
   const container = new Container();
   const listener = options.listener ?? { port: 0, host: '127.0.0.1' };
-  container.load(webSocketModule({ listeners: { default: listener }, services, engine: options.engine }));
+  options.bind?.(container);
+  container.load(webSocketModule({ listeners: { ...options.listeners, default: listener }, services, engine: options.engine }));
   const app = await WebSocketApplication.start(container);
   running.add(app);
   const scheme = listener.secureSocket === undefined ? 'ws' : 'wss';

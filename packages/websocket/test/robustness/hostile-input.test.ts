@@ -2,7 +2,7 @@
 // (hostile-server.ts); after each, a fresh connection on the same app must still echo and the
 // process must not have reported or printed an unhandled rejection (`expectHealthy`).
 import { randomFillSync } from 'node:crypto';
-import { connect } from 'node:net';
+import { type Socket, connect } from 'node:net';
 import {
   LOOPBACK,
   Opcode,
@@ -51,7 +51,9 @@ function burst(count: number, payload = (i: number) => `message ${i}`): Buffer {
 describe('garbage bytes', () => {
   it.each([1, 2, 3, 4, 5])('answers 400 and hangs up on random bytes sent instead of a handshake (seed %i)', async (seed) => {
     const response = await httpExchange(server.port, garbage(seed, 64 + seed * 300));
-    expect(response.status).toBe(400);
+    // docs/engines.md: Bun's parser answers what it reads as a request line of another HTTP version 505.
+    if (server.engine === 'bun') expect([400, 505]).toContain(response.status);
+    else expect(response.status).toBe(400);
   });
 
   it('answers 400 to an upgrade request with a NUL byte in a header value', async () => {
@@ -70,7 +72,9 @@ describe('garbage bytes', () => {
     const socket = await tcpConnect(server.port);
     const received: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => received.push(chunk));
-    socket.write(Buffer.concat([Buffer.from(upgradeRequest('/echo', newKey())), Buffer.from([0xff, 0xff, 0xff, 0xff])]));
+    // A whole frame header of garbage (RSV bits set, an unknown opcode, 8 bytes of length, a
+    // mask): ws judges a header at its first byte, uWebSockets once it is whole.
+    socket.write(Buffer.concat([Buffer.from(upgradeRequest('/echo', newKey())), Buffer.alloc(16, 0xff)]));
     await closed(socket);
     const bytes = Buffer.concat(received);
     const head = bytes.indexOf('\r\n\r\n');
@@ -89,18 +93,24 @@ describe('lying lengths', () => {
   ])('closes with 1009 on a frame header declaring %s bytes, before any payload', async (_name, declaredLength) => {
     const client = await RawClient.connect(server.port, '/echo');
     client.send({ opcode: Opcode.Binary, declaredLength });
-    expect(await client.serverClose()).toEqual({ code: 1009, reason: '' });
+    // docs/engines.md: after a protocol error Bun sends its own reason text; the code is the same.
+    expect(await client.serverClose()).toMatchObject(server.engine === 'bun' ? { code: 1009 } : { code: 1009, reason: '' });
   });
 });
 
 describe('slowloris', () => {
-  it('answers 408 to 50 clients trickling their handshakes past handshakeTimeout (1 s) while others connect', async () => {
+  it('answers 408 to 50 clients trickling their handshakes past handshakeTimeout (1 s) while others connect (on Bun: keeps reading them)', async () => {
     const head = upgradeRequest('/echo', newKey(), { 'X-Padding': 'p'.repeat(400) });
     const started = Date.now();
-    const trickles = Array.from({ length: 50 }, () =>
+    const sockets: Socket[] = [];
+    const answers: string[] = [];
+    const trickles = Array.from({ length: 50 }, (_, i) =>
       withTimeout(
         new Promise<{ answer: string; afterMs: number }>((resolve) => {
           const socket = connect({ host: LOOPBACK, port: server.port });
+          sockets.push(socket);
+          answers[i] = '';
+          socket.on('data', (chunk) => (answers[i] += chunk.toString('latin1')));
           let answer = '';
           let sent = 0;
           const timer = setInterval(() => {
@@ -118,6 +128,16 @@ describe('slowloris', () => {
       ),
     );
     await expectHealthy(server); // while all 50 trickle
+    if (server.engine === 'bun') {
+      // docs/engines.md: Bun has no request-head deadline, and its idle timer restarts at every
+      // byte: past handshakeTimeout and Bun's idle timeout (2 s here) every trickler is still read.
+      await new Promise((resolve) => setTimeout(resolve, 2500 - (Date.now() - started)));
+      expect(sockets.filter((socket) => socket.destroyed)).toHaveLength(0);
+      expect(answers.filter((answer) => answer !== '')).toHaveLength(0);
+      for (const socket of sockets) socket.destroy();
+      await Promise.all(trickles);
+      return;
+    }
     for (const { answer, afterMs } of await Promise.all(trickles)) {
       expect(answer).toMatch(/^HTTP\/1\.1 408/);
       expect(afterMs).toBeGreaterThanOrEqual(900);

@@ -29,7 +29,7 @@ import {
 
 /** What the child sends to its parent. */
 export type ChildMessage =
-  | { type: 'ready'; port: number }
+  | { type: 'ready'; port: number; engine: 'ws' | 'bun' }
   | { type: 'event'; name: string; detail?: Record<string, unknown> }
   | { type: 'problem'; kind: 'unhandledRejection' | 'uncaughtException'; text: string }
   | { type: 'reply'; id: number; body: unknown }
@@ -326,8 +326,9 @@ const SERVICES = [
 ];
 
 function sample(app: WebSocketApplication): ServerSample {
-  // A full collection first (the child runs with --expose-gc), so a sample shows what is live.
+  // A full collection first (the child runs with --expose-gc, or on Bun), so a sample shows what is live.
   (globalThis as { gc?: () => void }).gc?.();
+  (globalThis as { Bun?: { gc(force: boolean): void } }).Bun?.gc(true);
   const memory = process.memoryUsage();
   return {
     at: Date.now(),
@@ -375,7 +376,7 @@ async function main(): Promise<void> {
   });
   // The parent going away (even killed) ends the child: it never outlives a test run.
   process.on('disconnect', () => process.exit(0));
-  send({ type: 'ready', port: app.port() });
+  send({ type: 'ready', port: app.port(), engine: app.engine });
 }
 
 function problem(kind: 'unhandledRejection' | 'uncaughtException', reason: unknown): void {

@@ -9,6 +9,7 @@ import type { ChildMessage, ParentMessage, ServerSample, ServerStats } from './h
 const ROOT = path.join(__dirname, '..', '..', '..', '..');
 const SCRIPT = path.join(__dirname, 'hostile-server.ts');
 const STARTUP_MS = 20000;
+const RUNS_ON_BUN = typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined';
 const REQUEST_MS = 10000;
 
 /** What Node prints for an unhandled rejection or an uncaught exception, and what the child prints for one. */
@@ -36,9 +37,13 @@ export class ServerProcess {
 
   private constructor(
     env: Record<string, string>,
-    private readonly onReady: (port: number) => void,
+    private readonly onReady: (port: number, engine: 'ws' | 'bun') => void,
   ) {
-    this.child = spawn(process.execPath, ['--expose-gc', '-r', 'ts-node/register/transpile-only', SCRIPT], {
+    // Under `bun test` the child is Bun too (Bun's native engine), on the sources as the parent is.
+    const args = RUNS_ON_BUN
+      ? ['--preload', path.join(ROOT, 'scripts/bun-test-preload.js'), SCRIPT]
+      : ['--expose-gc', '-r', 'ts-node/register/transpile-only', SCRIPT];
+    this.child = spawn(process.execPath, args, {
       cwd: ROOT,
       env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json'), ...env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -64,9 +69,10 @@ export class ServerProcess {
         server.kill();
         reject(new Error(`the hostile server did not start within ${STARTUP_MS} ms:\n${server.stderr}`));
       }, STARTUP_MS);
-      const server: ServerProcess = new ServerProcess(env, (port) => {
+      const server: ServerProcess = new ServerProcess(env, (port, engine) => {
         clearTimeout(timer);
         server.port = port;
+        server.engine = engine;
         resolve(server);
       });
       server.exited.then((code) => {
@@ -77,6 +83,8 @@ export class ServerProcess {
   }
 
   port = 0;
+  /** The engine the hostile server runs on: 'bun' when the tests run under `bun test`. */
+  engine: 'ws' | 'bun' = 'ws';
 
   get pid(): number | undefined {
     return this.child.pid;
@@ -176,7 +184,7 @@ export class ServerProcess {
   private receive(message: ChildMessage): void {
     switch (message.type) {
       case 'ready':
-        this.onReady(message.port);
+        this.onReady(message.port, message.engine);
         break;
       case 'event':
         this.events.push({ name: message.name, detail: message.detail });
