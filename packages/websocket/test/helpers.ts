@@ -1,6 +1,8 @@
 // Test helpers: start services on an ephemeral port of 127.0.0.1 and talk to them with a
 // plain `ws` client whose messages, pongs and close can be awaited with a timeout.
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { type Socket, connect } from 'node:net';
 import { Container } from 'inversify';
 import WebSocket from 'ws';
 import { type ListenerConfig, type ServiceClass, WebSocketApplication, WebSocketService, webSocketModule } from '@duet/websocket';
@@ -209,4 +211,27 @@ export async function startError(services: ServiceClass[], listeners: Record<str
     },
     (error: unknown) => error,
   );
+}
+
+/** A peer that completes the handshake and then never reads again (the caller destroys it). */
+export async function neverReads(port: number, path: string): Promise<Socket> {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  await withTimeout(
+    new Promise<void>((resolve) => {
+      socket.once('connect', () => {
+        socket.write(
+          `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+            `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+        );
+        socket.once('data', () => {
+          socket.pause();
+          resolve();
+        });
+      });
+    }),
+    2000,
+    'the handshake',
+  );
+  return socket;
 }

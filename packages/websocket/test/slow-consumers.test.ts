@@ -1,4 +1,3 @@
-import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import {
   Caller,
@@ -12,7 +11,7 @@ import {
   WebSocketService,
 } from '@duet/websocket';
 import { Opcode, RawClient, closeAllRawSockets, encodeFrame } from './conformance/raw-client';
-import { TestClient, cleanup, eventually, pause, startServices, withTimeout } from './helpers';
+import { TestClient, cleanup, eventually, neverReads, pause, startServices } from './helpers';
 
 afterEach(async () => {
   closeAllRawSockets();
@@ -22,28 +21,6 @@ afterEach(async () => {
 const LIMIT = 256 * 1024;
 const CHUNK = 16 * 1024;
 
-/** A peer that completes the handshake and then never reads again. */
-async function neverReads(port: number, path: string): Promise<Socket> {
-  const socket = connect(port, '127.0.0.1');
-  socket.on('error', () => {});
-  await withTimeout(
-    new Promise<void>((resolve) => {
-      socket.once('connect', () => {
-        socket.write(
-          `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-            `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-        );
-        socket.once('data', () => {
-          socket.pause();
-          resolve();
-        });
-      });
-    }),
-    2000,
-    'the handshake',
-  );
-  return socket;
-}
 
 function serviceWith(policy: SlowConsumerPolicy) {
   @WebSocketService({ path: `/${policy}`, maxBufferedBytes: LIMIT, slowConsumerPolicy: policy })

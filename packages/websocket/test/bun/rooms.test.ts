@@ -4,7 +4,7 @@
 // excepted one left out, the slow-consumer policy per member, and resumable sessions and the
 // backplane as before.
 import { randomBytes } from 'node:crypto';
-import { type Socket, connect } from 'node:net';
+import type { Socket } from 'node:net';
 import {
   BACKPLANE,
   Caller,
@@ -23,7 +23,7 @@ import {
 import { BunTopics, BunTransport } from '../../src/transport/bun-transport';
 import type { EncodedFrame } from '../../src/transport/frame-encoding';
 import type { TopicSocket } from '../../src/transport/transport';
-import { TestClient, eventually, withTimeout } from '../helpers';
+import { TestClient, eventually, neverReads } from '../helpers';
 import { NATIVE_ENGINE, RUNS_ON_BUN, startApp, stopAll } from './engine-helpers';
 
 const stalledSockets = new Set<Socket>();
@@ -133,29 +133,6 @@ async function heardNothingMore(client: TestClient): Promise<void> {
   expect(await client.nextText()).toBe('pong');
 }
 
-/** A peer that completes the handshake and never reads again. */
-async function neverReads(port: number, path: string): Promise<Socket> {
-  const socket = connect(port, '127.0.0.1');
-  stalledSockets.add(socket);
-  socket.on('error', () => {});
-  await withTimeout(
-    new Promise<void>((resolve) => {
-      socket.once('connect', () => {
-        socket.write(
-          `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-            `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-        );
-        socket.once('data', () => {
-          socket.pause();
-          resolve();
-        });
-      });
-    }),
-    2000,
-    'the handshake',
-  );
-  return socket;
-}
 
 describe(`rooms and broadcasts on ${NATIVE_ENGINE}`, () => {
   it('delivers a room message to every member exactly once, and to no one outside the room', async () => {
@@ -244,6 +221,7 @@ describe(`rooms and broadcasts on ${NATIVE_ENGINE}`, () => {
     };
     const { app, url } = await startApp([DropService], { bind: (container) => container.bind(OBSERVER).toConstantValue(observer) });
     const stalled = await neverReads(app.port(), '/drop');
+    stalledSockets.add(stalled);
     await eventually(() => RoomHandlers.callers.length === 1, 2000, 'the stalled connection');
     const [healthy] = await members(url('/drop'), 1);
     const stalledCaller = RoomHandlers.callers[0];
@@ -282,7 +260,7 @@ describe(`rooms and broadcasts on ${NATIVE_ENGINE}`, () => {
 
   it("closes a member that stops reading under 'close' (1013), while the others get every room message", async () => {
     const { app, url } = await startApp([CloseService]);
-    await neverReads(app.port(), '/close');
+    stalledSockets.add(await neverReads(app.port(), '/close'));
     await eventually(() => RoomHandlers.callers.length === 1, 2000, 'the stalled connection');
     const [healthy] = await members(url('/close'), 1);
     const stalledCaller = RoomHandlers.callers[0];
