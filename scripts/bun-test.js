@@ -16,10 +16,9 @@ const ROOT = join(__dirname, '..');
  * itself checks `app.engine`. Not here: suites of ws's own machinery (frame-writer, write-batch),
  * of a node:http `server` shared with an app (shared-server; Bun's native server has none), of
  * TLS files and PKCS#12 on Node (tls; the Bun TLS spec is bun/tls.test.ts), the start-time
- * config and error-catalogue checks that open no socket, the conformance, fuzz and interop runs
- * (`node scripts/bun-test.js packages/websocket/test/conformance` runs the conformance cases on
- * Bun by hand: their assertions still expect ws's empty close reasons, where Bun sends its own
- * text, docs/engines.md), and the soak tooling (a long Node run).
+ * config and error-catalogue checks that open no socket, the fuzz and interop runs, and the soak
+ * tooling (a long Node run). The RFC 6455 conformance cases run against the echo sample on
+ * Bun's native server (not against the ws reference: under Bun, `ws` is Bun's stand-in).
  */
 const SUITES = [
   'packages/websocket/test/bun',
@@ -28,8 +27,11 @@ const SUITES = [
     'registry', 'timeouts', 'observers', 'config',
     'close', 'upgrade', 'origin', 'upgrade-limits', 'slow-consumers', 'idle-timeout', 'control-frames', 'fragments',
     'robustness/faults', 'robustness/hostile-input', 'robustness/memory-bounds',
+    'inbound-overflow', 'close-frames', 'message-errors',
     'client/client-handshake', 'client/client-messages', 'client/client-protocol-errors', 'client/client-timeouts',
+    'client/client-typed-reads',
   ].map((name) => `packages/websocket/test/${name}.test.ts`),
+  'packages/websocket/test/conformance',
   // The Redis backplane between two Bun processes, each on Bun's pub/sub (needs /usr/bin/redis-server, as under jest).
   'packages/redis/test/cross-process.test.ts',
 ];

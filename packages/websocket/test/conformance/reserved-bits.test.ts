@@ -22,14 +22,14 @@ describe.each(TARGETS)('reserved bits and opcodes — %s', (_name, start) => {
     it('closes with 1002 on a text frame and echoes nothing', async () => {
       const client = await connect();
       client.send({ opcode: Opcode.Text, payload: 'reserved', ...rsv });
-      await expect(client.serverClose()).resolves.toEqual({ code: 1002, reason: '' });
+      await expect(client.serverClose()).resolves.toEqual(target.protocolClose(1002));
       expect(client.received).toHaveLength(1);
     });
 
     it('closes with 1002 on a ping and sends no pong', async () => {
       const client = await connect();
       client.send({ opcode: Opcode.Ping, payload: 'reserved', ...rsv });
-      await expect(client.serverClose()).resolves.toEqual({ code: 1002, reason: '' });
+      await expect(client.serverClose()).resolves.toEqual(target.protocolClose(1002));
       expect(client.received).toHaveLength(1);
     });
 
@@ -37,7 +37,7 @@ describe.each(TARGETS)('reserved bits and opcodes — %s', (_name, start) => {
       const client = await connect();
       client.send({ opcode: Opcode.Binary, payload: Buffer.from([1]), fin: false });
       client.send({ opcode: Opcode.Continuation, payload: Buffer.from([2]), ...rsv });
-      await expect(client.serverClose()).resolves.toEqual({ code: 1002, reason: '' });
+      await expect(client.serverClose()).resolves.toEqual(target.protocolClose(1002));
       expect(client.received).toHaveLength(1);
     });
   });
@@ -45,7 +45,7 @@ describe.each(TARGETS)('reserved bits and opcodes — %s', (_name, start) => {
   it.each([3, 4, 5, 6, 7, 11, 12, 13, 14, 15])('closes with 1002 on reserved opcode %i', async (opcode) => {
     const client = await connect();
     client.send({ opcode, payload: 'reserved opcode' });
-    await expect(client.serverClose()).resolves.toEqual({ code: 1002, reason: '' });
+    await expect(client.serverClose()).resolves.toEqual(target.protocolClose(1002));
     expect(client.received).toHaveLength(1);
   });
 
@@ -54,6 +54,6 @@ describe.each(TARGETS)('reserved bits and opcodes — %s', (_name, start) => {
     client.send({ opcode: Opcode.Text, payload: 'fine' });
     expect((await client.nextFrame()).opcode).toBe(Opcode.Text);
     client.send({ opcode: 0xb });
-    await expect(client.serverClose()).resolves.toEqual({ code: 1002, reason: '' });
+    await expect(client.serverClose()).resolves.toEqual(target.protocolClose(1002));
   });
 });
