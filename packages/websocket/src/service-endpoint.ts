@@ -59,6 +59,7 @@ export class ServiceEndpoint {
       selectSubProtocol: (offered) => selectSubProtocol(offered, supported),
       // Only @OnUpgrade adds headers to the 101.
       addsHeaders: table.upgradeHandler !== undefined,
+      compression: table.config.compression,
     });
     this.needsAsyncAdmission = table.gate !== undefined || table.upgradeHandler !== undefined;
     host.registry.addService(table.serviceClass, table.config.path, this.connections);

@@ -7,6 +7,7 @@
 // this folder knows which one runs.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { PeerCertificate } from 'node:tls';
+import type { ResolvedCompression } from '../compression';
 import type { ProtocolError } from '../errors';
 import type { ProtocolVersions } from '../handshake-check';
 import type { FrameData } from '../replies';
@@ -75,6 +76,8 @@ export interface EngineOptions {
   selectSubProtocol(offered: ReadonlySet<string>): string | false;
   /** Whether `accept` may be given headers to add to the 101. */
   readonly addsHeaders: boolean;
+  /** permessage-deflate, when the service offers it. */
+  readonly compression: ResolvedCompression | undefined;
 }
 
 /** An engine completing the handshakes of one service. */
