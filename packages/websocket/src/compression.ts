@@ -2,6 +2,7 @@
 // and of `@duet/client` on Node: its shape, its defaults and its start-time validation. Off
 // unless given; `true` takes every default. Engines read the resolved form (transport/ for the
 // server, client/ for the pull client); nothing here knows which engine runs.
+import { type FrameData, bytesOf } from './replies';
 import { type ConfigErrorFactory, bytes, count, describeValue } from './validate';
 
 /** permessage-deflate settings; every field is optional. */
@@ -116,4 +117,19 @@ export function compressesText(text: string, threshold: number): boolean {
   if (units >= threshold) return true;
   if (units * 3 < threshold) return false;
   return Buffer.byteLength(text) >= threshold;
+}
+
+const PLAIN_TEXT = { binary: false, compress: false } as const;
+const PLAIN_BINARY = { binary: true, compress: false } as const;
+const COMPRESSED_TEXT = { binary: false, compress: true } as const;
+const COMPRESSED_BINARY = { binary: true, compress: true } as const;
+
+/**
+ * The options of a ws `send` on a socket that agreed permessage-deflate: compressed from the
+ * threshold on, never below it (ws 8.23 compresses everything unless no context takeover was
+ * agreed). Shared, frozen objects: nothing is made per message.
+ */
+export function deflateSendOptions(data: FrameData, threshold: number): { readonly binary: boolean; readonly compress: boolean } {
+  if (typeof data === 'string') return compressesText(data, threshold) ? COMPRESSED_TEXT : PLAIN_TEXT;
+  return bytesOf(data).length >= threshold ? COMPRESSED_BINARY : PLAIN_BINARY;
 }

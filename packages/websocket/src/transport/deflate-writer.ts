@@ -100,9 +100,3 @@ export function writeCompressibleEncoded(socket: WebSocket, encoded: EncodedFram
   if (sender === undefined) socket.send(encoded.payload, encoded.binary ? COMPRESSED_BINARY : COMPRESSED_TEXT);
   else writeSingle(sender, shared!.frameOf(encoded));
 }
-
-/** The options of a `ws.send` whose callback reports the flush: compressed only from the threshold on. */
-export function compressibleSendOptions(data: FrameData, sending: DeflateSending): { binary: boolean; compress: boolean } {
-  if (typeof data === 'string') return compressesText(data, sending.threshold) ? COMPRESSED_TEXT : PLAIN_TEXT;
-  return bytesOf(data).length >= sending.threshold ? COMPRESSED_BINARY : PLAIN_BINARY;
-}

@@ -11,12 +11,11 @@ import { CloseCode, closeCodeOfEngineError } from '../close-codes';
 import { ProtocolError } from '../errors';
 import type { FrameData } from '../replies';
 import type { EncodedFrame } from './frame-encoding';
-import type { ResolvedCompression } from '../compression';
+import { type ResolvedCompression, deflateSendOptions } from '../compression';
 import { answerDeflateOffers } from './deflate-negotiation';
 import {
   type DeflateSending,
   SharedDeflater,
-  compressibleSendOptions,
   writeCompressible,
   writeCompressibleEncoded,
   writeCompressibleText,
@@ -207,7 +206,7 @@ export class WsTransport implements Transport {
 
   sendAndFlush(data: FrameData): Promise<boolean> {
     if (this.deflate !== undefined) {
-      const options = compressibleSendOptions(data, this.deflate);
+      const options = deflateSendOptions(data, this.deflate.threshold);
       return new Promise((resolve) => this.socket.send(data, options, (error) => resolve(error === undefined || error === null)));
     }
     return new Promise((resolve) => this.socket.send(data, (error) => resolve(error === undefined || error === null)));
