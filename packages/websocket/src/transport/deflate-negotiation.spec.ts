@@ -27,6 +27,9 @@ describe('answerDeflateOffers (RFC 7692, server side)', () => {
     expect(answerDeflateOffers('permessage-deflate; client_max_window_bits', own)).toBe(
       'permessage-deflate; server_no_context_takeover; server_max_window_bits=12; client_max_window_bits=10',
     );
+    expect(answerDeflateOffers('permessage-deflate; server_max_window_bits=14; client_max_window_bits', own)).toBe(
+      'permessage-deflate; server_no_context_takeover; server_max_window_bits=12; client_max_window_bits=10',
+    );
     // Never more than the client allows, in either direction.
     expect(answerDeflateOffers('permessage-deflate; server_max_window_bits=9; client_max_window_bits=9', own)).toBe(
       'permessage-deflate; server_no_context_takeover; server_max_window_bits=9; client_max_window_bits=9',
