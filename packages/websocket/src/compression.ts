@@ -3,7 +3,7 @@
 // unless given; `true` takes every default. Engines read the resolved form (transport/ for the
 // server, client/ for the pull client); nothing here knows which engine runs.
 import { type FrameData, bytesOf } from './replies';
-import { type ConfigErrorFactory, bytes, count, describeValue } from './validate';
+import { type ConfigErrorFactory, count, describeValue } from './validate';
 
 /** permessage-deflate settings; every field is optional. */
 export interface CompressionOptions {
@@ -87,7 +87,8 @@ export function resolveCompression(error: ConfigErrorFactory, field: string, val
     if (!FIELDS.has(name)) throw error(`${field}.${name}`, `is not a compression setting (${[...FIELDS].join(', ')})`);
   }
   return Object.freeze({
-    threshold: options.threshold === 0 ? 0 : bytes(error, `${field}.threshold`, options.threshold, DEFAULT_COMPRESSION_THRESHOLD),
+    // 0 compresses every message.
+    threshold: count(error, `${field}.threshold`, options.threshold, DEFAULT_COMPRESSION_THRESHOLD, 0),
     level: count(error, `${field}.level`, options.level, DEFAULT_COMPRESSION_LEVEL, 1, 9),
     memLevel: count(error, `${field}.memLevel`, options.memLevel, DEFAULT_COMPRESSION_MEM_LEVEL, 1, 9),
     serverNoContextTakeover: flag(error, `${field}.serverNoContextTakeover`, options.serverNoContextTakeover),
