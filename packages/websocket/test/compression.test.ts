@@ -176,15 +176,26 @@ describe('permessage-deflate', () => {
     expect(client.received).toHaveLength(1);
   });
 
-  it('closes with 1009 on a 1 KiB frame that inflates past maxFrameSize, echoing nothing', async () => {
+  it('closes with 1009 on a 1 KiB frame that inflates past maxFrameSize, without inflating it all', async () => {
     const { app } = await startServices(SERVICES);
     const client = await RawClient.connect(app.port(), '/deflate', undefined, offer('permessage-deflate'));
     const bomb = deflated(Buffer.alloc(1000 * 1000, 0x61));
     expect(bomb.length).toBeLessThanOrEqual(1024);
+    // Every inflater of this process (the server's) is watched: what it produced is counted.
+    let inflatedBytes = 0;
+    const emitOfStreams = zlib.InflateRaw.prototype.emit;
+    const emit = jest.spyOn(zlib.InflateRaw.prototype, 'emit').mockImplementation(function (this: zlib.InflateRaw, event, ...args) {
+      if (event === 'data') inflatedBytes += (args[0] as Buffer).length;
+      return emitOfStreams.call(this, event, ...args);
+    });
     client.send({ opcode: Opcode.Text, payload: bomb, rsv1: true });
     const { code } = await client.serverClose();
+    emit.mockRestore();
     expect(code).toBe(1009);
     expect(client.received).toHaveLength(1);
+    // Stopped at the first chunk past maxFrameSize (4096): not the megabyte it would make.
+    expect(inflatedBytes).toBeGreaterThan(4096);
+    expect(inflatedBytes).toBeLessThanOrEqual(64 * 1024);
   });
 
   it('compresses a broadcast once under server_no_context_takeover: every socket gets the same frame', async () => {
