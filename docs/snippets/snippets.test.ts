@@ -22,6 +22,7 @@ import * as auth from './auth';
 import * as broadcast from './broadcast';
 import * as client from './client';
 import * as close from './close';
+import * as compression from './compression';
 import * as controlMessages from './control-messages';
 import * as dataMessages from './data-messages';
 import * as errors from './errors';
@@ -170,6 +171,15 @@ describe('snippet: data-messages', () => {
 });
 
 describe('snippet: typed-messages', () => {
+  it('broadcasts a long text deflated to a client that offered compression, which reads it whole', async () => {
+    const base = await serve(compression.start);
+    const reader = await compression.connect(base);
+    expect(reader.getHttpResponseHeaders()['sec-websocket-extensions']).toBe('permessage-deflate; server_no_context_takeover');
+    const long = 'tick '.repeat(1000);
+    await reader.writeTextMessage(long);
+    expect(await reader.readTextMessage()).toBe(long);
+  });
+
   it('answers a quote, streams a watch, each tagged with its reqid, and explains a bad message', async () => {
     const base = await serve(typedMessages.start);
     const peer = await connect(`${base}/prices`);
