@@ -57,6 +57,11 @@ describe('answerDeflateOffers (RFC 7692, server side)', () => {
     expect(answerDeflateOffers('permessage-deflate; a="b, permessage-deflate', config())).toBeUndefined();
   });
 
+  it('never answers a client window of 8: left out (the client may use 15), or declined when the service limits it', () => {
+    expect(answerDeflateOffers('permessage-deflate; client_max_window_bits=8', config())).toBe('permessage-deflate');
+    expect(answerDeflateOffers('permessage-deflate; client_max_window_bits=8', config({ clientMaxWindowBits: 10 }))).toBeUndefined();
+  });
+
   it('declines an offer that does not let a service limiting the client window name it', () => {
     expect(answerDeflateOffers('permessage-deflate', config({ clientMaxWindowBits: 10 }))).toBeUndefined();
   });

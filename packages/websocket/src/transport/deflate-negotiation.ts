@@ -94,11 +94,14 @@ function answerOffer(offer: DeflateOffer, config: ResolvedCompression): string |
   }
   // The client's window may only be named when the offer carries the parameter, and no larger
   // than a value it gives. A service that limits it declines offers that do not let it.
+  // An offered 8 is never answered: the decompressor is made with the answered window, and a
+  // zlib client asked for 8 compresses with 9 (see MIN_WINDOW_BITS).
   let clientWindow: number | undefined;
   if (config.clientMaxWindowBits !== undefined) {
     if (offer.clientMaxWindowBits === undefined) return undefined;
     clientWindow = offer.clientMaxWindowBits === true ? config.clientMaxWindowBits : Math.min(config.clientMaxWindowBits, offer.clientMaxWindowBits);
-  } else if (typeof offer.clientMaxWindowBits === 'number') {
+    if (clientWindow < MIN_WINDOW_BITS) return undefined;
+  } else if (typeof offer.clientMaxWindowBits === 'number' && offer.clientMaxWindowBits >= MIN_WINDOW_BITS) {
     // Echoed: the client said it compresses with no more, and the decompressor can be that small.
     clientWindow = offer.clientMaxWindowBits;
   }
