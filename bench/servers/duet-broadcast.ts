@@ -3,9 +3,10 @@
 // of the server (on Bun's native engine, Bun's pub/sub).
 import 'reflect-metadata';
 import { Container, inject } from 'inversify';
+import { duetCompression } from './deflate';
 import { Caller, ConnectionRegistry, OnText, WebSocketApplication, WebSocketService, webSocketModule } from '@duet/websocket';
 
-@WebSocketService({ path: '/ws' })
+@WebSocketService({ path: '/ws', compression: duetCompression })
 export class BroadcastService {
   constructor(@inject(ConnectionRegistry) private readonly registry: ConnectionRegistry) {}
 

@@ -3,6 +3,7 @@
 // Needs `OnMessage` in @duet/websocket (issue 5); the runner leaves this server out until then.
 import 'reflect-metadata';
 import { Container } from 'inversify';
+import { duetCompression } from './deflate';
 import { Caller, OnMessage, WebSocketApplication, WebSocketService, webSocketModule } from '@duet/websocket';
 
 interface EchoMessage {
@@ -10,7 +11,7 @@ interface EchoMessage {
   data: unknown;
 }
 
-@WebSocketService({ path: '/ws', dispatcherKey: 'type' })
+@WebSocketService({ path: '/ws', dispatcherKey: 'type', compression: duetCompression })
 export class JsonService {
   @OnMessage('echo')
   onEcho(_caller: Caller, message: EchoMessage) {

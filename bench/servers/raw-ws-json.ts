@@ -1,7 +1,8 @@
 // Raw ws with hand-written JSON routing: parse, switch on `type`, stringify the reply.
+import { wsPerMessageDeflate } from './deflate';
 import { WebSocketServer, announce, listenPort } from './ws-engine';
 
-const server = new WebSocketServer({ host: '127.0.0.1', port: listenPort(), path: '/ws' });
+const server = new WebSocketServer({ host: '127.0.0.1', port: listenPort(), path: '/ws', perMessageDeflate: wsPerMessageDeflate });
 server.on('connection', (ws) => {
   ws.on('message', (data) => {
     let message: { type?: unknown; data?: unknown };

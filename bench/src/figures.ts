@@ -9,7 +9,8 @@ export type FigureKey =
   | 'serverCpuMsPerBroadcast'
   | 'rssPerConnection'
   | 'heapPerConnection'
-  | 'handshakesPerSecond';
+  | 'handshakesPerSecond'
+  | 'wireBytesPerMessage';
 
 export interface FigureInfo {
   label: string;
@@ -35,12 +36,13 @@ export const FIGURES: Record<FigureKey, FigureInfo> = {
   rssPerConnection: { label: 'RSS per connection', short: 'RSS/conn', better: 'lower', format: kib },
   heapPerConnection: { label: 'JS heap per connection', short: 'heap/conn', better: 'lower', format: kib },
   handshakesPerSecond: { label: 'handshakes/s', short: 'handshakes/s', better: 'higher', format: count },
+  wireBytesPerMessage: { label: 'bytes on the wire per message', short: 'wire B/msg', better: 'lower', format: count },
 };
 
 /** The figures of each kind of scenario, the first being the one the chart shows. */
 export const FIGURES_OF_KIND: Record<'throughput' | 'broadcast' | 'idle', FigureKey[]> = {
-  throughput: ['messagesPerSecond', 'p50Micros', 'p99Micros'],
-  broadcast: ['broadcastMs', 'broadcastMaxMs', 'serverCpuMsPerBroadcast'],
+  throughput: ['messagesPerSecond', 'p50Micros', 'p99Micros', 'wireBytesPerMessage'],
+  broadcast: ['broadcastMs', 'broadcastMaxMs', 'serverCpuMsPerBroadcast', 'wireBytesPerMessage'],
   idle: ['rssPerConnection', 'handshakesPerSecond', 'heapPerConnection'],
 };
 

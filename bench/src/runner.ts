@@ -159,7 +159,12 @@ async function measureLoaded(
       const result = await load.throughput(throughputSpec(scenario, server, warmupMs, measureMs), warmupMs + measureMs + 30000);
       return {
         round,
-        figures: { messagesPerSecond: result.messagesPerSecond, p50Micros: result.p50Micros, p99Micros: result.p99Micros },
+        figures: {
+          messagesPerSecond: result.messagesPerSecond,
+          p50Micros: result.p50Micros,
+          p99Micros: result.p99Micros,
+          wireBytesPerMessage: result.wireBytesPerMessage,
+        },
         usage: { serverCpu: result.serverCpu, loadCpu: result.loadCpu, machineCpu: result.machineCpu },
         problems: result.problems,
       };
@@ -171,6 +176,7 @@ async function measureLoaded(
         broadcastMs: result.medianMs,
         broadcastMaxMs: result.maxMs,
         serverCpuMsPerBroadcast: result.serverCpuMsPerBroadcast,
+        wireBytesPerMessage: result.wireBytesPerMessage,
       },
       usage: { serverCpu: result.serverCpu, loadCpu: result.loadCpu, machineCpu: result.machineCpu },
       problems: result.problems,

@@ -21,6 +21,8 @@ interface ScenarioBase {
    * `resume` ignores the ask, and those connections then run as plain ones.
    */
   session?: boolean;
+  /** The load offers permessage-deflate (every server of the scenario must be a compressing one). */
+  compression?: boolean;
 }
 
 export interface ThroughputScenario extends ScenarioBase {
@@ -75,6 +77,7 @@ export function throughputSpec(scenario: ThroughputScenario, target: LoadTarget,
     expectedReply: scenario.expectedReply,
     warmupMs,
     measureMs,
+    compression: scenario.compression,
   };
 }
 
@@ -94,6 +97,7 @@ export function broadcastSpec(scenario: BroadcastScenario, target: LoadTarget, b
     warmupBroadcasts: scenario.warmupBroadcasts,
     broadcasts,
     pauseMs: scenario.pauseMs,
+    compression: scenario.compression,
   };
 }
 
@@ -112,6 +116,31 @@ const SMALL = textOf(64);
 const LARGE = textOf(16 * 1024);
 // Canonical JSON: a reply of `{ type: 'echo', data }` re-encodes to these very bytes.
 const JSON_MESSAGE = JSON.stringify({ type: 'echo', data: { id: 42, text: 'the quick brown fox jumps over the lazy dog' } });
+
+/** A 16 KiB JSON message (an order book snapshot), which a `{ type: 'echo', data }` reply re-encodes to the same bytes. */
+const JSON_16K = jsonOfAbout(16 * 1024);
+/** One round of a market feed: ticker updates for 40 pairs (about 3 KiB of JSON). */
+const MARKET_ROUND = JSON.stringify({
+  type: 'tickers',
+  updates: Array.from({ length: 40 }, (_, i) => ({
+    event: 'ticker',
+    pair: `PAIR${i}/USD`,
+    seq: 1000 + i,
+    bid: Number((100 + i * 1.37).toFixed(2)),
+    ask: Number((100.05 + i * 1.37).toFixed(2)),
+    last: Number((100.02 + i * 1.37).toFixed(2)),
+  })),
+});
+
+function jsonOfAbout(bytes: number): string {
+  const levels: { price: number; size: number; orders: number }[] = [];
+  let text = '';
+  for (let i = 0; text.length < bytes - 64; i++) {
+    levels.push({ price: Number((30000 + i * 0.5).toFixed(1)), size: Number(((i * 7919) % 1000 / 100).toFixed(2)), orders: (i * 31) % 17 });
+    text = JSON.stringify({ type: 'echo', data: { book: 'XBT/USD', levels } });
+  }
+  return text;
+}
 
 export const SCENARIOS: readonly Scenario[] = [
   {
@@ -232,6 +261,34 @@ export const SCENARIOS: readonly Scenario[] = [
     maxRounds: 3,
     connections: 5000,
     message: SMALL,
+    warmupBroadcasts: 5,
+    broadcasts: 20,
+    pauseMs: 25,
+  },
+  {
+    id: 'deflate-json-16k-c16',
+    title: 'permessage-deflate: JSON echo 16 KiB, C=16, W=8',
+    kind: 'throughput',
+    servers: ['raw-ws-json-deflate', 'duet-json-deflate'],
+    baseline: 'raw-ws-json-deflate',
+    compression: true,
+    connections: 16,
+    window: 8,
+    measureFactor: 2,
+    message: JSON_16K,
+    expectedReply: JSON_16K,
+  },
+  {
+    id: 'deflate-market-broadcast-1000',
+    title: 'permessage-deflate: market-feed round (3 KiB JSON) to 1,000 connections',
+    kind: 'broadcast',
+    servers: ['raw-ws-broadcast-deflate', 'raw-ws-broadcast-deflate-nct', 'duet-broadcast-deflate', 'duet-broadcast-deflate-nct'],
+    baseline: 'raw-ws-broadcast-deflate',
+    alsoAgainst: ['raw-ws-broadcast-deflate-nct'],
+    compression: true,
+    maxRounds: 3,
+    connections: 1000,
+    message: MARKET_ROUND,
     warmupBroadcasts: 5,
     broadcasts: 20,
     pauseMs: 25,

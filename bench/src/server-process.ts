@@ -49,7 +49,7 @@ export class ServerProcess {
     if (definition.runtime === 'ts') args.push('-r', 'ts-node/register/transpile-only');
     const root = definition.root ?? REPO_ROOT;
     args.push('-r', HARNESS, path.join(root, definition.entry));
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...definition.env, PORT: '0' };
     if (definition.tsProject !== undefined) env.TS_NODE_PROJECT = path.join(root, definition.tsProject);
     if (definition.bufferutil) {
       // ws is the one @duet/websocket depends on, at the repository root, where bufferutil is

@@ -25,6 +25,8 @@ export interface ServerDefinition {
   unavailable?: () => string | undefined;
   /** The checkout the entry is run from (`--against`); this repository when absent. */
   root?: string;
+  /** Environment of the server process (e.g. `DEFLATE`: see servers/deflate.ts). */
+  env?: Record<string, string>;
 }
 
 const BENCH_TSCONFIG = 'bench/tsconfig.json';
@@ -170,6 +172,32 @@ const SERVER_LIST: ServerDefinition[] = [
     entry: 'bench/servers/duet-broadcast.ts',
     runtime: 'ts',
     tsProject: BENCH_TSCONFIG,
+  },
+  // permessage-deflate: the same settings on both sides (servers/deflate.ts), ws's defaults
+  // otherwise; `-nct` adds server no context takeover.
+  ...['', '-nct'].flatMap((suffix): ServerDefinition[] => {
+    const env = { DEFLATE: suffix === '' ? 'on' : 'no-context-takeover' };
+    const nct = suffix === '' ? '' : ', no context takeover';
+    return [
+      { id: `raw-ws-broadcast-deflate${suffix}`, label: `raw ws (send loop, deflate${nct})`, entry: 'bench/servers/raw-ws-broadcast.ts', runtime: 'ts', tsProject: BENCH_TSCONFIG, env },
+      { id: `duet-broadcast-deflate${suffix}`, label: `Duet (registry.broadcast, compression${nct})`, entry: 'bench/servers/duet-broadcast.ts', runtime: 'ts', tsProject: BENCH_TSCONFIG, env },
+    ];
+  }),
+  {
+    id: 'raw-ws-json-deflate',
+    label: 'raw ws (hand-routed JSON, deflate)',
+    entry: 'bench/servers/raw-ws-json.ts',
+    runtime: 'ts',
+    tsProject: BENCH_TSCONFIG,
+    env: { DEFLATE: 'on' },
+  },
+  {
+    id: 'duet-json-deflate',
+    label: 'Duet @OnMessage (compression)',
+    entry: 'bench/servers/duet-json.ts',
+    runtime: 'ts',
+    tsProject: BENCH_TSCONFIG,
+    env: { DEFLATE: 'on' },
   },
 ];
 

@@ -82,6 +82,25 @@ export const TARGETS: readonly Target[] = [
     bound: 'atMost',
     threshold: 1.0,
   },
+  // Issue 19: compression keeps up with ws compressing, and a broadcast deflated once beats ws deflating per socket.
+  {
+    text: 'permessage-deflate JSON echo 16 KiB: Duet msgs/s vs raw ws with the same perMessageDeflate',
+    scenario: 'deflate-json-16k-c16',
+    server: 'duet-json-deflate',
+    against: 'raw-ws-json-deflate',
+    figure: 'messagesPerSecond',
+    bound: 'atLeast',
+    threshold: 0.95,
+  },
+  {
+    text: 'permessage-deflate market-feed broadcast: Duet (serverNoContextTakeover) time to all vs raw ws deflating per socket',
+    scenario: 'deflate-market-broadcast-1000',
+    server: 'duet-broadcast-deflate-nct',
+    against: 'raw-ws-broadcast-deflate',
+    figure: 'broadcastMs',
+    bound: 'atMost',
+    threshold: 1.0,
+  },
 ];
 
 export function evaluateTargets(summaries: readonly ScenarioSummary[]): TargetResult[] {

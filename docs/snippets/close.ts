@@ -1,14 +1,16 @@
-// Connection close: @OnClose runs once per connection, whoever closed it; caller.close ends one.
+// Connection close: @OnClose runs once per connection, whoever closed it; caller.close ends one,
+// and so does a returned CloseFrame.
 import 'reflect-metadata';
 import { Container } from 'inversify';
 import {
-  Caller, OnClose, OnText, WebSocketApplication, WebSocketService, webSocketModule,
+  Caller, CloseFrame, OnClose, OnText, WebSocketApplication, WebSocketService, webSocketModule,
 } from '@duet/websocket';
 
 @WebSocketService({ path: '/ws' })
 export class WsService {
   @OnText()
   async onText(caller: Caller, text: string) {
+    if (text === 'logout') return CloseFrame.NormalClosure; // closes after the replies before it
     if (text !== 'bye') return `Echo: ${text}`;
     await caller.close(4000, 'see you', 5); // codes 4000–4999 are the application's own
   }

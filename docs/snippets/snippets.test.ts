@@ -22,6 +22,7 @@ import * as auth from './auth';
 import * as broadcast from './broadcast';
 import * as client from './client';
 import * as close from './close';
+import * as compression from './compression';
 import * as controlMessages from './control-messages';
 import * as dataMessages from './data-messages';
 import * as errors from './errors';
@@ -170,6 +171,15 @@ describe('snippet: data-messages', () => {
 });
 
 describe('snippet: typed-messages', () => {
+  it('broadcasts a long text deflated to a client that offered compression, which reads it whole', async () => {
+    const base = await serve(compression.start);
+    const reader = await compression.connect(base);
+    expect(reader.getHttpResponseHeaders()['sec-websocket-extensions']).toBe('permessage-deflate; server_no_context_takeover');
+    const long = 'tick '.repeat(1000);
+    await reader.writeTextMessage(long);
+    expect(await reader.readTextMessage()).toBe(long);
+  });
+
   it('answers a quote, streams a watch, each tagged with its reqid, and explains a bad message', async () => {
     const base = await serve(typedMessages.start);
     const peer = await connect(`${base}/prices`);
@@ -224,6 +234,15 @@ describe('snippet: close', () => {
     expect(await closedWith(peer.readTextMessage())).toEqual({ statusCode: 4000, reason: 'see you' });
     await until(() => logged(log).length > 0, '@OnClose');
     expect(logged(log)).toEqual(['Client closed connection with 4000 because of see you']);
+  });
+
+  it("closes with 1000 when a handler returns CloseFrame.NormalClosure for 'logout', after the echo before it", async () => {
+    const base = await serve(close.start);
+    const peer = await connect(`${base}/ws`);
+    await peer.writeTextMessage('hi');
+    await peer.writeTextMessage('logout');
+    expect(await peer.readTextMessage()).toBe('Echo: hi');
+    expect(await closedWith(peer.readTextMessage())).toEqual({ statusCode: 1000, reason: '' });
   });
 });
 

@@ -17,6 +17,8 @@ export interface BroadcastSpec {
   broadcasts: number;
   /** Rest between broadcasts, so each starts from a quiet server. */
   pauseMs: number;
+  /** Offer permessage-deflate; broadcasts may then arrive compressed. */
+  compression?: boolean;
 }
 
 export interface BroadcastResult {
@@ -26,6 +28,8 @@ export interface BroadcastResult {
   maxMs: number;
   /** Server CPU seconds per measured broadcast. */
   serverCpuMsPerBroadcast: number;
+  /** Bytes the server put on the wire per delivered message over the measured broadcasts. */
+  wireBytesPerMessage: number;
   /** CPU of the server, the load generator and the whole machine over the measured broadcasts, in cores. */
   serverCpu: number;
   loadCpu: number;
@@ -43,7 +47,10 @@ class BroadcastDriver implements LoadDriver {
   private readonly length: number;
   private complete: (() => void) | undefined;
 
-  constructor(message: string) {
+  constructor(
+    message: string,
+    private readonly compression: boolean,
+  ) {
     this.length = Buffer.byteLength(message);
   }
 
@@ -60,7 +67,8 @@ class BroadcastDriver implements LoadDriver {
   }
 
   frame(connection: LoadConnection, opcode: number, length: number): void {
-    if (opcode !== Opcode.Text || length !== this.length) {
+    // A compressed broadcast has a size of its own.
+    if (opcode !== Opcode.Text || (length !== this.length && !(this.compression && connection.reader.compressed))) {
       if (opcode !== Opcode.Close) this.problems.add(`unexpected frame: opcode ${opcode}, ${length} bytes`);
       return;
     }
@@ -79,8 +87,12 @@ class BroadcastDriver implements LoadDriver {
 }
 
 export async function runBroadcast(spec: BroadcastSpec, deadline: number, onPhase?: PhaseListener): Promise<BroadcastResult> {
-  const driver = new BroadcastDriver(spec.message);
-  const opened = await openConnections(spec.port, spec.path, spec.connections, 100, driver, deadline);
+  const driver = new BroadcastDriver(spec.message, spec.compression === true);
+  const offer = spec.compression === true ? 'permessage-deflate' : undefined;
+  const opened = await openConnections(spec.port, spec.path, spec.connections, 100, driver, deadline, offer);
+  if (spec.compression === true && opened.connections.some((connection) => !connection.extensions.startsWith('permessage-deflate'))) {
+    driver.problems.add('permessage-deflate was not agreed on every connection');
+  }
   if (opened.failed > 0) driver.problems.add(`${opened.failed} connections failed: ${opened.firstProblem}`);
   const total = opened.connections.length;
   driver.total = total;
@@ -89,6 +101,7 @@ export async function runBroadcast(spec: BroadcastSpec, deadline: number, onPhas
   let serverCpu: CpuMeter | undefined;
   let machineCpu: MachineMeter | undefined;
   let loadCpu: CpuMeter | undefined;
+  let bytesBefore = 0;
   for (let i = 0; i < spec.warmupBroadcasts + spec.broadcasts && total > 0 && Date.now() < deadline; i++) {
     if (i === spec.warmupBroadcasts) {
       onPhase?.('measure-start');
@@ -97,6 +110,7 @@ export async function runBroadcast(spec: BroadcastSpec, deadline: number, onPhas
       serverCpu = new CpuMeter(spec.serverPid);
       machineCpu = new MachineMeter();
       loadCpu = new CpuMeter(process.pid);
+      bytesBefore = bytesIn(opened.connections);
     }
     const all = driver.expectAll(10000);
     const started = performance.now();
@@ -109,6 +123,7 @@ export async function runBroadcast(spec: BroadcastSpec, deadline: number, onPhas
     await sleep(spec.pauseMs);
   }
   if (serverCpu !== undefined) onPhase?.('measure-end');
+  const wireBytes = bytesIn(opened.connections) - bytesBefore;
   const cpuSeconds = serverCpu?.usedSeconds() ?? Number.NaN;
   const serverCores = serverCpu?.read() ?? Number.NaN;
   const machineCores = machineCpu?.read() ?? Number.NaN;
@@ -120,6 +135,7 @@ export async function runBroadcast(spec: BroadcastSpec, deadline: number, onPhas
     medianMs: sorted.length > 0 ? sorted[Math.floor((sorted.length - 1) / 2)] : Number.NaN,
     maxMs: sorted.length > 0 ? sorted[sorted.length - 1] : Number.NaN,
     serverCpuMsPerBroadcast: durationsMs.length > 0 ? (cpuSeconds * 1000) / durationsMs.length : Number.NaN,
+    wireBytesPerMessage: durationsMs.length > 0 && total > 0 ? wireBytes / (durationsMs.length * total) : Number.NaN,
     serverCpu: serverCores,
     loadCpu: loadCores,
     machineCpu: machineCores,
@@ -130,4 +146,10 @@ export async function runBroadcast(spec: BroadcastSpec, deadline: number, onPhas
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function bytesIn(connections: readonly LoadConnection[]): number {
+  let total = 0;
+  for (const connection of connections) total += connection.bytesIn;
+  return total;
 }

@@ -8,12 +8,12 @@ export const Opcode = { Text: 1, Binary: 2, Close: 8, Ping: 9, Pong: 10 } as con
 // A fixed key: the server cannot tell, and the same bytes can then be written again and again.
 const MASK_KEY = Buffer.from([0x37, 0xfa, 0x21, 0x3d]);
 
-/** One masked client frame (FIN set) carrying `payload`. */
-export function maskedFrame(opcode: number, payload: Buffer): Buffer {
+/** One masked client frame (FIN set) carrying `payload`; `compressed` sets RSV1 (permessage-deflate). */
+export function maskedFrame(opcode: number, payload: Buffer, compressed = false): Buffer {
   const length = payload.length;
   const lengthBytes = length < 126 ? 0 : length < 65536 ? 2 : 8;
   const frame = Buffer.alloc(2 + lengthBytes + 4 + length);
-  frame[0] = 0x80 | opcode;
+  frame[0] = 0x80 | (compressed ? 0x40 : 0) | opcode;
   if (lengthBytes === 0) {
     frame[1] = 0x80 | length;
   } else if (lengthBytes === 2) {
@@ -49,13 +49,14 @@ export const HANDSHAKE_ACCEPT = createHash('sha1')
   .digest('base64');
 
 /** The opening handshake request, the same bytes for every connection. */
-export function upgradeRequest(port: number, path: string): Buffer {
+export function upgradeRequest(port: number, path: string, extensions?: string): Buffer {
   return Buffer.from(
     `GET ${path} HTTP/1.1\r\n` +
       `Host: 127.0.0.1:${port}\r\n` +
       'Upgrade: websocket\r\n' +
       'Connection: Upgrade\r\n' +
       `Sec-WebSocket-Key: ${HANDSHAKE_KEY}\r\n` +
+      (extensions === undefined ? '' : `Sec-WebSocket-Extensions: ${extensions}\r\n`) +
       'Sec-WebSocket-Version: 13\r\n\r\n',
     'latin1',
   );
@@ -80,6 +81,8 @@ export class FrameReader {
   private captured = 0;
   /** The payload captured last (see `captureNext`). */
   lastCaptured: Buffer | undefined;
+  /** Whether the frame reported last had RSV1 set (compressed, under permessage-deflate). */
+  compressed = false;
 
   constructor(private readonly onFrame: FrameListener) {}
 
@@ -127,6 +130,7 @@ export class FrameReader {
 
   private startFrame(bytes: Buffer, at: number): void {
     this.opcode = bytes[at] & 0x0f;
+    this.compressed = (bytes[at] & 0x40) !== 0;
     const second = bytes[at + 1];
     const short = second & 0x7f;
     let length = short;

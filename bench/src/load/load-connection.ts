@@ -31,13 +31,18 @@ export class LoadConnection {
   isOpen = false;
   /** Free for the driver (a ring of send times, a counter…). */
   state: unknown;
+  /** Bytes read from the server since the handshake: what it put on the wire. */
+  bytesIn = 0;
+  /** The server's Sec-WebSocket-Extensions answer ('' when none). */
+  extensions = '';
 
   private handshake: Buffer | undefined = Buffer.alloc(0);
   private closing = false;
   private readonly opened: Promise<void>;
   private readonly ended: Promise<void>;
 
-  constructor(port: number, path: string, private readonly driver: LoadDriver) {
+  /** `extensions`: the Sec-WebSocket-Extensions offer, if any (permessage-deflate). */
+  constructor(port: number, path: string, private readonly driver: LoadDriver, extensions?: string) {
     this.reader = new FrameReader((opcode, length) => driver.frame(this, opcode, length));
     driver.connecting?.(this);
     let resolveOpen!: () => void;
@@ -56,12 +61,15 @@ export class LoadConnection {
         callback: (bytes: number, buffer: Uint8Array) => {
           this.readAt = performance.now();
           if (this.handshake !== undefined) this.readHandshake(buffer as Buffer, bytes, resolveOpen, rejectOpen);
-          else this.readFrames(buffer as Buffer, 0, bytes);
+          else {
+            this.bytesIn += bytes;
+            this.readFrames(buffer as Buffer, 0, bytes);
+          }
           return true;
         },
       },
     });
-    this.socket.on('connect', () => this.socket.write(upgradeRequest(port, path)));
+    this.socket.on('connect', () => this.socket.write(upgradeRequest(port, path, extensions)));
     this.socket.on('error', (error) => {
       this.problem ??= error.message;
       rejectOpen(error);
@@ -125,6 +133,7 @@ export class LoadConnection {
       return;
     }
     this.handshake = undefined;
+    this.extensions = /\r\nsec-websocket-extensions: *([^\r]*)/i.exec(head)?.[1] ?? '';
     this.isOpen = true;
     resolve();
     const rest = end + HEADER_END.length;
@@ -163,6 +172,7 @@ export async function openConnections(
   concurrency: number,
   driver: LoadDriver,
   deadline: number,
+  extensions?: string,
 ): Promise<OpenResult> {
   const connections: LoadConnection[] = [];
   let failed = 0;
@@ -172,7 +182,7 @@ export async function openConnections(
   const lane = async (): Promise<void> => {
     while (next < count && Date.now() < deadline) {
       next++;
-      const connection = new LoadConnection(port, path, driver);
+      const connection = new LoadConnection(port, path, driver, extensions);
       try {
         await connection.whenOpen();
         connections.push(connection);

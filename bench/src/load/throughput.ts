@@ -4,6 +4,7 @@
 // connections ask for a resumable session and, when the server gives one (its first frame is
 // `$session`), take its `$ack` frames and acknowledge the replies as @duet/client does.
 import { performance } from 'node:perf_hooks';
+import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { CpuMeter, MachineMeter } from '../proc';
 import { Opcode, maskedFrame, repeatFrame } from './frames';
 import { LatencyHistogram } from './histogram';
@@ -25,6 +26,11 @@ export interface ThroughputSpec {
   session?: boolean;
   warmupMs: number;
   measureMs: number;
+  /**
+   * Offer permessage-deflate (with client_no_context_takeover, so one compressed message can be
+   * sent again and again) and send every message compressed; replies may come either way.
+   */
+  compression?: boolean;
 }
 
 export interface ThroughputResult {
@@ -33,6 +39,8 @@ export interface ThroughputResult {
   p99Micros: number;
   measuredMessages: number;
   measuredSeconds: number;
+  /** Bytes the server put on the wire per reply over the measured time (headers included). */
+  wireBytesPerMessage: number;
   /** CPU of the server and of this load generator over the measured time (1 = one core). */
   serverCpu: number;
   loadCpu: number;
@@ -75,7 +83,8 @@ class ThroughputDriver implements LoadDriver {
   private drained: (() => void) | undefined;
 
   constructor(private readonly spec: ThroughputSpec) {
-    const frame = maskedFrame(Opcode.Text, Buffer.from(spec.message));
+    const message = Buffer.from(spec.message);
+    const frame = spec.compression === true ? maskedFrame(Opcode.Text, deflated(message), true) : maskedFrame(Opcode.Text, message);
     this.frameLength = frame.length;
     this.frames = repeatFrame(frame, spec.window);
     this.expectedReply = Buffer.from(spec.expectedReply);
@@ -97,12 +106,16 @@ class ThroughputDriver implements LoadDriver {
     } satisfies Flight;
     // The first frame may be a `$session` (it comes right after the handshake) rather than a
     // reply: capture enough of it to tell.
-    connection.reader.captureNext(this.spec.session === true ? SESSION_CAPTURE : this.replyLength + 1);
+    // A compressed reply may be longer than the plain one: room for it.
+    connection.reader.captureNext(this.spec.session === true ? SESSION_CAPTURE : this.replyLength + (this.spec.compression === true ? 1024 : 1));
   }
 
   start(connection: LoadConnection): void {
     const window = this.spec.window;
     const flight = connection.state as Flight;
+    if (this.spec.compression === true && !connection.extensions.startsWith('permessage-deflate')) {
+      this.problems.add(`permessage-deflate was not agreed (answer: '${connection.extensions}')`);
+    }
     const now = performance.now();
     flight.sentAt.fill(now);
     flight.inFlight = window;
@@ -112,7 +125,8 @@ class ThroughputDriver implements LoadDriver {
 
   frame(connection: LoadConnection, opcode: number, length: number): void {
     const flight = connection.state as Flight;
-    if (opcode !== Opcode.Text || length !== this.replyLength) {
+    // Compressed replies have sizes of their own: the first is inflated and checked below.
+    if (opcode !== Opcode.Text || (length !== this.replyLength && !connection.reader.compressed)) {
       if (opcode === Opcode.Text && this.spec.session === true && this.sessionFrame(connection, flight)) return;
       if (opcode !== Opcode.Close) this.problems.add(`unexpected frame: opcode ${opcode}, ${length} bytes`);
       return;
@@ -120,7 +134,10 @@ class ThroughputDriver implements LoadDriver {
     if (flight.inSession) flight.received++;
     if (!flight.checked) {
       flight.checked = true;
-      if (!this.expectedReply.equals(connection.reader.lastCaptured ?? Buffer.alloc(0))) {
+      const captured = connection.reader.lastCaptured ?? Buffer.alloc(0);
+      // The first compressed message of a connection needs no earlier context to be inflated.
+      const reply = connection.reader.compressed ? inflated(captured) : captured;
+      if (!this.expectedReply.equals(reply)) {
         this.problems.add(`a reply differs from the expected one: ${String(connection.reader.lastCaptured).slice(0, 80)}`);
       }
     }
@@ -202,7 +219,8 @@ class ThroughputDriver implements LoadDriver {
 
 export async function runThroughput(spec: ThroughputSpec, deadline: number, onPhase?: PhaseListener): Promise<ThroughputResult> {
   const driver = new ThroughputDriver(spec);
-  const opened = await openConnections(spec.port, spec.path, spec.connections, 64, driver, deadline);
+  const offer = spec.compression === true ? 'permessage-deflate; client_no_context_takeover' : undefined;
+  const opened = await openConnections(spec.port, spec.path, spec.connections, 64, driver, deadline, offer);
   if (opened.failed > 0) driver.problems.add(`${opened.failed} connections failed: ${opened.firstProblem}`);
   for (const connection of opened.connections) driver.start(connection);
 
@@ -212,9 +230,11 @@ export async function runThroughput(spec: ThroughputSpec, deadline: number, onPh
   const serverCpu = new CpuMeter(spec.serverPid);
   const loadCpu = new CpuMeter(process.pid);
   const machineCpu = new MachineMeter();
+  const bytesBefore = bytesIn(opened.connections);
   const started = performance.now();
   await sleep(spec.measureMs);
   driver.measuring = false;
+  const wireBytes = bytesIn(opened.connections) - bytesBefore;
   onPhase?.('measure-end');
   const measuredSeconds = (performance.now() - started) / 1000;
   const result: ThroughputResult = {
@@ -223,6 +243,7 @@ export async function runThroughput(spec: ThroughputSpec, deadline: number, onPh
     p99Micros: driver.histogram.percentile(0.99),
     measuredMessages: driver.measured,
     measuredSeconds,
+    wireBytesPerMessage: driver.measured > 0 ? wireBytes / driver.measured : Number.NaN,
     serverCpu: serverCpu.read(),
     loadCpu: loadCpu.read(),
     machineCpu: machineCpu.read(),
@@ -233,6 +254,26 @@ export async function runThroughput(spec: ThroughputSpec, deadline: number, onPh
   await closeConnections(opened.connections);
   result.problems = [...driver.problems];
   return result;
+}
+
+function bytesIn(connections: readonly LoadConnection[]): number {
+  let total = 0;
+  for (const connection of connections) total += connection.bytesIn;
+  return total;
+}
+
+/** A message as one compressed payload (RFC 7692 7.2.1: sync-flushed, its 4-byte tail removed). */
+export function deflated(message: Buffer): Buffer {
+  const bytes = deflateRawSync(message, { finishFlush: constants.Z_SYNC_FLUSH });
+  return bytes.subarray(0, bytes.length - 4);
+}
+
+function inflated(payload: Buffer): Buffer {
+  try {
+    return inflateRawSync(Buffer.concat([payload, Buffer.from([0, 0, 0xff, 0xff])]), { finishFlush: constants.Z_SYNC_FLUSH });
+  } catch {
+    return Buffer.alloc(0);
+  }
 }
 
 function sleep(ms: number): Promise<void> {

@@ -15,6 +15,6 @@ export {
   RequestTimeoutError,
 } from './errors';
 export type { ReconnectOptions } from './backoff';
-export type { ClientOptions, WebSocketConstructor, WebSocketLike } from './options';
+export type { ClientOptions, CompressionOptions, WebSocketConstructor, WebSocketLike } from './options';
 export { CodedError, ContractError, defineContract } from '@duet/contract';
 export type { AnyContract, Contract, EventData, EventName, MessageData, ReplyOf, RequestName, SendName } from '@duet/contract';

@@ -45,6 +45,32 @@ export interface ClientOptions {
    * whether it worked. Against a service without `resume` the client works as without it.
    */
   resume?: boolean;
+  /**
+   * Offers permessage-deflate (RFC 7692) on Node's `ws` transport, off by default: `true` for
+   * the defaults, or settings. Browsers (and a `WebSocket` option) negotiate compression on
+   * their own and ignore it. Messages under `threshold` bytes are sent uncompressed.
+   */
+  compression?: boolean | CompressionOptions;
+}
+
+/** permessage-deflate settings, as `@duet/websocket` takes them; every field is optional. */
+export interface CompressionOptions {
+  /** Messages under this many bytes are sent uncompressed (default 1024). */
+  threshold?: number;
+  /** zlib's level, 1 to 9 (default 6). */
+  level?: number;
+  /** zlib's memory level, 1 to 9 (default 8). */
+  memLevel?: number;
+  /** Asks the server to reset its compressor after every message. */
+  serverNoContextTakeover?: boolean;
+  /** Resets this client's compressor after every message. */
+  clientNoContextTakeover?: boolean;
+  /** Asks the server to compress with at most this window, 9 to 15 bits. */
+  serverMaxWindowBits?: number;
+  /** The window this client compresses with at most, 9 to 15 bits (default: what the server asks). */
+  clientMaxWindowBits?: number;
+  /** zlib operations that may run at once in this process (default 10). */
+  concurrencyLimit?: number;
 }
 
 export interface ResolvedOptions {
@@ -58,6 +84,8 @@ export interface ResolvedOptions {
   readonly serverTimeout: number | undefined;
   readonly WebSocket: WebSocketConstructor | undefined;
   readonly resume: boolean;
+  /** Undefined when off. */
+  readonly compression: Readonly<CompressionOptions> | undefined;
 }
 
 /** setTimeout fires at once past 2^31-1 ms, so no timer may be longer. */
@@ -85,6 +113,7 @@ export function resolveOptions(options: ClientOptions | undefined): ResolvedOpti
     serverTimeout: options.serverTimeout === undefined ? undefined : seconds('serverTimeout', options.serverTimeout),
     WebSocket: options.WebSocket,
     resume: resumeOption(options.resume),
+    compression: compressionOption(options.compression),
   });
 }
 
@@ -127,4 +156,35 @@ function objectOption(field: string, value: unknown): Record<string, unknown> | 
   if (value === undefined) return undefined;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ClientOptionsError(field, 'must be an object.');
   return value as Record<string, unknown>;
+}
+
+const COMPRESSION_RANGES: Readonly<Record<keyof CompressionOptions, readonly [number, number] | 'flag'>> = {
+  threshold: [0, Number.MAX_SAFE_INTEGER],
+  level: [1, 9],
+  memLevel: [1, 9],
+  serverNoContextTakeover: 'flag',
+  clientNoContextTakeover: 'flag',
+  serverMaxWindowBits: [9, 15],
+  clientMaxWindowBits: [9, 15],
+  concurrencyLimit: [1, Number.MAX_SAFE_INTEGER],
+};
+
+// Checked here, where the browser build lives too; only node-transport.ts acts on it.
+function compressionOption(value: unknown): Readonly<CompressionOptions> | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return Object.freeze({});
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ClientOptionsError('compression', 'must be true, false or an object of permessage-deflate settings.');
+  }
+  for (const [field, setting] of Object.entries(value)) {
+    const range = COMPRESSION_RANGES[field as keyof CompressionOptions];
+    if (range === undefined) throw new ClientOptionsError(`compression.${field}`, `is not a compression setting (${Object.keys(COMPRESSION_RANGES).join(', ')}).`);
+    if (setting === undefined) continue;
+    if (range === 'flag') {
+      if (typeof setting !== 'boolean') throw new ClientOptionsError(`compression.${field}`, `must be true or false (got ${String(setting)}).`);
+    } else if (!Number.isSafeInteger(setting) || (setting as number) < range[0] || (setting as number) > range[1]) {
+      throw new ClientOptionsError(`compression.${field}`, `must be a whole number from ${range[0]} to ${range[1]} (got ${String(setting)}).`);
+    }
+  }
+  return Object.freeze({ ...(value as CompressionOptions) });
 }

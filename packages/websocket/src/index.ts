@@ -98,6 +98,7 @@ export {
   type WebSocketServiceConfig,
   type ResumeConfig,
 } from './service-config';
+export { type Compression, type CompressionOptions } from './compression';
 export {
   ClientConfigError,
   ConnectError,

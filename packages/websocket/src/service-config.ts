@@ -3,6 +3,7 @@
 import type { AnyContract } from '@duet/contract';
 import { type MessageValidationError, ServiceConfigError } from './errors';
 import type { SlowConsumerPolicy } from './backpressure';
+import { type Compression, type ResolvedCompression, resolveCompression } from './compression';
 import type { AuthConfigEntry } from './security/auth/auth-config';
 import { type ConfigErrorFactory, bytes, choice, count, nonEmptyString, seconds, tokenList } from './validate';
 
@@ -132,6 +133,18 @@ export interface WebSocketServiceConfig {
    * ```
    */
   resume?: ResumeConfig;
+  /**
+   * permessage-deflate (RFC 7692), off by default: `true` for the defaults, or settings (see
+   * `CompressionOptions`). Messages under `threshold` bytes (default 1024) still go out
+   * uncompressed; `maxFrameSize` limits a message's size once inflated. A client whose offer
+   * cannot be accepted is served without compression, never refused.
+   *
+   * @example
+   * ```ts
+   * @WebSocketService({ path: '/feed', compression: { threshold: 512, serverNoContextTakeover: true } })
+   * ```
+   */
+  compression?: Compression;
 }
 
 /** `@WebSocketService({ resume })`: how long and how much a dropped session keeps. */
@@ -182,6 +195,8 @@ export interface ResolvedServiceConfig {
   readonly keepAlive: number;
   /** Undefined when the service does not offer resumable sessions. */
   readonly resume: ResolvedResumeConfig | undefined;
+  /** Undefined when the service does not offer permessage-deflate. */
+  readonly compression: ResolvedCompression | undefined;
 }
 
 export const DEFAULT_LISTENER = 'default';
@@ -252,6 +267,7 @@ export function resolveServiceConfig(serviceName: string, raw: unknown): Resolve
     contract,
     keepAlive: seconds(error, 'keepAlive', config.keepAlive, 0, 'zero allowed'),
     resume: validateResume(config.resume, error),
+    compression: resolveCompression(error, 'compression', config.compression),
   });
 }
 

@@ -62,6 +62,7 @@ export class ServiceEndpoint {
       // Only @OnUpgrade adds headers to the 101.
       addsHeaders: table.upgradeHandler !== undefined,
       closeTimeoutMs: table.config.connectionClosureTimeout * 1000,
+      compression: table.config.compression,
     });
     this.needsAsyncAdmission = table.gate !== undefined || table.upgradeHandler !== undefined;
     host.registry.addService(table.serviceClass, table.config.path, this.connections);

@@ -44,6 +44,11 @@ describe('configuration checked at start', () => {
     ['a fractional resume.maxBufferedMessages', () => [serviceWith('Kept', { path: '/k', resume: { maxBufferedMessages: 2.5 } })], 'Kept', 'resume.maxBufferedMessages'],
     ['a resume.maxBufferedBytes of 0', () => [serviceWith('Bytes', { path: '/b', resume: { maxBufferedBytes: 0 } })], 'Bytes', 'resume.maxBufferedBytes'],
     ['an unknown resume option', () => [serviceWith('Typo', { path: '/t', resume: { windw: 30 } })], 'Typo', 'resume.windw'],
+    ['a compression that is not true or an object', () => [serviceWith('Squeeze', { path: '/z', compression: 'gzip' })], 'Squeeze', 'compression'],
+    ['a compression level of 10', () => [serviceWith('Level', { path: '/z', compression: { level: 10 } })], 'Level', 'compression.level'],
+    ['a serverMaxWindowBits of 8 (zlib cannot keep it)', () => [serviceWith('Window8', { path: '/z', compression: { serverMaxWindowBits: 8 } })], 'Window8', 'compression.serverMaxWindowBits'],
+    ['a negative compression threshold', () => [serviceWith('Threshold', { path: '/z', compression: { threshold: -1 } })], 'Threshold', 'compression.threshold'],
+    ['an unknown compression setting', () => [serviceWith('Typo2', { path: '/z', compression: { windowBits: 10 } })], 'Typo2', 'compression.windowBits'],
     ['an undeclared listener', () => [serviceWith('Lost', { path: '/l', listener: 'admin' })], 'Lost', 'listener'],
     [
       'two services on the same path of one listener',

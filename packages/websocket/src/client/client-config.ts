@@ -2,6 +2,7 @@
 // into a frozen configuration once per client, so nothing is checked again per message or
 // per reconnect. Every error is a ClientConfigError naming the option.
 import type { SecureContextOptions } from 'node:tls';
+import { type Compression, type ResolvedCompression, resolveCompression } from '../compression';
 import { ClientConfigError } from './client-errors';
 import { type ResolvedRetryConfig, type RetryConfig, resolveRetryConfig } from './retry';
 import { type ClientSecureSocket, resolveSecureSocket } from './secure-socket';
@@ -66,6 +67,12 @@ export interface WebSocketClientConfig {
    */
   retryConfig?: RetryConfig;
   pingPongHandler?: PingPongHandler;
+  /**
+   * Offers permessage-deflate (RFC 7692), off by default: `true` for the defaults, or settings
+   * (see `CompressionOptions`: here `clientMaxWindowBits` is offered, `serverNoContextTakeover`
+   * and `serverMaxWindowBits` requested). Messages under `threshold` bytes are sent uncompressed.
+   */
+  compression?: Compression;
 }
 
 /** A validated client configuration with every default applied. */
@@ -84,6 +91,8 @@ export interface ResolvedClientConfig {
   readonly tls: Readonly<SecureContextOptions & { rejectUnauthorized: boolean }> | undefined;
   readonly retry: ResolvedRetryConfig | undefined;
   readonly pingPongHandler: PingPongHandler | undefined;
+  /** Undefined when the client does not offer permessage-deflate. */
+  readonly compression: ResolvedCompression | undefined;
 }
 
 /** The largest message a client accepts unless `maxFrameSize` says otherwise, in bytes. */
@@ -136,6 +145,7 @@ export function resolveClientConfig(url: unknown, raw: unknown): ResolvedClientC
     tls: secure ? resolveSecureSocket(config.secureSocket) : undefined,
     retry: resolveRetryConfig(config.retryConfig),
     pingPongHandler: validatePingPongHandler(config.pingPongHandler),
+    compression: resolveCompression(clientConfigError, 'compression', config.compression),
   });
 }
 

@@ -8,6 +8,7 @@ import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:h
 import WebSocket from 'ws';
 import type { HttpHeaders, ResolvedClientConfig } from './client-config';
 import { ConnectError, HandshakeError, TlsError } from './client-errors';
+import { MAX_WINDOW_BITS, type ResolvedCompression } from '../compression';
 
 /** Called on 'open', in the same tick, with the socket and the 101 response's headers. */
 export type AdoptSocket = (socket: WebSocket, headers: HttpHeaders) => void;
@@ -25,7 +26,7 @@ export function openSocket(config: ResolvedClientConfig, signal: AbortSignal, ad
       ...config.tls,
       headers: config.headers as Record<string, string>,
       maxPayload: config.maxFrameSize,
-      perMessageDeflate: false,
+      perMessageDeflate: offeredDeflate(config.compression),
       followRedirects: false,
       // With an onPing hook the application answers pings itself.
       autoPong: config.pingPongHandler?.onPing === undefined,
@@ -121,4 +122,21 @@ function copyHeaders(headers: IncomingHttpHeaders): HttpHeaders {
     if (value !== undefined) copy[name] = Array.isArray(value) ? Object.freeze([...value]) : value;
   }
   return Object.freeze(copy);
+}
+
+/**
+ * ws's permessage-deflate options for the client's offer. `clientNoContextTakeover` is never
+ * false: to ws that would refuse a server asking for it, which RFC 7692 lets a server do.
+ */
+function offeredDeflate(compression: ResolvedCompression | undefined): false | WebSocket.PerMessageDeflateOptions {
+  if (compression === undefined) return false;
+  return {
+    threshold: compression.threshold,
+    concurrencyLimit: compression.concurrencyLimit,
+    zlibDeflateOptions: { level: compression.level, memLevel: compression.memLevel },
+    serverNoContextTakeover: compression.serverNoContextTakeover,
+    clientNoContextTakeover: compression.clientNoContextTakeover || undefined,
+    serverMaxWindowBits: compression.serverMaxWindowBits === MAX_WINDOW_BITS ? undefined : compression.serverMaxWindowBits,
+    clientMaxWindowBits: compression.clientMaxWindowBits,
+  };
 }

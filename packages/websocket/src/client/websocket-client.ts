@@ -4,6 +4,7 @@
 // Connection attempts and reconnects go through retry.ts; the socket's listeners are shared
 // static functions that find their client through a symbol link, so nothing is allocated
 // per message beyond the message itself.
+import { deflateSendOptions } from '../compression';
 import { randomUUID } from 'node:crypto';
 import type WebSocket from 'ws';
 import { ConnectionClosedError, InvalidArgumentError } from '../errors';
@@ -253,7 +254,9 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
     if (socket === undefined || socket.readyState !== OPEN) return this.notOpen(() => this.send(data));
     const writes = this.writes as PendingWrites;
     const written = writes.add();
-    socket.send(data, writes.onWritten);
+    const compression = this.config.compression;
+    if (compression === undefined || socket.extensions === '') socket.send(data, writes.onWritten);
+    else socket.send(data, deflateSendOptions(data, compression.threshold), writes.onWritten);
     return written;
   }
 

@@ -9,7 +9,7 @@ import { BUN_VERSIONS } from '../handshake-check';
 import type { Logger } from '../logger';
 import { refusalOf } from '../upgrade-refusal';
 import { type BunTlsOptions, bunTlsOf } from './bun-tls';
-import { type BunServer, bunRuntime } from './bun-types';
+import { type BunPerMessageDeflate, type BunServer, bunRuntime } from './bun-types';
 import { BunTopics, BunTransport, bunSocketHandlers } from './bun-transport';
 import type { EngineOptions, ListenerServer, PendingUpgrade, PeerSocket, Transport, TransportEngine, UpgradeLine } from './transport';
 
@@ -22,6 +22,8 @@ export class BunListenerServer implements ListenerServer {
   private server: BunServer | undefined;
   /** The largest maxFrameSize of the services on this server: Bun's limit is per server. */
   private maxPayload = 0;
+  /** Bun's compressors, chosen by the first service with compression: Bun's setting is per server. */
+  private perMessageDeflate: BunPerMessageDeflate | false = false;
   private stopped = false;
   /** Rooms and service broadcasts as topics of this server (Bun's pub/sub). */
   private readonly topics = new BunTopics();
@@ -46,7 +48,7 @@ export class BunListenerServer implements ListenerServer {
         // Start chose this engine only for TLS that bunTlsOf maps (engine.ts).
         tls: this.config.tls === undefined ? undefined : (bunTlsOf(this.config.tls) as BunTlsOptions),
         fetch: (request, server) => this.fetch(request, server),
-        websocket: bunSocketHandlers(Math.max(this.maxPayload, 1)),
+        websocket: bunSocketHandlers(Math.max(this.maxPayload, 1), this.perMessageDeflate),
         error: (error) => {
           this.logger.error('listener error', { listener: this.line.name, error });
           return new Response('Internal Server Error\n', { status: 500 });
@@ -65,6 +67,13 @@ export class BunListenerServer implements ListenerServer {
 
   engineFor(options: EngineOptions): TransportEngine {
     this.maxPayload = Math.max(this.maxPayload, options.maxPayload);
+    const { compression } = options;
+    if (compression !== undefined && this.perMessageDeflate === false) {
+      this.perMessageDeflate = {
+        compress: compression.serverNoContextTakeover ? 'shared' : 'dedicated',
+        decompress: compression.clientNoContextTakeover ? 'shared' : 'dedicated',
+      };
+    }
     return new BunEngine(options, this.topics);
   }
 
@@ -126,7 +135,12 @@ class BunEngine implements TransportEngine {
       if (chosen === false) request.headers.delete('sec-websocket-protocol');
       else added['Sec-WebSocket-Protocol'] = protocol = chosen;
     }
-    const transport = new BunTransport(protocol, this.options.maxPayload, onAccepted, this.topics);
+    // Bun negotiates permessage-deflate for every socket of its server; a service without
+    // compression never sees the client's offer.
+    const { compression } = this.options;
+    if (compression === undefined) request.headers.delete('sec-websocket-extensions');
+    const threshold = compression === undefined ? -1 : compression.threshold;
+    const transport = new BunTransport(protocol, this.options.maxPayload, threshold, onAccepted, this.topics);
     // Bun opens the socket (and the connection is made) inside upgrade().
     if (upgrade.server.upgrade(request, { data: transport, headers: added })) upgrade.upgraded();
     else upgrade.refuse(400, 'Invalid WebSocket handshake');

@@ -13,7 +13,8 @@
 import { CloseCode } from '../close-codes';
 import { ProtocolError } from '../errors';
 import { bytesOf, type FrameData } from '../replies';
-import type { BunServer, BunSocket, BunWebSocketHandler } from './bun-types';
+import { compressesText } from '../compression';
+import type { BunPerMessageDeflate, BunServer, BunSocket, BunWebSocketHandler } from './bun-types';
 import type { EncodedFrame } from './frame-encoding';
 import type { TopicServer, TopicSocket, Transport, TransportHandler } from './transport';
 
@@ -72,6 +73,12 @@ export class BunTransport implements Transport, TopicSocket {
     readonly protocol: string,
     /** The service's maxFrameSize (the server may allow more for another service). */
     private readonly maxPayload: number,
+    /**
+     * The service's compression threshold, or -1 without compression: then every send leaves
+     * as before, with no flag. Bun compresses only a send that asks for it, and only where the
+     * extension was agreed.
+     */
+    private readonly threshold: number,
     private onAccepted: ((transport: Transport) => void) | undefined,
     readonly server: BunTopics,
   ) {}
@@ -104,7 +111,17 @@ export class BunTransport implements Transport, TopicSocket {
   }
 
   send(data: FrameData): void {
+    if (this.threshold !== -1) {
+      this.sendCompressible(data);
+      return;
+    }
     this.sent(typeof data === 'string' ? this.socket.sendText(data) : this.socket.sendBinary(bytesOf(data)));
+  }
+
+  private sendCompressible(data: FrameData): number {
+    if (typeof data === 'string') return this.sent(this.socket.sendText(data, compressesText(data, this.threshold)));
+    const bytes = bytesOf(data);
+    return this.sent(this.socket.sendBinary(bytes, bytes.length >= this.threshold));
   }
 
   /** Bun's answer to a send: -1 when the frame waits in its buffer behind what the peer has not read. */
@@ -116,12 +133,20 @@ export class BunTransport implements Transport, TopicSocket {
   sendTextBytes(bytes: Buffer): void {
     // Bun sends text only from a string. (Its own messages reach the connection as strings, so
     // the echo shortcut that calls this is for bytes received on ws; here it is only decoding.)
-    this.sent(this.socket.sendText(bytes.toString()));
+    if (this.threshold === -1) this.sent(this.socket.sendText(bytes.toString()));
+    else this.sent(this.socket.sendText(bytes.toString(), bytes.length >= this.threshold));
   }
 
   sendEncoded(frame: EncodedFrame): void {
-    if (frame.binary) this.sent(this.socket.sendBinary(frame.payload));
-    else this.sent(this.socket.sendText(bunDataOf(frame) as string));
+    // Under compression Bun deflates per send: with its shared compressor that is once per
+    // socket, not once per broadcast (docs/engines.md).
+    const compress = this.threshold !== -1 && frame.payload.length >= this.threshold;
+    if (frame.binary) {
+      this.sent(compress ? this.socket.sendBinary(frame.payload, true) : this.socket.sendBinary(frame.payload));
+      return;
+    }
+    const text = bunDataOf(frame) as string;
+    this.sent(compress ? this.socket.sendText(text, true) : this.socket.sendText(text));
   }
 
   // --- TopicSocket ---------------------------------------------------------------------------
@@ -148,7 +173,10 @@ export class BunTransport implements Transport, TopicSocket {
 
   sendAndFlush(data: FrameData): Promise<boolean> {
     if (this.state !== OPEN) return Promise.resolve(false);
-    const sent = this.sent(typeof data === 'string' ? this.socket.sendText(data) : this.socket.sendBinary(bytesOf(data)));
+    const sent =
+      this.threshold !== -1
+        ? this.sendCompressible(data)
+        : this.sent(typeof data === 'string' ? this.socket.sendText(data) : this.socket.sendBinary(bytesOf(data)));
     // 0: dropped (only an empty message is "sent" as 0 bytes).
     if (sent === 0 && byteLengthOf(data) > 0) return Promise.resolve(false);
     return new Promise((resolve) => this.onFlushed(() => resolve(this.state !== CLOSED || this.flushedAtClose)));
@@ -297,7 +325,7 @@ function byteLengthOf(data: FrameData): number {
 }
 
 /** Bun's handlers for every socket of one server, with the limits of its busiest service. */
-export function bunSocketHandlers(maxPayloadLength: number): BunWebSocketHandler<BunTransport> {
+export function bunSocketHandlers(maxPayloadLength: number, perMessageDeflate: BunPerMessageDeflate | false): BunWebSocketHandler<BunTransport> {
   return {
     open: (socket) => socket.data.opened(socket),
     message: (socket, message) => socket.data.received(message),
@@ -312,7 +340,8 @@ export function bunSocketHandlers(maxPayloadLength: number): BunWebSocketHandler
     // Never dropped by Bun: the slow-consumer policy (maxBufferedBytes) decides before a write.
     backpressureLimit: 2 ** 31 - 1,
     closeOnBackpressureLimit: false,
-    perMessageDeflate: false,
+    // Per server on Bun: services without compression have the client's offer taken out (bun-listener.ts).
+    perMessageDeflate,
     publishToSelf: false,
   };
 }

@@ -10,8 +10,8 @@ export interface BunSocket<T> {
   readonly readyState: number;
   readonly remoteAddress: string;
   /** Each returns the bytes sent, -1 when queued behind backpressure, 0 when dropped (or empty). */
-  sendText(data: string): number;
-  sendBinary(data: Uint8Array): number;
+  sendText(data: string, compress?: boolean): number;
+  sendBinary(data: Uint8Array, compress?: boolean): number;
   ping(data?: string | Uint8Array): number;
   pong(data?: string | Uint8Array): number;
   close(code?: number, reason?: string): void;
@@ -41,8 +41,17 @@ export interface BunWebSocketHandler<T> {
   backpressureLimit: number;
   closeOnBackpressureLimit: boolean;
   sendPings: boolean;
-  perMessageDeflate: boolean;
+  perMessageDeflate: boolean | BunPerMessageDeflate;
   publishToSelf: boolean;
+}
+
+/**
+ * Bun's permessage-deflate compressors (uWebSockets'): `'shared'` keeps no context between
+ * messages (no context takeover), `'dedicated'` one context per socket.
+ */
+export interface BunPerMessageDeflate {
+  compress: 'shared' | 'dedicated';
+  decompress: 'shared' | 'dedicated';
 }
 
 /** What `Bun.serve` returns. */

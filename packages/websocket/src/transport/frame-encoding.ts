@@ -36,11 +36,18 @@ export interface EncodedFrame {
   readonly binary: boolean;
   /** Header and payload in one buffer. */
   readonly frame: Buffer;
+  /**
+   * The same message compressed, as a whole frame (RSV1 set), and the compressor it was made
+   * for: filled by the first socket that shares one (permessage-deflate without server context
+   * takeover), so the message is deflated once for all of them.
+   */
+  deflated: Buffer | undefined;
+  deflatedBy: object | undefined;
 }
 
 export function encodeFrame(payload: Buffer, binary: boolean): EncodedFrame {
   const frame = frameFor(binary ? BINARY_OPCODE : TEXT_OPCODE, payload.length);
   payload.copy(frame, frame.length - payload.length);
-  return { payload, binary, frame };
+  return { payload, binary, frame, deflated: undefined, deflatedBy: undefined };
 }
 

@@ -52,14 +52,14 @@ const single: (Buffer | undefined)[] = [undefined];
  * The sender, when the connection may write to it directly (`direct`: its `acceptsDirectFrames`)
  * and it has nothing of its own queued, so a direct frame keeps the order.
  */
-function idleSender(socket: WebSocket, direct: boolean): WsSender | undefined {
+export function idleSender(socket: WebSocket, direct: boolean): WsSender | undefined {
   if (!direct) return undefined;
   const sender = (socket as SocketWithSender)._sender;
   if (sender === null || sender._state !== 0 || sender._queue.length !== 0) return undefined;
   return sender;
 }
 
-function writeSingle(sender: WsSender, frame: Buffer): void {
+export function writeSingle(sender: WsSender, frame: Buffer): void {
   single[0] = frame;
   sender.sendFrame(single, undefined);
   single[0] = undefined;
@@ -72,7 +72,7 @@ function writeTwoParts(sender: WsSender, opcode: number, length: number, payload
 }
 
 /** Payload bytes behind their header: copied into one buffer when small, two parts when large. */
-function writeBytes(sender: WsSender, opcode: number, payload: Buffer): void {
+export function writeBytes(sender: WsSender, opcode: number, payload: Buffer): void {
   const length = payload.length;
   if (length > COPY_LIMIT) {
     writeTwoParts(sender, opcode, length, payload);
@@ -84,7 +84,7 @@ function writeBytes(sender: WsSender, opcode: number, payload: Buffer): void {
 }
 
 /** A string as a text frame: encoded straight behind its header when small. */
-function writeString(sender: WsSender, text: string): void {
+export function writeString(sender: WsSender, text: string): void {
   const length = Buffer.byteLength(text);
   if (length > COPY_LIMIT) {
     writeTwoParts(sender, TEXT_OPCODE, length, text);

@@ -7,6 +7,7 @@
 // this folder knows which one runs.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { PeerCertificate } from 'node:tls';
+import type { ResolvedCompression } from '../compression';
 import type { ProtocolError } from '../errors';
 import type { ProtocolVersions } from '../handshake-check';
 import type { FrameData } from '../replies';
@@ -105,6 +106,8 @@ export interface EngineOptions {
   readonly addsHeaders: boolean;
   /** How long a close waits for the peer's close frame before the socket is ended (ms). */
   readonly closeTimeoutMs: number;
+  /** permessage-deflate, when the service offers it. */
+  readonly compression: ResolvedCompression | undefined;
 }
 
 /** An engine completing the handshakes of one service. */

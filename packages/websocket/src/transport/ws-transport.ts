@@ -11,6 +11,15 @@ import { CloseCode, closeCodeOfEngineError } from '../close-codes';
 import { ProtocolError } from '../errors';
 import type { FrameData } from '../replies';
 import type { EncodedFrame } from './frame-encoding';
+import { type ResolvedCompression, deflateSendOptions } from '../compression';
+import { answerDeflateOffers } from './deflate-negotiation';
+import {
+  type DeflateSending,
+  SharedDeflater,
+  writeCompressible,
+  writeCompressibleEncoded,
+  writeCompressibleText,
+} from './deflate-writer';
 import { acceptsDirectFrames, writeEncodedFrame, writeFrame, writeTextBytes } from './frame-writer';
 import type { NodeUpgrade } from './node-listener';
 import type { EngineOptions, PendingUpgrade, Transport, TransportEngine, TransportHandler } from './transport';
@@ -29,13 +38,17 @@ type RequestWithHeaders = IncomingMessage & { [kExtraHeaders]?: Readonly<Record<
 /** The handshakes of one service, on ws. */
 export class WsEngine implements TransportEngine {
   private readonly server: WebSocketServer;
+  private readonly compression: ResolvedCompression | undefined;
+  /** How sockets that agreed each answer are written, made at the first socket to agree it. */
+  private readonly sendings = new Map<string, DeflateSending>();
 
   constructor(options: EngineOptions) {
+    this.compression = options.compression;
     // `closeTimeout` (ws ≥ 8.18) is not in @types/ws yet.
     const serverOptions: ServerOptions & { closeTimeout: number } = {
       noServer: true,
       clientTracking: false,
-      perMessageDeflate: false,
+      perMessageDeflate: wsDeflateOptions(options.compression),
       maxPayload: options.maxPayload,
       maxFragments: options.maxFragments,
       // Pongs are answered by the connection, under the slow-consumer bound like every write.
@@ -58,8 +71,48 @@ export class WsEngine implements TransportEngine {
     // A Node listener hands its ws engines only the upgrades its node:http server made.
     const { request, stream, head } = upgrade as NodeUpgrade;
     if (headers !== undefined) (request as RequestWithHeaders)[kExtraHeaders] = headers;
-    this.server.handleUpgrade(request, stream, head, (ws: WebSocket) => onAccepted(new WsTransport(ws)));
+    if (this.compression === undefined) {
+      this.server.handleUpgrade(request, stream, head, (ws: WebSocket) => onAccepted(new WsTransport(ws, undefined)));
+      return;
+    }
+    const sending = this.agree(request);
+    this.server.handleUpgrade(request, stream, head, (ws: WebSocket) => onAccepted(new WsTransport(ws, ws.extensions === '' ? undefined : sending)));
   }
+
+  /**
+   * Negotiates permessage-deflate for `request` (deflate-negotiation.ts) and leaves ws the
+   * answer as the request's only offer, which it accepts unchanged; no acceptable offer leaves
+   * it none, so the handshake goes on without the extension instead of ws's 400.
+   */
+  private agree(request: IncomingMessage): DeflateSending | undefined {
+    const config = this.compression!;
+    const answer = answerDeflateOffers(request.headers['sec-websocket-extensions'], config);
+    request.headers['sec-websocket-extensions'] = answer;
+    if (answer === undefined) return undefined;
+    let sending = this.sendings.get(answer);
+    if (sending === undefined) {
+      const windowBits = /server_max_window_bits=(\d+)/.exec(answer);
+      const shared = answer.includes('server_no_context_takeover')
+        ? new SharedDeflater(config.level, config.memLevel, windowBits === null ? 15 : Number(windowBits[1]))
+        : undefined;
+      sending = { threshold: config.threshold, shared };
+      this.sendings.set(answer, sending);
+    }
+    return sending;
+  }
+}
+
+/**
+ * ws's permessage-deflate options for a service. The parameters of the agreement are left
+ * unset: Duet has negotiated them already (see `agree`), and ws accepts the answer it is given.
+ */
+function wsDeflateOptions(compression: ResolvedCompression | undefined): false | object {
+  if (compression === undefined) return false;
+  return {
+    threshold: compression.threshold,
+    concurrencyLimit: compression.concurrencyLimit,
+    zlibDeflateOptions: { level: compression.level, memLevel: compression.memLevel },
+  };
 }
 
 function appendExtraHeaders(headers: string[], request: IncomingMessage): void {
@@ -81,7 +134,14 @@ export class WsTransport implements Transport {
    */
   private batch: WriteBatch | null | undefined;
 
-  constructor(private readonly socket: WebSocket) {
+  /**
+   * @param deflate how to write when permessage-deflate was agreed (undefined: not agreed, and
+   *     every write takes the uncompressed paths).
+   */
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly deflate: DeflateSending | undefined,
+  ) {
     this.direct = acceptsDirectFrames(socket);
     this.stream = (socket as unknown as { _socket: Socket })._socket;
   }
@@ -134,18 +194,25 @@ export class WsTransport implements Transport {
   }
 
   send(data: FrameData): void {
-    writeFrame(this.socket, data, this.direct);
+    if (this.deflate === undefined) writeFrame(this.socket, data, this.direct);
+    else writeCompressible(this.socket, data, this.deflate);
   }
 
   sendTextBytes(bytes: Buffer): void {
-    writeTextBytes(this.socket, bytes, this.direct);
+    if (this.deflate === undefined) writeTextBytes(this.socket, bytes, this.direct);
+    else writeCompressibleText(this.socket, bytes, this.deflate);
   }
 
   sendEncoded(frame: EncodedFrame): void {
-    writeEncodedFrame(this.socket, frame, this.direct);
+    if (this.deflate === undefined) writeEncodedFrame(this.socket, frame, this.direct);
+    else writeCompressibleEncoded(this.socket, frame, this.deflate);
   }
 
   sendAndFlush(data: FrameData): Promise<boolean> {
+    if (this.deflate !== undefined) {
+      const options = deflateSendOptions(data, this.deflate.threshold);
+      return new Promise((resolve) => this.socket.send(data, options, (error) => resolve(error === undefined || error === null)));
+    }
     return new Promise((resolve) => this.socket.send(data, (error) => resolve(error === undefined || error === null)));
   }
 

@@ -249,9 +249,10 @@ export class RawClient {
 
   /**
    * Opens a TCP connection to 127.0.0.1:`port`, performs the opening handshake for `path`
-   * with a random key and checks the 101 answer and its Sec-WebSocket-Accept.
+   * with a random key and checks the 101 answer and its Sec-WebSocket-Accept. `headers` are
+   * added to the request (an extension offer, say).
    */
-  static async connect(port: number, path: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<RawClient> {
+  static async connect(port: number, path: string, timeoutMs = DEFAULT_TIMEOUT_MS, headers: Record<string, string> = {}): Promise<RawClient> {
     const socket = track(connect({ host: LOOPBACK, port }));
     socket.setNoDelay(true);
     const key = newKey();
@@ -285,7 +286,7 @@ export class RawClient {
         s.once('error', reject);
         s.once('close', onClose);
         // Written only now that the answer is listened for, so no early byte is missed.
-        s.write(upgradeRequest(path, key));
+        s.write(upgradeRequest(path, key, headers));
       });
     }
   }

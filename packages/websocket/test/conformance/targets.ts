@@ -32,6 +32,8 @@ export const Path = {
   Echo: '/ws',
   Big: '/big',
   Small: '/small',
+  /** An echo with permessage-deflate (every default), limit 65536 bytes once inflated. */
+  Deflate: '/deflate',
 } as const;
 
 export interface EchoTarget {
@@ -75,6 +77,19 @@ class SmallEchoService {
   }
 }
 
+@WebSocketService({ path: Path.Deflate, compression: true })
+class DeflateEchoService {
+  @OnText()
+  onText(_caller: Caller, text: string): string {
+    return text;
+  }
+
+  @OnBinary()
+  onBinary(_caller: Caller, data: Buffer): Buffer {
+    return data;
+  }
+}
+
 // Protocol errors are the point of these cases; logging each one would only bury real failures.
 const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -85,7 +100,7 @@ export async function startDuet(): Promise<EchoTarget> {
   container.load(
     webSocketModule({
       listeners: { default: { port: 0, host: LOOPBACK } },
-      services: [EchoService, BigEchoService, SmallEchoService],
+      services: [EchoService, BigEchoService, SmallEchoService, DeflateEchoService],
     }),
   );
   const app = await WebSocketApplication.start(container);
@@ -104,12 +119,13 @@ const WS_MAX_FRAGMENTS = 16 * 1024;
 /** Duet's default `maxFragments` for the echo sample's maxFrameSize (one per 512 bytes). */
 const DEFAULT_MAX_FRAGMENTS = DEFAULT_LIMIT / 512;
 
-/** The same three echoes written directly on `ws`, configured as `ws` is by default. */
+/** The same four echoes written directly on `ws`, configured as `ws` is by default. */
 export async function startWs(): Promise<EchoTarget> {
   const limits: Record<string, number> = { [Path.Echo]: DEFAULT_LIMIT, [Path.Big]: BIG_LIMIT, [Path.Small]: SMALL_LIMIT };
   const servers = new Map<string, WebSocketServer>();
+  limits[Path.Deflate] = DEFAULT_LIMIT;
   for (const [path, maxPayload] of Object.entries(limits)) {
-    const wss = new WebSocketServer({ noServer: true, maxPayload });
+    const wss = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: path === Path.Deflate });
     wss.on('connection', (socket) => {
       socket.on('error', () => {});
       socket.on('message', (data: Buffer, isBinary) => socket.send(data, { binary: isBinary }));

@@ -14,6 +14,8 @@ import type {
 } from '@duet/websocket';
 import type { RedisBackplaneConfigError } from '@duet/redis';
 import type { ClosedWhileWaitingError, WaitOptions } from '@duet/testing';
+import type { Compression, CompressionOptions, WebSocketClientConfig, WebSocketServiceConfig } from '@duet/websocket';
+import type { ClientOptions, CompressionOptions as ClientCompressionOptions } from '@duet/client';
 
 // One name per type: the old second names are gone.
 // @ts-expect-error ClientBinaryData is BinaryData
@@ -51,3 +53,25 @@ const waits: WaitOptions[] = [500, { timeoutMs: 500 }, { timeoutMs: 500, descrip
 const oldWait: WaitOptions = { timeout: 500 };
 
 export const pinned = [data, kinds, notAKind, observer, closeCodes, fields, waits, oldWait];
+
+// permessage-deflate (issue 19): one option, `compression`, with ws's parameter names, on the
+// service, the pull client and @duet/client alike.
+
+const everyCompressionSetting: Required<CompressionOptions> & Required<ClientCompressionOptions> = {
+  threshold: 1024,
+  level: 6,
+  memLevel: 8,
+  serverNoContextTakeover: true,
+  clientNoContextTakeover: false,
+  serverMaxWindowBits: 15,
+  clientMaxWindowBits: 10,
+  concurrencyLimit: 10,
+};
+const compressingService: WebSocketServiceConfig = { path: '/feed', compression: true };
+const compressingClient: WebSocketClientConfig = { compression: everyCompressionSetting };
+const compressingDuetClient: ClientOptions = { compression: { threshold: 512 } };
+const switchedOff: Compression = false;
+// @ts-expect-error the option is `compression`, not ws's `perMessageDeflate`
+const wsName: WebSocketServiceConfig = { path: '/feed', perMessageDeflate: true };
+
+export const compressionNames = [everyCompressionSetting, compressingService, compressingClient, compressingDuetClient, switchedOff, wsName];
