@@ -18,6 +18,7 @@ import { allowsRequest } from './security/origin';
 import { selectSubProtocol } from './sub-protocol';
 import type { EngineOptions, PendingUpgrade, TransportEngine } from './transport/transport';
 import { type SessionAsk, SessionStore } from './session-store';
+import { TokenRefresh } from './token-lifetime';
 import { isSafeHeader } from './upgrade-refusal';
 import { UpgradeRequest } from './upgrade-request';
 
@@ -65,12 +66,15 @@ export class ServiceEndpoint {
     });
     this.needsAsyncAdmission = table.gate !== undefined || table.upgradeHandler !== undefined;
     host.registry.addService(table.serviceClass, table.config.path, this.connections);
+    const report = new ConnectionReport(table, host.logger, host.observer);
+    const { gate, config } = table;
     this.connectionOptions = {
       table,
       members: this.connections,
-      report: new ConnectionReport(table, host.logger, host.observer),
+      report,
       registry: host.registry,
-      serviceTopic: serviceTopic(table.config.path),
+      serviceTopic: serviceTopic(config.path),
+      tokens: gate === undefined ? undefined : new TokenRefresh(gate, config.dispatcherKey, config.tokenExpiry === 'close', report),
     };
     const { pingInterval, pongTimeout } = table.config;
     if (pingInterval > 0) this.heartbeat = new Heartbeat(pingInterval, pongTimeout, this.connections);
