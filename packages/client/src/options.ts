@@ -45,6 +45,11 @@ export interface ClientOptions {
    * whether it worked. Against a service without `resume` the client works as without it.
    */
   resume?: boolean;
+  /**
+   * Where tokens come from: called before each connect (the token goes in `Authorization: Bearer`,
+   * Node and Bun only) and again before the current token's `exp`, to refresh it in place.
+   */
+  tokenProvider?: () => Promise<string>;
 }
 
 export interface ResolvedOptions {
@@ -58,6 +63,7 @@ export interface ResolvedOptions {
   readonly serverTimeout: number | undefined;
   readonly WebSocket: WebSocketConstructor | undefined;
   readonly resume: boolean;
+  readonly tokenProvider: (() => Promise<string>) | undefined;
 }
 
 /** setTimeout fires at once past 2^31-1 ms, so no timer may be longer. */
@@ -85,6 +91,7 @@ export function resolveOptions(options: ClientOptions | undefined): ResolvedOpti
     serverTimeout: options.serverTimeout === undefined ? undefined : seconds('serverTimeout', options.serverTimeout),
     WebSocket: options.WebSocket,
     resume: resumeOption(options.resume),
+    tokenProvider: providerOption(options.tokenProvider),
   });
 }
 
@@ -121,6 +128,12 @@ function resumeOption(value: unknown): boolean {
   if (value === undefined) return false;
   if (typeof value !== 'boolean') throw new ClientOptionsError('resume', `must be true or false (got ${String(value)}).`);
   return value;
+}
+
+function providerOption(value: unknown): (() => Promise<string>) | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw new ClientOptionsError('tokenProvider', 'must be a function returning a promise of a token.');
+  return value as () => Promise<string>;
 }
 
 function objectOption(field: string, value: unknown): Record<string, unknown> | undefined {
