@@ -106,6 +106,7 @@ export {
   ReadTimeoutError,
   RetryExhaustedError,
   TlsError,
+  TokenRefusedError,
   WriteTimeoutError,
 } from './client/client-errors';
 export {

@@ -1,7 +1,7 @@
 // Token expiry and refresh on live connections: real short-lived JWTs (exp a second or two
 // ahead), real sockets, real timers on the server.
 import { SignJWT } from 'jose';
-import { Caller, OnText, WebSocketService } from '@duet/websocket';
+import { Caller, ConnectionClosedError, OnText, TokenRefusedError, WebSocketClient, WebSocketService } from '@duet/websocket';
 import { TestClient, cleanup, startServices } from './helpers';
 
 afterEach(cleanup);
@@ -99,5 +99,34 @@ describe('token expiry and refresh', () => {
     client.send('who');
     expect(await client.nextText()).toBe('ann [] role=undefined');
     expect(client.socket.readyState).toBe(client.socket.OPEN);
+  });
+
+  describe('from the pull client (WebSocketClient)', () => {
+    it('refreshToken resolves once the server took the token; the answer never reaches the reads', async () => {
+      const { url } = await startServices([ExpiringService]);
+      const client = await WebSocketClient.connect(url('/expiring'), { auth: { token: await token('ann', 2) } });
+      try {
+        await client.refreshToken(await token('ann', 30, { role: 'editor' }));
+        await new Promise((resolve) => setTimeout(resolve, 2600));
+        await client.writeTextMessage('who');
+        expect(await client.readTextMessage()).toBe('ann [] role=editor');
+      } finally {
+        await client.close();
+      }
+    });
+
+    it('refreshToken rejects with TokenRefusedError for a bad token, and with ConnectionClosedError when another subject closes the connection', async () => {
+      const { url } = await startServices([ExpiringService]);
+      const client = await WebSocketClient.connect(url('/expiring'), { auth: { token: await token('ann', 30) } });
+      const refused = await client.refreshToken(await token('ann', 30, {}, 'another-secret-that-is-32-bytes-long!')).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(TokenRefusedError);
+      expect((refused as TokenRefusedError).remoteCode).toBe('DUET_ERR_AUTHENTICATION');
+      await client.writeTextMessage('who');
+      expect(await client.readTextMessage()).toBe('ann [] role=undefined');
+      const closed = await client.refreshToken(await token('mallory', 30)).catch((error: unknown) => error);
+      expect(closed).toBeInstanceOf(ConnectionClosedError);
+      expect((closed as ConnectionClosedError).closeCode).toBe(1008);
+      expect((closed as ConnectionClosedError).reason).toBe('principal changed');
+    });
   });
 });
