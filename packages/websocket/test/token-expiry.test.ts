@@ -70,9 +70,15 @@ describe('token expiry and refresh', () => {
 
   it('closes with 1008 principal changed when the new token names another subject', async () => {
     const { url } = await startServices([ExpiringService]);
-    const client = await connect(url('/expiring'), await token('ann', 30));
-    client.send(refresh(await token('mallory', 30)));
-    expect(await client.waitClosed()).toEqual({ code: 1008, reason: 'principal changed' });
+    const warned = jest.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const client = await connect(url('/expiring'), await token('ann', 30));
+      client.send(refresh(await token('mallory', 30)));
+      expect(await client.waitClosed()).toEqual({ code: 1008, reason: 'principal changed' });
+      expect(warned.mock.calls.map(([message]) => message)).toContain('[duet] a token refresh named another principal; closing with 1008');
+    } finally {
+      warned.mockRestore();
+    }
   });
 
   it('refuses an invalid token with an error answer; the connection stays open until the current token expires', async () => {
@@ -123,7 +129,9 @@ describe('token expiry and refresh', () => {
       expect((refused as TokenRefusedError).remoteCode).toBe('DUET_ERR_AUTHENTICATION');
       await client.writeTextMessage('who');
       expect(await client.readTextMessage()).toBe('ann [] role=undefined');
+      const warned = jest.spyOn(console, 'warn').mockImplementation(() => {});
       const closed = await client.refreshToken(await token('mallory', 30)).catch((error: unknown) => error);
+      warned.mockRestore();
       expect(closed).toBeInstanceOf(ConnectionClosedError);
       expect((closed as ConnectionClosedError).closeCode).toBe(1008);
       expect((closed as ConnectionClosedError).reason).toBe('principal changed');
