@@ -89,4 +89,23 @@ describe('token refresh from @duet/client', () => {
     expect(issued).toBeGreaterThanOrEqual(3);
     expect((await client.request('whoami', {})).role).toBe(`token-${issued}`);
   });
+
+  it("reconnects with the provider's next token after a 1008 token expired (a renewal that failed), where a 1008 is otherwise final", async () => {
+    const { port } = await startApp([AccountService]);
+    let calls = 0;
+    const tokenProvider = async () => {
+      calls += 1;
+      // The renewal (second call) fails: the first token runs out and the server closes.
+      if (calls === 2) throw new Error('the identity provider is down');
+      return token('ann', calls === 1 ? 1 : 30, { role: `call-${calls}` });
+    };
+    const client = track(createClient(account, `ws://127.0.0.1:${port}`, { tokenProvider, reconnect: { initialDelay: 0.05 } }));
+    await client.opened();
+    const states: string[] = [];
+    client.onStateChange((state) => states.push(state));
+    await eventually(() => states.includes('open'), 4000, 'the reconnect');
+    expect(states).toEqual(['reconnecting', 'open']);
+    expect(await client.request('whoami', {})).toEqual({ name: 'ann', role: `call-${calls}` });
+    expect(calls).toBeGreaterThanOrEqual(3);
+  });
 });
