@@ -46,7 +46,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   private readonly runner: HandlerRunner;
   private readonly idle: IdleTimer | undefined;
   /** Its principal's expiry and the client's token refreshes, on a service with `auth`. */
-  private readonly token: TokenLifetime | undefined;
+  readonly token: TokenLifetime | undefined;
   readonly config: ResolvedServiceConfig;
   /** A handler's promise is pending: events wait in `pending`. */
   private busy = false;

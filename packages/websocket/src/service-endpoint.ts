@@ -139,7 +139,7 @@ export class ServiceEndpoint {
       if (ended || upgrade.gone) return;
       // A resume skips @OnUpgrade: the session's instance ran it when the session began.
       const ask = this.sessions?.ask(upgradeRequest);
-      if (this.resumed(upgrade, ask)) {
+      if (this.resumed(upgrade, ask, upgradeRequest)) {
         stopWatching();
         end();
         return;
@@ -217,14 +217,18 @@ export class ServiceEndpoint {
    * Answers a resume request that is not a new session: 400 when malformed, else the session
    * takes the new socket. False when a connection is still to be made.
    */
-  private resumed(upgrade: PendingUpgrade, ask: SessionAsk): boolean {
+  private resumed(upgrade: PendingUpgrade, ask: SessionAsk, upgradeRequest?: UpgradeRequest): boolean {
     if (ask === 'malformed') {
       this.host.refuse(upgrade, 400, 'Malformed resume request');
       return true;
     }
     if (ask === undefined || ask.session === undefined) return false;
     const { session, ack } = ask;
-    this.engine.accept(upgrade, undefined, (transport) => session.resume(transport, ack));
+    this.engine.accept(upgrade, undefined, (transport) => {
+      session.resume(transport, ack);
+      // The same principal came back with the credentials of this upgrade: its expiry is theirs.
+      if (upgradeRequest?.principal !== undefined) session.host.token?.renewed(upgradeRequest.principal);
+    });
     return true;
   }
 

@@ -75,6 +75,13 @@ export class TokenLifetime {
     return true;
   }
 
+  /** The same principal authenticated again (a resumed session): it and its expiry replace the current ones. */
+  renewed(principal: Principal): void {
+    if (this.stopped) return;
+    this.host.caller.request.principal = principal;
+    this.arm(principal);
+  }
+
   /** The connection closed: no timer is left behind, no late verification answers. */
   stop(): void {
     this.stopped = true;
@@ -121,8 +128,7 @@ export class TokenLifetime {
       this.host.closeIfOpen(CloseCode.PolicyViolation, 'principal changed');
       return;
     }
-    request.principal = principal;
-    this.arm(principal);
+    this.renewed(principal);
     const expiresAt = principal.expiresAt === undefined ? null : principal.expiresAt.getTime() / 1000;
     this.answer({ ok: true, expiresAt });
   }

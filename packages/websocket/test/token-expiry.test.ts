@@ -39,6 +39,13 @@ class LenientService {
   }
 }
 
+@WebSocketService({ path: '/resumable', auth: AUTH, resume: { window: 10 } })
+class ResumableService {
+  @OnText() onText(caller: Caller) {
+    return whoAmI(caller);
+  }
+}
+
 const connect = (url: string, jwt: string) => TestClient.connect(url, undefined, { headers: { Authorization: `Bearer ${jwt}` } });
 const refresh = (jwt: string) => JSON.stringify({ type: '$token', token: jwt });
 
@@ -105,6 +112,22 @@ describe('token expiry and refresh', () => {
     client.send('who');
     expect(await client.nextText()).toBe('ann [] role=undefined');
     expect(client.socket.readyState).toBe(client.socket.OPEN);
+  });
+
+  it("takes a resumed session's new credentials: the principal and its expiry are the resuming upgrade's", async () => {
+    const { url } = await startServices([ResumableService]);
+    const first = await connect(url('/resumable?duet-resume=new'), await token('ann', 2));
+    const session = JSON.parse(await first.nextText()) as { token: string };
+    // The socket drops without a close frame: the session waits for a resume.
+    first.socket.terminate();
+    await first.waitClosed();
+    const resumedUrl = url(`/resumable?duet-resume=${encodeURIComponent(session.token)}&duet-ack=0`);
+    const second = await connect(resumedUrl, await token('ann', 30, { role: 'resumed' }));
+    expect(JSON.parse(await second.nextText())).toMatchObject({ type: '$session', resumed: true });
+    // Past the first token's expiry, still open, as the resuming upgrade's principal.
+    await new Promise((resolve) => setTimeout(resolve, 2600));
+    second.send('who');
+    expect(await second.nextText()).toBe('ann [] role=resumed');
   });
 
   describe('from the pull client (WebSocketClient)', () => {
