@@ -25,7 +25,7 @@ const SUITES = [
   ...[
     'errors', 'auth', 'sub-protocols', 'upgrade-hook', 'shutdown', 'json-frames', 'messages', 'typed-messages',
     'registry', 'timeouts', 'observers', 'config',
-    'close', 'upgrade', 'origin', 'upgrade-limits', 'slow-consumers', 'idle-timeout', 'control-frames', 'fragments',
+    'close', 'upgrade', 'origin', 'upgrade-limits', 'token-expiry', 'slow-consumers', 'idle-timeout', 'control-frames', 'fragments',
     'robustness/faults', 'robustness/hostile-input', 'robustness/memory-bounds',
     'inbound-overflow', 'close-frames', 'message-errors',
     'client/client-handshake', 'client/client-messages', 'client/client-protocol-errors', 'client/client-timeouts',

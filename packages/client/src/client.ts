@@ -25,6 +25,7 @@ import type { Transport, TransportFactory } from './transport';
 import { Listeners } from './listeners';
 import { PendingRequests } from './requests';
 import { ClientSession, type ResumeResult } from './resume';
+import { ClientTokens } from './token-refresh';
 
 export type ClientState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -56,6 +57,7 @@ export class DuetClient<K extends AnyContract = AnyContract> {
   readonly #resumeListeners = new Listeners<[ResumeResult]>();
   /** The last drop, for the error of requests a refused resume loses. */
   #lastDrop = { code: 1006, reason: '' };
+  readonly #tokens: ClientTokens;
 
   /** @internal Use `createClient`. */
   constructor(
@@ -82,7 +84,19 @@ export class DuetClient<K extends AnyContract = AnyContract> {
         },
       });
     }
+    this.#tokens = new ClientTokens(contract.dispatcherKey, options.requestTimeout, options.tokenProvider, {
+      isOpen: () => this.#state === 'open' && this.#transport !== undefined,
+      send: (text) => this.#sendNow(text),
+    });
     this.#connect();
+  }
+
+  /**
+   * Sends a new token for the connection; resolves once the server took it (docs/client.md).
+   * @throws TokenRefreshError (refused, or not open), RequestTimeoutError, ConnectionLostError
+   */
+  refreshToken(token: string): Promise<void> {
+    return this.#tokens.refresh(token);
   }
 
   get state(): ClientState {
@@ -191,8 +205,14 @@ export class DuetClient<K extends AnyContract = AnyContract> {
 
   #connect(): void {
     this.#reconnectTimer = undefined;
+    // With a tokenProvider the socket opens once it gave a token (the client may close meanwhile).
+    void this.#tokens.connect(this.options, (options) => this.#connectWith(options), (why) => this.#state !== 'closed' && this.#lost(1006, why));
+  }
+
+  #connectWith(options: ResolvedOptions): void {
+    if (this.#state === 'closed') return;
     const url = this.#session?.urlFor(this.url) ?? this.url;
-    const transport: Transport = this.transports(url, this.options, {
+    const transport: Transport = this.transports(url, options, {
       // A socket that asks to resume opens on the server's answer (the session calls back).
       open: () => this.#transport === transport && this.#state !== 'closed' && (this.#session?.opensNow() ?? true) && this.#opened(),
       message: (data) => this.#transport === transport && this.#received(data),
@@ -210,6 +230,7 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     this.#state = 'open';
     this.#attempts = 0;
     this.#armSilenceTimer();
+    this.#tokens.opened();
     // The queue goes out before anyone hears of 'open', so what they send then comes after it.
     const queue = this.#queue;
     this.#queue = [];
@@ -229,12 +250,13 @@ export class DuetClient<K extends AnyContract = AnyContract> {
       return;
     }
     this.#lastDrop = { code, reason };
+    this.#tokens.lost(code, reason);
     const session = this.#session;
     session?.socketLost();
     // In a session they wait for the resume, which replays their replies; otherwise they fail.
     if (session?.resumable !== true) this.#failInFlight(code, reason);
     const { reconnect } = this.options;
-    if (reconnect === false || !isRetried(code, status)) {
+    if (reconnect === false || (!isRetried(code, status) && !this.#tokens.retries(code, reason))) {
       this.#finish({ code, reason, status, by: 'server' });
       return;
     }
@@ -283,6 +305,7 @@ export class DuetClient<K extends AnyContract = AnyContract> {
       return;
     }
     const { dispatcherKey, correlationKey } = this.contract;
+    if (this.#tokens.take(message)) return;
     const id = message[correlationKey];
     if (typeof id === 'number' && this.#requests.reply(id, message, this.contract)) return;
     if (isProtocolMessage(this.contract, message)) return;
@@ -324,6 +347,7 @@ export class DuetClient<K extends AnyContract = AnyContract> {
   #finish(info: Omit<CloseInfo, 'unsent'>): void {
     clearTimeout(this.#reconnectTimer);
     clearTimeout(this.#silenceTimer);
+    this.#tokens.lost(info.code, info.reason);
     this.#session?.disable();
     const unsent = this.#queue.filter((queued) => queued.id === undefined).length;
     this.#queue = [];

@@ -46,6 +46,22 @@ export class RemoteError extends CodedError {
   }
 }
 
+/**
+ * `refreshToken` was refused: the server did not accept the token (`remoteCode`, e.g.
+ * `DUET_ERR_AUTHENTICATION`, with the server's message), or the client was not connected.
+ * The connection goes on with its current token.
+ */
+export class TokenRefreshError extends CodedError {
+  readonly code = 'DUET_ERR_TOKEN_REFRESH';
+
+  constructor(
+    message: string,
+    readonly remoteCode: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
 /** A send or request while not connected found the offline queue full (`offlineQueue`). */
 export class OfflineQueueFullError extends CodedError {
   readonly code = 'DUET_ERR_OFFLINE_QUEUE_FULL';

@@ -13,6 +13,7 @@ export {
   OfflineQueueFullError,
   RemoteError,
   RequestTimeoutError,
+  TokenRefreshError,
 } from './errors';
 export type { ReconnectOptions } from './backoff';
 export type { ClientOptions, CompressionOptions, WebSocketConstructor, WebSocketLike } from './options';

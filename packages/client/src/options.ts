@@ -51,6 +51,11 @@ export interface ClientOptions {
    * their own and ignore it. Messages under `threshold` bytes are sent uncompressed.
    */
   compression?: boolean | CompressionOptions;
+  /**
+   * Where tokens come from: called before each connect (the token goes in `Authorization: Bearer`,
+   * Node and Bun only) and again before the current token's `exp`, to refresh it in place.
+   */
+  tokenProvider?: () => Promise<string>;
 }
 
 /** permessage-deflate settings, as `@duet/websocket` takes them; every field is optional. */
@@ -86,6 +91,7 @@ export interface ResolvedOptions {
   readonly resume: boolean;
   /** Undefined when off. */
   readonly compression: Readonly<CompressionOptions> | undefined;
+  readonly tokenProvider: (() => Promise<string>) | undefined;
 }
 
 /** setTimeout fires at once past 2^31-1 ms, so no timer may be longer. */
@@ -114,6 +120,7 @@ export function resolveOptions(options: ClientOptions | undefined): ResolvedOpti
     WebSocket: options.WebSocket,
     resume: resumeOption(options.resume),
     compression: compressionOption(options.compression),
+    tokenProvider: providerOption(options.tokenProvider),
   });
 }
 
@@ -150,6 +157,12 @@ function resumeOption(value: unknown): boolean {
   if (value === undefined) return false;
   if (typeof value !== 'boolean') throw new ClientOptionsError('resume', `must be true or false (got ${String(value)}).`);
   return value;
+}
+
+function providerOption(value: unknown): (() => Promise<string>) | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw new ClientOptionsError('tokenProvider', 'must be a function returning a promise of a token.');
+  return value as () => Promise<string>;
 }
 
 function objectOption(field: string, value: unknown): Record<string, unknown> | undefined {

@@ -3,6 +3,7 @@ import type { CompiledService } from './compiled-service';
 import type { Connection } from './connection';
 import type { ConnectionReport } from './connection-report';
 import type { ConnectionRegistry } from './registry/connection-registry';
+import type { TokenRefresh } from './token-lifetime';
 
 /** What every connection of one service shares: made once per service endpoint. */
 export interface ConnectionOptions {
@@ -14,4 +15,6 @@ export interface ConnectionOptions {
   readonly members: Set<Connection>;
   /** The service's topic, on engines that fan broadcasts out themselves (registry/topics.ts). */
   readonly serviceTopic: string;
+  /** Token expiry and refresh, on a service with `auth`. */
+  readonly tokens: TokenRefresh | undefined;
 }

@@ -40,7 +40,7 @@ function open(table: CompiledService): { transport: MemoryTransport; connection:
   const transport = new MemoryTransport();
   const request = { remoteAddress: '127.0.0.1' } as unknown as UpgradeRequest;
   const report = new ConnectionReport(table, logger, undefined);
-  const options = { table, report, registry: new ConnectionRegistry(), members: new Set<Connection>(), serviceTopic: 'service:/' };
+  const options = { table, report, registry: new ConnectionRegistry(), members: new Set<Connection>(), serviceTopic: 'service:/', tokens: undefined };
   return { transport, connection: new Connection(transport, options, {}, request) };
 }
 

@@ -20,6 +20,7 @@ import { InboundQueue, isMessageEvent } from './inbound-queue';
 import type { RegistryMember } from './registry/connection-registry';
 import { MemberTopics } from './registry/topics';
 import type { ResolvedServiceConfig } from './service-config';
+import type { TokenLifetime } from './token-lifetime';
 import type { TopicSocket, Transport, TransportHandler } from './transport/transport';
 import type { UpgradeRequest } from './upgrade-request';
 
@@ -44,6 +45,8 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
 
   private readonly runner: HandlerRunner;
   private readonly idle: IdleTimer | undefined;
+  /** Its principal's expiry and the client's token refreshes, on a service with `auth`. */
+  readonly token: TokenLifetime | undefined;
   readonly config: ResolvedServiceConfig;
   /** A handler's promise is pending: events wait in `pending`. */
   private busy = false;
@@ -69,6 +72,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
     this.outbound = new Outbound(transport, table.config, options.registry, this.idle, this);
     this.info = report.infoFor(this.caller);
     this.runner = new HandlerRunner(this, table, instance, report);
+    this.token = options.tokens?.lifetimeFor(this);
     transport.attach(this, this.idle !== undefined);
     options.members.add(this);
     options.registry.add(this);
@@ -137,6 +141,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   transportMessage(data: Buffer, isBinary: boolean): void {
     const { table, report } = this.options;
     if (this.info !== undefined) report.observer!.messageReceived?.(this.info, isBinary ? 'binary' : 'text', data);
+    if (!isBinary && this.token?.takes(data) === true) return;
     // Which event a frame goes to was compiled with the service (compiled-service.ts).
     if (isBinary) {
       if (table.binaryEvent !== undefined) this.dispatch(table.binaryEvent, data);
@@ -155,7 +160,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
 
   transportText(text: string): void {
     if (this.info !== undefined) this.options.report.observer!.messageReceived?.(this.info, 'text', Buffer.from(text));
-    this.receiveText(text);
+    if (this.token?.takesText(text) !== true) this.receiveText(text);
   }
 
   private receiveText(text: string): void {
@@ -188,6 +193,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
     this.closeCode = code;
     this.closeReason = reason;
     this.idle?.stop();
+    this.token?.stop();
     this.outbound.closed();
     this.closing?.closed();
     this.runner.stopStreams();

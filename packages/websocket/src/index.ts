@@ -107,6 +107,7 @@ export {
   ReadTimeoutError,
   RetryExhaustedError,
   TlsError,
+  TokenRefusedError,
   WriteTimeoutError,
 } from './client/client-errors';
 export {

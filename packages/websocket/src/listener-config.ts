@@ -20,6 +20,12 @@ export interface ListenerConfig {
   /** Open connections (and upgrades in progress) allowed; more are answered 503. Default 10000. */
   maxConnections?: number;
   /**
+   * Open connections and upgrades in progress allowed from one peer address; more are answered
+   * 429 with `Retry-After`. Default: unlimited. Behind a proxy every client has the proxy's
+   * address: leave it unset there and limit at the proxy.
+   */
+  maxConnectionsPerIp?: number;
+  /**
    * Seconds a client may take for its TLS handshake (wss), to send its upgrade request, and
    * the upgrade checks (authentication, `@OnUpgrade`) may take. Default 10; at most 2147483.
    */
@@ -54,6 +60,8 @@ export interface ResolvedListenerConfig {
   readonly server: HttpServer | undefined;
   readonly tls: TlsServerOptions | undefined;
   readonly maxConnections: number;
+  /** `undefined`: unlimited. */
+  readonly maxConnectionsPerIp: number | undefined;
   readonly handshakeTimeout: number;
   readonly maxHeaderSize: number;
   readonly maxUriLength: number;
@@ -92,6 +100,8 @@ export function resolveListenerConfig(name: string, raw: unknown): ResolvedListe
     server: config.server as HttpServer | undefined,
     tls: config.secureSocket === undefined ? undefined : buildTlsOptions(name, config.secureSocket),
     maxConnections: count(error, 'maxConnections', config.maxConnections, DEFAULT_MAX_CONNECTIONS),
+    maxConnectionsPerIp:
+      config.maxConnectionsPerIp === undefined ? undefined : count(error, 'maxConnectionsPerIp', config.maxConnectionsPerIp, 0),
     handshakeTimeout: seconds(error, 'handshakeTimeout', config.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT, 'positive'),
     maxHeaderSize: bytes(error, 'maxHeaderSize', config.maxHeaderSize, DEFAULT_MAX_HEADER_SIZE),
     maxUriLength: bytes(error, 'maxUriLength', config.maxUriLength, DEFAULT_MAX_URI_LENGTH),

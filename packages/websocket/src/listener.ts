@@ -1,6 +1,6 @@
 // One listener: a port (or an app's server) shared by every service on it, and the start of
 // the upgrade line, the same whichever engine's server received the request:
-//   upgrade request → path match → limits (URI length, connections) → what the engine would
+//   upgrade request → path match → limits (URI length, connections, connections per address) → what the engine would
 //   refuse (method, key, version…) → client certificate → the service's endpoint.
 // The server itself is the engine's: node:http + ws (transport/node-listener.ts) or Bun.serve
 // (transport/bun-listener.ts). Stopping is here too: it closes the connections, not the server.
@@ -11,6 +11,7 @@ import type { Logger } from './logger';
 import type { WebSocketObserver } from './monitoring/observer';
 import type { ResolvedListenerConfig } from './listener-config';
 import { PathMatcher } from './path-matcher';
+import { PeerCounts } from './peer-counts';
 import type { ConnectionRegistry } from './registry/connection-registry';
 import type { BoundService } from './service-binding';
 import { type EndpointHost, ServiceEndpoint } from './service-endpoint';
@@ -25,6 +26,8 @@ export class Listener implements EndpointHost, UpgradeLine {
   private readonly routes: PathMatcher<ServiceEndpoint>;
   private readonly server: ListenerServer;
   private upgrading = 0;
+  /** Sockets per peer address, when `maxConnectionsPerIp` is set. */
+  private readonly peers: PeerCounts | undefined;
 
   constructor(
     readonly name: string,
@@ -36,6 +39,7 @@ export class Listener implements EndpointHost, UpgradeLine {
     engine: EngineName,
   ) {
     this.handshakeTimeout = config.handshakeTimeout;
+    if (config.maxConnectionsPerIp !== undefined) this.peers = new PeerCounts(config.maxConnectionsPerIp);
     this.server = engine === 'bun' ? new BunListenerServer(this, config, logger) : new NodeListenerServer(this, config, logger);
     this.routes = routes.map((table) => {
       const endpoint = new ServiceEndpoint(table, this);
@@ -115,11 +119,27 @@ export class Listener implements EndpointHost, UpgradeLine {
     if (this.connectionCount + this.upgrading >= this.config.maxConnections) {
       return this.refuse(upgrade, 503, 'Too many connections', { 'Retry-After': '5' });
     }
+    if (this.peers !== undefined && !this.admitPeer(upgrade)) {
+      return this.refuse(upgrade, 429, 'Too many connections from this address', { 'Retry-After': '5' });
+    }
     // What the engine would refuse is refused before any check or hook runs.
     const invalid = handshakeRefusal(upgrade, this.server.versions);
     if (invalid !== undefined) return this.refuse(upgrade, invalid.status, invalid.body, invalid.headers);
     if (upgrade.untrustedCertificate) return this.refuse(upgrade, 401, 'Client certificate not trusted');
     match.value.admit(upgrade, match.params);
+  }
+
+  /**
+   * Takes a slot of the peer's address, given back once the request's connection is over, however
+   * it ends. An upgrade without a known address (a socket already gone) holds no slot.
+   */
+  private admitPeer(upgrade: PendingUpgrade): boolean {
+    const address = upgrade.socket.remoteAddress;
+    if (address === undefined) return true;
+    const peers = this.peers!;
+    if (!peers.take(address)) return false;
+    upgrade.onEnded(() => peers.release(address));
+    return true;
   }
 
   refuse(upgrade: PendingUpgrade, status: number, body?: string, headers?: Readonly<Record<string, string>>): void {

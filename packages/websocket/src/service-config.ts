@@ -69,6 +69,11 @@ export interface WebSocketServiceConfig {
   auth?: AuthConfigEntry[];
   /** Scopes the accepted principal must all hold (403 otherwise). Needs `auth`. */
   requiredScopes?: string[];
+  /**
+   * A principal with `expiresAt` (a JWT's `exp`): `'close'` (default) closes the connection with
+   * 1008 `token expired` then, unless the client refreshed its token; `'ignore'` keeps it open.
+   */
+  tokenExpiry?: 'close' | 'ignore';
   /** The JSON field typed `@OnMessage('…')` handlers are chosen by (default `'type'`). */
   dispatcherKey?: string;
   /**
@@ -180,6 +185,7 @@ export interface ResolvedServiceConfig {
   readonly inboundOverflow: 'pause' | 'close';
   readonly connectionClosureTimeout: number;
   readonly allowedOrigins: readonly string[] | undefined;
+  readonly tokenExpiry: 'close' | 'ignore';
   readonly dispatcherKey: string;
   readonly dispatcherStreamId: string | undefined;
   readonly onUnmatched: 'ignore' | 'error' | 'close';
@@ -239,6 +245,7 @@ export function resolveServiceConfig(serviceName: string, raw: unknown): Resolve
     maxFrameSize,
     listener: nonEmptyString(error, 'listener', config.listener, DEFAULT_LISTENER),
     scope: choice(error, 'scope', config.scope, ['connection', 'singleton'] as const),
+    tokenExpiry: choice(error, 'tokenExpiry', config.tokenExpiry, ['close', 'ignore'] as const),
     maxPendingMessages: count(error, 'maxPendingMessages', config.maxPendingMessages, DEFAULT_MAX_PENDING_MESSAGES),
     inboundOverflow: choice(error, 'inboundOverflow', config.inboundOverflow, ['pause', 'close'] as const),
     connectionClosureTimeout: seconds(

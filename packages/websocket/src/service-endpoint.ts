@@ -18,6 +18,7 @@ import { allowsRequest } from './security/origin';
 import { selectSubProtocol } from './sub-protocol';
 import type { EngineOptions, PendingUpgrade, TransportEngine } from './transport/transport';
 import { type SessionAsk, SessionStore } from './session-store';
+import { TokenRefresh } from './token-lifetime';
 import { isSafeHeader } from './upgrade-refusal';
 import { UpgradeRequest } from './upgrade-request';
 
@@ -66,12 +67,15 @@ export class ServiceEndpoint {
     });
     this.needsAsyncAdmission = table.gate !== undefined || table.upgradeHandler !== undefined;
     host.registry.addService(table.serviceClass, table.config.path, this.connections);
+    const report = new ConnectionReport(table, host.logger, host.observer);
+    const { gate, config } = table;
     this.connectionOptions = {
       table,
       members: this.connections,
-      report: new ConnectionReport(table, host.logger, host.observer),
+      report,
       registry: host.registry,
-      serviceTopic: serviceTopic(table.config.path),
+      serviceTopic: serviceTopic(config.path),
+      tokens: gate === undefined ? undefined : new TokenRefresh(gate, config.dispatcherKey, config.tokenExpiry === 'close', report),
     };
     const { pingInterval, pongTimeout } = table.config;
     if (pingInterval > 0) this.heartbeat = new Heartbeat(pingInterval, pongTimeout, this.connections);
@@ -136,7 +140,7 @@ export class ServiceEndpoint {
       if (ended || upgrade.gone) return;
       // A resume skips @OnUpgrade: the session's instance ran it when the session began.
       const ask = this.sessions?.ask(upgradeRequest);
-      if (this.resumed(upgrade, ask)) {
+      if (this.resumed(upgrade, ask, upgradeRequest)) {
         stopWatching();
         end();
         return;
@@ -214,14 +218,18 @@ export class ServiceEndpoint {
    * Answers a resume request that is not a new session: 400 when malformed, else the session
    * takes the new socket. False when a connection is still to be made.
    */
-  private resumed(upgrade: PendingUpgrade, ask: SessionAsk): boolean {
+  private resumed(upgrade: PendingUpgrade, ask: SessionAsk, upgradeRequest?: UpgradeRequest): boolean {
     if (ask === 'malformed') {
       this.host.refuse(upgrade, 400, 'Malformed resume request');
       return true;
     }
     if (ask === undefined || ask.session === undefined) return false;
     const { session, ack } = ask;
-    this.engine.accept(upgrade, undefined, (transport) => session.resume(transport, ack));
+    this.engine.accept(upgrade, undefined, (transport) => {
+      session.resume(transport, ack);
+      // The same principal came back with the credentials of this upgrade: its expiry is theirs.
+      if (upgradeRequest?.principal !== undefined) session.host.token?.renewed(upgradeRequest.principal);
+    });
     return true;
   }
 

@@ -16,6 +16,7 @@ function open(config = CONFIG) {
   const host: SessionHost & { events: typeof events; messages: typeof messages; closes: typeof closes } = {
     awaitingPong: false,
     info: undefined,
+    token: undefined,
     events,
     messages,
     closes,

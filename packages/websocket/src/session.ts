@@ -14,6 +14,7 @@ import type { ResolvedResumeConfig } from './service-config';
 import type { EncodedFrame } from './transport/frame-encoding';
 import type { Transport, TransportHandler } from './transport/transport';
 import { SocketLink } from './session-link';
+import type { TokenLifetime } from './token-lifetime';
 
 /** The dispatcher values of the session's own frames; '$…' names are never contract messages. */
 export const SESSION_NAME = '$session';
@@ -31,6 +32,8 @@ export interface SessionHost extends TransportHandler {
   /** What observers are told of the connection; undefined when none is bound. */
   readonly info: ConnectionInfo | undefined;
   dispatch(event: HandlerEvent, first?: unknown, second?: unknown): void;
+  /** Its principal's expiry, on a service with `auth` (a resume brings new credentials). */
+  readonly token: TokenLifetime | undefined;
 }
 
 /** What a session tells the store that keeps it. */

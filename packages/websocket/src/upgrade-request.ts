@@ -12,6 +12,12 @@ export interface Principal {
   readonly name: string;
   readonly scopes: readonly string[];
   readonly claims?: Readonly<Record<string, unknown>>;
+  /**
+   * When the credentials stop being valid (a JWT's `exp` plus `clockTolerance`): the connection
+   * closes with 1008 `token expired` then, unless the client refreshed its token (service
+   * option `tokenExpiry`). Absent: the principal does not expire.
+   */
+  readonly expiresAt?: Date;
 }
 
 export class UpgradeRequest {
@@ -41,6 +47,16 @@ export class UpgradeRequest {
     this.url = message.url ?? '/';
     this.headers = message.headers;
     this.socket = message.socket;
+  }
+
+  /**
+   * @internal This request as a token refresh is verified: the same peer, path and headers, but
+   * `Authorization: Bearer <token>` and no cookies, so only the new token can be what is accepted.
+   */
+  withBearerToken(token: string): UpgradeRequest {
+    const { cookie: _cookie, ...headers } = this.headers;
+    const source = { method: this.method, url: this.url, headers: { ...headers, authorization: `Bearer ${token}` }, socket: this.socket };
+    return new UpgradeRequest(source, this.params);
   }
 
   /** The path without the query string. */

@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import { injectable } from 'inversify';
 import {
   type Authenticator,
+  ListenerConfigError,
   Caller,
   OnOpen,
   OnUpgrade,
@@ -10,7 +11,7 @@ import {
   WebSocketService,
   hashPassword,
 } from '@duet/websocket';
-import { TestClient, cleanup, pause, rawUpgrade, startServices, withTimeout } from './helpers';
+import { TestClient, cleanup, pause, rawUpgrade, startError, startServices, withTimeout } from './helpers';
 
 afterEach(cleanup);
 
@@ -113,6 +114,44 @@ describe('limits on the upgrade', () => {
     await first.waitClosed();
     const again = await TestClient.connect(url('/ws'));
     expect(await again.nextText()).toBe('hello');
+  });
+
+  it('answers 429 with Retry-After past maxConnectionsPerIp while another address still connects, and frees the slot at close', async () => {
+    const { app, url } = await startServices([PlainService], undefined, { port: 0, host: '127.0.0.1', maxConnectionsPerIp: 2 });
+    const first = await TestClient.connect(url('/ws'));
+    await TestClient.connect(url('/ws'));
+    const refused = await rawUpgrade(url('/ws'));
+    expect(refused.status).toBe(429);
+    expect(refused.headers['retry-after']).toBe('5');
+    // A second source address of the loopback has slots of its own.
+    const other = await TestClient.connect(url('/ws'), undefined, { localAddress: '127.0.0.2' });
+    expect(await other.nextText()).toBe('hello');
+    expect(app.connectionCount()).toBe(3);
+    first.socket.close();
+    await first.waitClosed();
+    // The server sees the socket close a moment after the client does: a few tries, bounded.
+    let status = 0;
+    for (let attempt = 0; attempt < 50 && status !== 101; attempt++) {
+      status = (await rawUpgrade(url('/ws'))).status;
+      if (status !== 101) await pause(20);
+    }
+    expect(status).toBe(101);
+  });
+
+  it('gives back the slot of an upgrade that was refused after the count (an invalid handshake)', async () => {
+    const { url } = await startServices([PlainService], undefined, { port: 0, host: '127.0.0.1', maxConnectionsPerIp: 1 });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      expect((await rawUpgrade(url('/ws'), { 'Sec-WebSocket-Version': '8' })).status).not.toBe(429);
+    }
+    const client = await TestClient.connect(url('/ws'));
+    expect(await client.nextText()).toBe('hello');
+    expect((await rawUpgrade(url('/ws'))).status).toBe(429);
+  });
+
+  it.each([0, 1.5, -1, 'many'])('refuses a maxConnectionsPerIp of %p at start with a ListenerConfigError', async (value) => {
+    const error = await startError([PlainService], { default: { port: 0, host: '127.0.0.1', maxConnectionsPerIp: value } });
+    expect(error).toBeInstanceOf(ListenerConfigError);
+    expect((error as ListenerConfigError).field).toBe('maxConnectionsPerIp');
   });
 
   it('drops a client that trickles its request past the handshake timeout, while others connect (not on Bun)', async () => {

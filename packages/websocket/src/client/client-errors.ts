@@ -66,6 +66,22 @@ export class ReadTimeoutError extends DuetError {
 }
 
 /**
+ * `refreshToken` was refused by the server (`remoteCode`: `DUET_ERR_AUTHENTICATION` for a token
+ * that is not valid…, with the server's message). The connection goes on with its current token.
+ */
+export class TokenRefusedError extends DuetError {
+  readonly code = 'DUET_ERR_TOKEN_REFUSED';
+
+  constructor(
+    message: string,
+    /** The code of the server's answer, when it gave one. */
+    readonly remoteCode: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/**
  * A write was not handed to the operating system within `writeTimeout` (the peer stopped
  * reading). The frame stays queued and is still sent if the peer catches up.
  */

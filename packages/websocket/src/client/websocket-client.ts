@@ -19,6 +19,7 @@ import { PendingWrites } from './pending-writes';
 import { PingPongHooks } from './ping-pong-hooks';
 import { protocolFailure } from './protocol-failure';
 import { RetryCount, attemptWithRetries } from './retry';
+import { PendingRefreshes } from './token-refresh';
 
 
 const OPEN: typeof WebSocket.OPEN = 1;
@@ -71,6 +72,8 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
   private readonly attemptOpen = (): Promise<void> =>
     openSocket(this.config, this.aborter.signal, (socket, headers) => this.adopt(socket, headers));
   private readonly hooks: PingPongHooks | undefined;
+  /** Made at the first `refreshToken`: until then no frame is looked at for an answer. */
+  private refreshes: PendingRefreshes | undefined;
 
   private constructor(private readonly config: ResolvedClientConfig) {
     this.queue = new MessageQueue(config.maxQueuedMessages, config.maxQueuedBytes, config.readTimeout);
@@ -188,6 +191,16 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
     return Promise.resolve();
   }
 
+  /**
+   * Sends a new token for this connection to a Duet service with `auth` and resolves once the
+   * server took it (docs/client.md); the answer never reaches the reads. Rejects with
+   * `TokenRefusedError` (`remoteCode`; the connection goes on), `ReadTimeoutError` (no answer in
+   * `timeout` seconds, default 10), `ConnectionClosedError` (another principal's token: 1008).
+   */
+  refreshToken(token: string, options: { dispatcherKey?: string; timeout?: number } = {}): Promise<void> {
+    return (this.refreshes ??= new PendingRefreshes()).refresh(token, options, (frame) => this.send(frame));
+  }
+
   /** The sub-protocol the server selected, if any. */
   getNegotiatedSubProtocol(): string | undefined {
     return this.socket?.protocol || undefined;
@@ -299,7 +312,9 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
   }
 
   private static onSocketMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
-    (this as LinkedSocket)[kClient].queue.push(isBinary ? data : data.toString());
+    const client = (this as LinkedSocket)[kClient];
+    if (!isBinary && client.refreshes?.takes(data) === true) return;
+    client.queue.push(isBinary ? data : data.toString());
   }
 
   // A protocol error of the server ends the client at once; any other error is followed by
@@ -333,6 +348,7 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
     this.closeReason = failure.reason;
     this.queue.setFlow(undefined);
     this.writes?.fail(failure);
+    this.refreshes?.failAll(failure);
     this.finish(failure);
   }
 
@@ -343,6 +359,7 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
     this.queue.setFlow(undefined);
     const closed = new ConnectionClosedError(code, reason);
     this.writes?.fail(closed);
+    this.refreshes?.failAll(closed);
     const retry = this.config.retry;
     if (RECONNECT_CODES.has(code) && retry !== undefined && !this.closeRequested) {
       this.socket = undefined;

@@ -141,6 +141,7 @@ class BunEngine implements TransportEngine {
     if (compression === undefined) request.headers.delete('sec-websocket-extensions');
     const threshold = compression === undefined ? -1 : compression.threshold;
     const transport = new BunTransport(protocol, this.options.maxPayload, threshold, onAccepted, this.topics);
+    transport.onEnded = upgrade.endedCallback;
     // Bun opens the socket (and the connection is made) inside upgrade().
     if (upgrade.server.upgrade(request, { data: transport, headers: added })) upgrade.upgraded();
     else upgrade.refuse(400, 'Invalid WebSocket handshake');
@@ -157,6 +158,8 @@ class BunUpgrade implements PendingUpgrade {
   private answered = false;
   private response: Response | undefined;
   private settle: ((response: Response | undefined) => void) | undefined;
+  /** `onEnded`'s callback, called at most once; the socket's close calls it once upgraded. */
+  endedCallback: (() => void) | undefined;
 
   constructor(
     readonly request: Request,
@@ -180,6 +183,18 @@ class BunUpgrade implements PendingUpgrade {
     return () => signal.removeEventListener('abort', onLeft);
   }
 
+  onEnded(callback: () => void): void {
+    let called = false;
+    const once = (this.endedCallback = () => {
+      if (called) return;
+      called = true;
+      callback();
+    });
+    // A client that leaves before the answer; once upgraded, the socket's close counts instead.
+    const upgraded = () => this.answered && this.response === undefined;
+    this.request.signal.addEventListener('abort', () => upgraded() || once(), { once: true });
+  }
+
   refuse(status: number, body?: string, headers?: Readonly<Record<string, string>>): void {
     const refusal = refusalOf(status, body, headers);
     this.finish(new Response(refusal.text, { status: refusal.status, statusText: refusal.statusText, headers: refusal.headers as [string, string][] }));
@@ -201,6 +216,8 @@ class BunUpgrade implements PendingUpgrade {
     this.answered = true;
     this.response = response;
     this.settle?.(response);
+    // Refused: the request's connection is over (an upgrade ends at its socket's close).
+    if (response !== undefined) this.endedCallback?.();
   }
 }
 

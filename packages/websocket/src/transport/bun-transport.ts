@@ -68,6 +68,8 @@ export class BunTransport implements Transport, TopicSocket {
   /** Whether everything sent had been flushed when the socket closed (what sendAndFlush waits for). */
   private flushedAtClose = false;
   readonly extensions = '';
+  /** Called once the socket closed (the listener's count of connections per address). */
+  onEnded: (() => void) | undefined;
 
   constructor(
     readonly protocol: string,
@@ -279,6 +281,7 @@ export class BunTransport implements Transport, TopicSocket {
 
   closed(code: number, reason: string): void {
     if (this.state === CLOSED) return;
+    this.onEnded?.();
     if (this.handler === undefined) {
       // Closed before the connection was made (the handshake's open never ran to the end).
       this.state = CLOSED;

@@ -172,6 +172,12 @@ export class NodeUpgrade implements PendingUpgrade {
     };
   }
 
+  onEnded(callback: () => void): void {
+    // ws keeps the raw socket for the WebSocket: its close ends a refusal and a connection alike.
+    if (this.stream.destroyed) callback();
+    else this.stream.once('close', callback);
+  }
+
   refuse(status: number, body?: string, headers?: Readonly<Record<string, string>>): void {
     refuseUpgrade(this.stream, status, body, headers);
   }

@@ -160,6 +160,11 @@ export interface PendingUpgrade extends UpgradeSource {
    * Until then the engine's errors on the request (a client that left) are absorbed.
    */
   watchClient(onLeft: () => void): () => void;
+  /**
+   * Calls `callback` once, when this request's connection is over: it was refused, its client
+   * left, or, once upgraded, its WebSocket closed (the listener's `maxConnectionsPerIp` count).
+   */
+  onEnded(callback: () => void): void;
   /** Answers with an HTTP error (plain-text `body`, `headers` that are safe to send). */
   refuse(status: number, body?: string, headers?: Readonly<Record<string, string>>): void;
 }

@@ -82,7 +82,7 @@ function checkedPrincipal(value: unknown, authenticator: Authenticator): Princip
   if (typeof value !== 'object' || value === null) {
     throw malformed(`${typeof value}; expected a Principal { name, scopes } or undefined`);
   }
-  const { name, scopes, claims } = value as Record<string, unknown>;
+  const { name, scopes, claims, expiresAt } = value as Record<string, unknown>;
   if (typeof name !== 'string' || name === '') throw malformed('a principal without a name');
   if (!Array.isArray(scopes) || scopes.some((scope) => typeof scope !== 'string')) {
     throw malformed('a principal whose scopes are not an array of strings');
@@ -90,10 +90,14 @@ function checkedPrincipal(value: unknown, authenticator: Authenticator): Princip
   if (claims !== undefined && (typeof claims !== 'object' || claims === null)) {
     throw malformed('a principal whose claims are not an object');
   }
+  if (expiresAt !== undefined && !(expiresAt instanceof Date && Number.isFinite(expiresAt.getTime()))) {
+    throw malformed('a principal whose expiresAt is not a valid Date');
+  }
   const principal: Principal = {
     name,
     scopes: Object.freeze([...(scopes as string[])]),
     ...(claims === undefined ? {} : { claims: claims as Readonly<Record<string, unknown>> }),
+    ...(expiresAt === undefined ? {} : { expiresAt: new Date((expiresAt as Date).getTime()) }),
   };
   return Object.freeze(principal);
 }

@@ -12,7 +12,8 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /**
  * Accepts a valid JWT from `Authorization: Bearer …` (or from `queryParam`). The principal's
- * name is the `sub` claim (required), its scopes those of `scopeClaim`, its `claims` the payload.
+ * name is the `sub` claim (required), its scopes those of `scopeClaim`, its `claims` the payload,
+ * its `expiresAt` the `exp` claim plus `clockTolerance` (when the token has one).
  *
  * No token: `undefined` (another authenticator may accept). A malformed, expired, not yet
  * valid, wrongly signed token, one issued in the future (`iat` past now + `clockTolerance`),
@@ -71,7 +72,9 @@ export class JwtAuthenticator implements Authenticator {
     if (typeof payload.sub !== 'string' || payload.sub === '') throw invalidToken("The token's sub claim is malformed");
     const scopes = scopesOf(payload[this.options.scopeClaim]);
     if (scopes === undefined) throw invalidToken(`The token's ${this.options.scopeClaim} claim is malformed`);
-    return { name: payload.sub, scopes, claims: payload };
+    // The token is accepted until exp plus the tolerance, and so is the connection it opens.
+    const expiresAt = typeof payload.exp === 'number' ? new Date((payload.exp + this.options.clockTolerance) * 1000) : undefined;
+    return { name: payload.sub, scopes, claims: payload, ...(expiresAt !== undefined && { expiresAt }) };
   }
 
   // RFC 6750 allows one transmission method per request; the header is looked at first.
