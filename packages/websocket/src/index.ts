@@ -96,8 +96,8 @@ export {
   DEFAULT_MAX_PENDING_MESSAGES,
   type ServiceScope,
   type WebSocketServiceConfig,
-  type ResumeConfig,
 } from './service-config';
+export { type ResumeConfig } from './resume-config';
 export { type Compression, type CompressionOptions } from './compression';
 export {
   ClientConfigError,

@@ -5,6 +5,7 @@ import { type MessageValidationError, ServiceConfigError } from './errors';
 import type { SlowConsumerPolicy } from './backpressure';
 import { type Compression, type ResolvedCompression, resolveCompression } from './compression';
 import type { AuthConfigEntry } from './security/auth/auth-config';
+import { type ResolvedResumeConfig, type ResumeConfig, validateResume } from './resume-config';
 import { type ConfigErrorFactory, bytes, choice, count, nonEmptyString, seconds, tokenList } from './validate';
 
 /** How service instances are made: one per connection (default) or one shared by all. */
@@ -152,27 +153,6 @@ export interface WebSocketServiceConfig {
   compression?: Compression;
 }
 
-/** `@WebSocketService({ resume })`: how long and how much a dropped session keeps. */
-export interface ResumeConfig {
-  /** Seconds a session outlives its dropped transport (default 30); past it `@OnClose` runs with 1006 `session expired`. */
-  window?: number;
-  /**
-   * Messages to the client not yet acknowledged that a session holds (default 1000). While the
-   * transport is up a write past it waits for acknowledgements; while it is down the session
-   * ends at once with 1013 `resume buffer full`.
-   */
-  maxBufferedMessages?: number;
-  /** Bytes of those messages (default 1 MiB), under the same rule. */
-  maxBufferedBytes?: number;
-}
-
-/** A validated `resume` with its defaults. */
-export interface ResolvedResumeConfig {
-  readonly window: number;
-  readonly maxBufferedMessages: number;
-  readonly maxBufferedBytes: number;
-}
-
 /** A validated configuration with every default applied. */
 export interface ResolvedServiceConfig {
   readonly path: string;
@@ -211,9 +191,6 @@ export const DEFAULT_MAX_PENDING_MESSAGES = 1024;
 export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
 export const DEFAULT_DRAIN_TIMEOUT = 10;
 export const DEFAULT_CONNECTION_CLOSURE_TIMEOUT = 30;
-export const DEFAULT_RESUME_WINDOW = 30;
-export const DEFAULT_RESUME_MAX_MESSAGES = 1000;
-export const DEFAULT_RESUME_MAX_BYTES = 1024 * 1024;
 
 /** The default `maxFragments` for a `maxFrameSize`: one fragment per 512 bytes, at least 64. */
 export function defaultMaxFragments(maxFrameSize: number): number {
@@ -278,23 +255,6 @@ export function resolveServiceConfig(serviceName: string, raw: unknown): Resolve
   });
 }
 
-function validateResume(value: unknown, error: ConfigErrorFactory): ResolvedResumeConfig | undefined {
-  if (value === undefined) return undefined;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw error('resume', 'must be an object: { window, maxBufferedMessages, maxBufferedBytes }');
-  }
-  const resume = value as Record<string, unknown>;
-  for (const field of Object.keys(resume)) {
-    if (field !== 'window' && field !== 'maxBufferedMessages' && field !== 'maxBufferedBytes') {
-      throw error(`resume.${field}`, 'is not a resume option (window, maxBufferedMessages, maxBufferedBytes)');
-    }
-  }
-  return Object.freeze({
-    window: seconds(error, 'resume.window', resume.window, DEFAULT_RESUME_WINDOW, 'positive'),
-    maxBufferedMessages: count(error, 'resume.maxBufferedMessages', resume.maxBufferedMessages, DEFAULT_RESUME_MAX_MESSAGES),
-    maxBufferedBytes: bytes(error, 'resume.maxBufferedBytes', resume.maxBufferedBytes, DEFAULT_RESUME_MAX_BYTES),
-  });
-}
 
 // A contract is made by defineContract (frozen, keys filled in); the shape is checked so a
 // hand-written object fails here, naming the field, rather than at the first message.

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SessionLoss, WebSocketObserver } from './monitoring/observer';
 import type { ResumeRefusal, ConnectionRegistry } from './registry/connection-registry';
-import type { ResolvedResumeConfig } from './service-config';
+import type { ResolvedResumeConfig } from './resume-config';
 import { Session, type SessionOwner } from './session';
 import type { Transport } from './transport/transport';
 import type { UpgradeRequest } from './upgrade-request';

@@ -10,7 +10,7 @@ import { HandlerEvent } from './metadata';
 import type { ConnectionInfo, SessionLoss } from './monitoring/observer';
 import type { FrameData } from './replies';
 import { type BufferedFrame, FrameKind, ResumeBuffer } from './resume-buffer';
-import type { ResolvedResumeConfig } from './service-config';
+import type { ResolvedResumeConfig } from './resume-config';
 import type { EncodedFrame } from './transport/frame-encoding';
 import type { Transport, TransportHandler } from './transport/transport';
 import { SocketLink } from './session-link';
