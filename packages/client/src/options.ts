@@ -1,5 +1,6 @@
 // createClient's options: their defaults, and the check that refuses what cannot work before
 // anything connects (each error names its field).
+import type { CompressionOptions } from '@duet/contract';
 import { DEFAULT_RECONNECT, type ReconnectOptions } from './backoff';
 import { ClientOptionsError } from './errors';
 
@@ -58,25 +59,8 @@ export interface ClientOptions {
   tokenProvider?: () => Promise<string>;
 }
 
-/** permessage-deflate settings, as `@duet/websocket` takes them; every field is optional. */
-export interface CompressionOptions {
-  /** Messages under this many bytes are sent uncompressed (default 1024). */
-  threshold?: number;
-  /** zlib's level, 1 to 9 (default 6). */
-  level?: number;
-  /** zlib's memory level, 1 to 9 (default 8). */
-  memLevel?: number;
-  /** Asks the server to reset its compressor after every message. */
-  serverNoContextTakeover?: boolean;
-  /** Resets this client's compressor after every message. */
-  clientNoContextTakeover?: boolean;
-  /** Asks the server to compress with at most this window, 9 to 15 bits. */
-  serverMaxWindowBits?: number;
-  /** The window this client compresses with at most, 9 to 15 bits (default: what the server asks). */
-  clientMaxWindowBits?: number;
-  /** zlib operations that may run at once in this process (default 10). */
-  concurrencyLimit?: number;
-}
+/** permessage-deflate settings, as `@duet/websocket` takes them (one shape, in @duet/contract). */
+export type { CompressionOptions } from '@duet/contract';
 
 export interface ResolvedOptions {
   readonly protocols: string | string[] | undefined;

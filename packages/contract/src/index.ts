@@ -16,6 +16,7 @@ export type {
   RequestSpecs,
   SendName,
 } from './contract';
+export type { CompressionOptions } from './compression-options';
 export { CodedError, ContractError } from './errors';
 export { isStandardSchema } from './standard-schema';
 export type { InferInput, InferOutput, StandardIssue, StandardResult, StandardSchemaV1 } from './standard-schema';
