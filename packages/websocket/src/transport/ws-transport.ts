@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import WebSocket, { type ServerOptions, WebSocketServer } from 'ws';
-import { CloseCode, closeCodeOfEngineError } from '../close-codes';
+import { closeCodeOfEngineError } from '../close-codes';
 import { ProtocolError } from '../errors';
 import type { FrameData } from '../replies';
 import type { EncodedFrame } from './frame-encoding';
@@ -24,12 +24,12 @@ import { acceptsDirectFrames, writeEncodedFrame, writeFrame, writeTextBytes } fr
 import type { NodeUpgrade } from './node-listener';
 import type { EngineOptions, PendingUpgrade, Transport, TransportEngine, TransportHandler } from './transport';
 import { WriteBatch } from './write-batch';
+import { kTransport, takeReceiverEvents, treatTooManyFragmentsAsTooBig } from './ws-receiver-events';
 
 const OPEN: typeof WebSocket.OPEN = 1;
 const CLOSED: typeof WebSocket.CLOSED = 3;
 const NOTHING = Buffer.alloc(0);
 
-const kTransport = Symbol('duet.transport');
 type LinkedSocket = WebSocket & { [kTransport]: WsTransport };
 type LinkedStream = Socket & { [kTransport]: WsTransport };
 const kExtraHeaders = Symbol('duet.extraHeaders');
@@ -263,84 +263,6 @@ export class WsTransport implements Transport {
 
   get events(): TransportHandler {
     return this.handler!;
-  }
-}
-
-/** ws's own listeners on its receivers (one function each for every socket), and its key from a receiver to its socket. */
-interface WsReceiverListeners {
-  readonly error: (this: Socket, error: Error) => void;
-  readonly ping: (this: Socket, data: Buffer) => void;
-  readonly pong: (this: Socket, data: Buffer) => void;
-  readonly socketKey: symbol;
-}
-let wsReceiver: WsReceiverListeners | undefined;
-
-/**
- * Takes ws's receiver events of one socket directly, in place of ws's own listeners: pings and
- * pongs go straight to the connection (ws's would only re-emit them on the socket: its automatic
- * pong is off), and errors pass `treatTooManyFragmentsAsTooBig` before ws's own listener, which
- * closes with the code the error carries. Swapping listeners rather than adding some keeps
- * each idle connection free of listener arrays and of two more events on its socket (~100
- * bytes). False, leaving everything as it was, when the receiver is not shaped as expected.
- */
-function takeReceiverEvents(receiver: Socket, socket: WebSocket): boolean {
-  // Counted, not listed: this runs at every handshake, and a listing is an array each time.
-  if (receiver.listenerCount('error') !== 1 || receiver.listenerCount('ping') !== 1 || receiver.listenerCount('pong') !== 1) return false;
-  const record = receiver as unknown as Record<symbol, unknown>;
-  if (wsReceiver === undefined) {
-    const socketKey = Object.getOwnPropertySymbols(receiver).find((key) => record[key] === socket);
-    if (socketKey === undefined) return false;
-    const [error] = receiver.rawListeners('error');
-    const [ping] = receiver.rawListeners('ping');
-    const [pong] = receiver.rawListeners('pong');
-    wsReceiver = { error, ping, pong, socketKey } as WsReceiverListeners;
-  } else if (record[wsReceiver.socketKey] !== socket) {
-    return false;
-  }
-  // Each swap is whole or not at all; after a partial one the caller's fallback listeners
-  // serve what was left to ws (the fragments rewrite is harmless twice).
-  return (
-    swapListener(receiver, 'error', wsReceiver.error, onReceiverError) &&
-    swapListener(receiver, 'ping', wsReceiver.ping, onReceiverPing) &&
-    swapListener(receiver, 'pong', wsReceiver.pong, onReceiverPong)
-  );
-}
-
-/** Replaces ws's own `theirs` with `ours`; false, changing nothing, when `theirs` is not the listener there. */
-function swapListener<A>(receiver: Socket, event: string, theirs: (this: Socket, arg: A) => void, ours: (this: Socket, arg: A) => void): boolean {
-  receiver.removeListener(event, theirs as (...args: unknown[]) => void);
-  if (receiver.listenerCount(event) !== 0) return false;
-  receiver.on(event, ours as (...args: unknown[]) => void);
-  return true;
-}
-
-function socketOf(receiver: Socket): LinkedSocket {
-  return (receiver as unknown as Record<symbol, LinkedSocket>)[wsReceiver!.socketKey];
-}
-
-function onReceiverError(this: Socket, error: Error): void {
-  treatTooManyFragmentsAsTooBig(error);
-  wsReceiver!.error.call(this, error);
-}
-
-function onReceiverPing(this: Socket, data: Buffer): void {
-  socketOf(this)[kTransport].events.transportPing(data);
-}
-
-function onReceiverPong(this: Socket, data: Buffer): void {
-  socketOf(this)[kTransport].events.transportPong(data);
-}
-
-/**
- * A message in more fragments than `maxFragments` allows is a message too big for this
- * service (1009), as one over `maxFrameSize` is; ws reports it as a policy violation (1008).
- * Rewritten on the error before ws reads it to close the connection.
- */
-function treatTooManyFragmentsAsTooBig(error: Error & { code?: string }): void {
-  if (error.code !== 'WS_ERR_TOO_MANY_BUFFERED_PARTS' || !error.message.includes('fragments')) return;
-  for (const symbol of Object.getOwnPropertySymbols(error)) {
-    const record = error as unknown as Record<symbol, unknown>;
-    if (record[symbol] === CloseCode.PolicyViolation) record[symbol] = CloseCode.MessageTooBig;
   }
 }
 
