@@ -210,6 +210,32 @@ describe('interceptors', () => {
     expect(heard).toEqual(['interceptor bug']);
   });
 
+  it('pass what a handler throws on to the usual failure path through a pass-through interceptor', async () => {
+    @injectable()
+    class PassThrough implements Interceptor {
+      intercept(_context: HandlerContext, next: () => Promise<unknown>) {
+        return next();
+      }
+    }
+    const heard: string[] = [];
+    @WebSocketService({ path: '/throws' })
+    class ThrowingService {
+      @OnText() onText(_caller: Caller, text: string) {
+        if (text === 'boom') throw new Error('handler bug');
+        return text;
+      }
+      @OnError() onError(_caller: Caller, error: Error) {
+        heard.push(error.message);
+      }
+    }
+    const app = await createTestApp({ services: [ThrowingService], interceptors: [PassThrough] });
+    const client = await app.client('/throws');
+    for (const text of ['a', 'b', 'boom']) await client.writeTextMessage(text);
+    expect([await client.readTextMessage(), await client.readTextMessage()]).toEqual(['a', 'b']);
+    expect((await waitForClose(client)).code).toBe(1011);
+    expect(heard).toEqual(['handler bug']);
+  });
+
   it('answer a RateLimitError thrown on a typed message with the error reply carrying its code', async () => {
     @injectable()
     class Limiting implements Interceptor {

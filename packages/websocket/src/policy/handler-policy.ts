@@ -65,6 +65,9 @@ function missingScopes(granted: readonly string[] | undefined, required: readonl
  * The chain: the first interceptor is called with `next`, which calls the second, … and the last
  * `next` calls the handler, synchronously inside its interceptor's call. A context and one
  * `next` per interceptor are made per call: the price of intercepting, paid only where it is asked.
+ * When every interceptor hands back the very promise `next()` gave it (they pass through) and the
+ * handler returned a plain value, that value is returned as the handler's own: the connection
+ * stays on its synchronous path instead of waiting a turn for a promise that is already settled.
  */
 function intercepted(handler: Handler, plan: HandlerPlan): Handler {
   const { interceptors, service, method, event, messageType } = plan;
@@ -72,14 +75,24 @@ function intercepted(handler: Handler, plan: HandlerPlan): Handler {
   return function interceptedHandler(this: object, caller: unknown, first?: unknown, second?: unknown): unknown {
     const instance = this;
     const context: HandlerContext = { caller: caller as Caller, service, method, event, messageType, message: first };
+    let settled: Promise<unknown> | undefined;
+    let value: unknown;
     const step = (index: number): Promise<unknown> => {
       try {
-        const result = index === count ? handler.call(instance, caller, first, second) : interceptors[index].intercept(context, () => step(index + 1));
-        return Promise.resolve(result);
+        if (index < count) return Promise.resolve(interceptors[index].intercept(context, () => step(index + 1)));
+        const result = handler.call(instance, caller, first, second);
+        if (isThenable(result)) return Promise.resolve(result);
+        value = result;
+        return (settled = Promise.resolve(result));
       } catch (error) {
         return Promise.reject(error);
       }
     };
-    return interceptors[0].intercept(context, () => step(1));
+    const result = interceptors[0].intercept(context, () => step(1));
+    return settled !== undefined && result === settled ? value : result;
   };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
 }
