@@ -25,7 +25,7 @@ const SUITES = [
   'packages/websocket/test/bun',
   ...[
     'errors', 'auth', 'sub-protocols', 'upgrade-hook', 'shutdown', 'json-frames', 'messages', 'typed-messages',
-    'registry', 'timeouts', 'observers', 'config',
+    'registry', 'timeouts', 'observers', 'config', 'interceptors', 'message-policy',
     'close', 'upgrade', 'origin', 'upgrade-limits', 'slow-consumers', 'idle-timeout', 'control-frames', 'fragments',
     'robustness/faults', 'robustness/hostile-input', 'robustness/memory-bounds',
     'client/client-handshake', 'client/client-messages', 'client/client-protocol-errors', 'client/client-timeouts',
