@@ -1,6 +1,7 @@
 // Runs one event's handler for a connection and acts on what it gives back: the reply (or
 // stream) of a message, the pong of a ping, the default of an event without a handler, and a
-// failure (→ @OnError, then a close). For @OnMessage it acts on the router's decision. The
+// failure (→ @OnError, then a close), or a refusal by a message's policy (policy/: the error
+// reply, or 1008). For @OnMessage it acts on the router's decision. The
 // connection decides *when* an event runs (in order, one at a time); this decides what running
 // it means. Nothing here is allocated per message: the message's context lives in the
 // connection's one `MessageRouting` record, and the settle callbacks are made once.

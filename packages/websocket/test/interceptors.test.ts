@@ -259,7 +259,7 @@ describe('interceptors', () => {
     expect(client.isOpen()).toBe(true);
   });
 
-  it('refuse to start when an interceptor cannot be resolved or has no intercept method', async () => {
+  it('refuse to start when an interceptor cannot be resolved, has no intercept method, or is on a method that is not a handler', async () => {
     class NotInjectable {
       constructor(readonly needed: string) {}
       intercept() {}
@@ -277,6 +277,15 @@ describe('interceptors', () => {
       @OnText()
       onText() {}
     }
+    @WebSocketService({ path: '/c' })
+    class C {
+      @UseInterceptors(Global)
+      helper() {}
+      @OnText() onText() {}
+    }
+    await expect(createTestApp({ services: [C], configure: (c) => c.bind(Journal).toSelf() })).rejects.toThrow(
+      "C: 'helper' has @UseInterceptors but no handler decorator",
+    );
     await expect(createTestApp({ services: [A] })).rejects.toThrow(ServiceConfigError);
     await expect(createTestApp({ services: [B] })).rejects.toThrow(/NoIntercept, which has no intercept/);
   });
