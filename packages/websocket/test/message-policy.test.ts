@@ -197,12 +197,12 @@ describe('rate limits', () => {
   });
 
   it('refill the bucket from the time that passed: no timer, a message allowed again after 1/rate seconds', async () => {
-    const { url } = await startServices([limitedService('/refill', { messages: 20, per: 1, burst: 1, onExceed: 'drop' }, 'text')]);
+    const { url } = await startServices([limitedService('/refill', { messages: 10, per: 1, burst: 1, onExceed: 'drop' }, 'text')]);
     const client = await TestClient.connect(url('/refill'));
     client.send('a');
     client.send('b');
     await handled(client);
-    await pause(80); // one token per 50 ms
+    await pause(150); // one token per 100 ms
     client.send('c');
     await handled(client);
     expect(client.messages.map((message) => message.data)).toEqual(['a', 'c']);
