@@ -24,7 +24,7 @@ const SUITES = [
   'packages/websocket/test/bun',
   ...[
     'errors', 'auth', 'sub-protocols', 'upgrade-hook', 'shutdown', 'json-frames', 'messages', 'typed-messages',
-    'registry', 'timeouts', 'observers', 'config',
+    'registry', 'timeouts', 'observers', 'config', 'interceptors', 'message-policy',
     'close', 'upgrade', 'origin', 'upgrade-limits', 'token-expiry', 'slow-consumers', 'idle-timeout', 'control-frames', 'fragments',
     'robustness/faults', 'robustness/hostile-input', 'robustness/memory-bounds',
     'inbound-overflow', 'close-frames', 'message-errors',

@@ -153,6 +153,14 @@ const SERVER_LIST: ServerDefinition[] = [
     unavailable: () => (duetExports('OnMessage') ? undefined : 'not available yet: @duet/websocket does not export OnMessage (issue 5)'),
   },
   {
+    id: 'duet-json-intercepted',
+    label: 'Duet @OnMessage + 1 interceptor',
+    entry: 'bench/servers/duet-json-intercepted.ts',
+    runtime: 'ts',
+    tsProject: BENCH_TSCONFIG,
+    unavailable: () => (duetExports('UseInterceptors') ? undefined : 'not available: @duet/websocket has no interceptors (issue 18)'),
+  },
+  {
     id: 'nest-json',
     label: 'NestJS @SubscribeMessage',
     entry: 'bench/servers/nest-json.mjs',

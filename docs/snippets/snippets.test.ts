@@ -27,6 +27,7 @@ import * as controlMessages from './control-messages';
 import * as dataMessages from './data-messages';
 import * as errors from './errors';
 import * as events from './events';
+import * as policy from './policy';
 import * as scaleOut from './scale-out';
 import * as tls from './tls';
 import * as typedMessages from './typed-messages';
@@ -302,6 +303,32 @@ describe('snippet: auth', () => {
       customHeaders: { Origin: 'https://evil.example.net' },
     }).catch((error: unknown) => error);
     expect(foreign).toMatchObject({ status: 403 });
+  });
+});
+
+describe('snippet: policy', () => {
+  it('refuses a delete without the admin scope and keeps the connection, lets ada delete, then limits the rate', async () => {
+    const base = await serve(policy.start);
+    const next = async (peer: WebSocketClient) => JSON.parse(await peer.readTextMessage()) as Record<string, unknown>;
+    const bob = await connect(`${base}/notes`, { customHeaders: { 'X-User': 'bob' } });
+    await bob.writeMessage({ type: 'delete', id: 1 });
+    expect(await next(bob)).toEqual({
+      type: 'error',
+      code: 'DUET_ERR_AUTHORIZATION',
+      message: 'This message needs the scope admin.',
+      issues: [],
+      missingScopes: ['admin'],
+    });
+    await bob.writeMessage({ type: 'read', id: 1 });
+    expect(await next(bob)).toEqual({ type: 'note', id: 1, text: 'Buy milk' });
+    const ada = await connect(`${base}/notes`, { customHeaders: { 'X-User': 'ada' } });
+    await ada.writeMessage({ type: 'delete', id: 1 });
+    expect(await next(ada)).toEqual({ type: 'deleted', id: 1 });
+    // bob used 2 of his burst of 10: a flood of 10 more gets 8 answers and 2 refusals
+    for (let id = 0; id < 10; id++) await bob.writeMessage({ type: 'read', id });
+    const replies = [];
+    for (let i = 0; i < 10; i++) replies.push((await next(bob)).type);
+    expect(replies.filter((type) => type === 'error')).toHaveLength(2);
   });
 });
 

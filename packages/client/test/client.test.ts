@@ -118,6 +118,24 @@ describe('createClient: typed traffic', () => {
     expect(client.state).toBe('open');
   });
 
+  it("rejects with RemoteError whose remoteCode is the server's refusal code (a request over its rate limit)", async () => {
+    const limited = defineContract({ path: '/limited', requests: { say: { message: Say, reply: z.object({ text: z.string() }) } } });
+    @WebSocketService({ contract: limited })
+    class LimitedService {
+      @OnMessage('say', { schema: Say, rateLimit: { messages: 1, per: 60 } })
+      onSay(_caller: Caller, message: z.infer<typeof Say>) {
+        return { text: message.text };
+      }
+    }
+    const { port } = await startApp([LimitedService]);
+    const client = track(createClient(limited, `ws://127.0.0.1:${port}/limited`));
+    expect(await client.request('say', { text: 'one' })).toEqual({ text: 'one' });
+    const error = await rejection(client.request('say', { text: 'two' }));
+    expect(error).toBeInstanceOf(RemoteError);
+    expect(error.remoteCode).toBe('DUET_ERR_RATE_LIMITED');
+    expect(client.state).toBe('open');
+  });
+
   it('refuses a name outside the contract and data that is not an object, before anything is sent', async () => {
     const { port } = await startApp([ChatService]);
     const client = track(createClient(chat, `ws://127.0.0.1:${port}/chat/a`));

@@ -178,6 +178,10 @@ async function compileServices(
   listeners: ReadonlyMap<string, ResolvedListenerConfig>,
 ): Promise<{ tables: BoundService[]; routes: ReadonlyMap<string, PathMatcher<BoundService>> }> {
   const seen = new Set<Newable<object>>();
+  const interceptors = definitions.flatMap((definition) => {
+    if (Array.isArray(definition.interceptors)) return definition.interceptors as unknown[];
+    throw new ServiceConfigError('webSocketModule', 'interceptors', 'must be an array of interceptor classes');
+  });
   const tables: BoundService[] = [];
   const paths = new Map<string, PathMatcher<BoundService>>();
   for (const definition of definitions) {
@@ -186,7 +190,7 @@ async function compileServices(
         throw new ServiceConfigError(serviceClass.name, 'services', 'is listed twice');
       }
       seen.add(serviceClass);
-      const table = await bindService(compileService(serviceClass), container);
+      const table = await bindService(compileService(serviceClass), container, interceptors);
       const { listener, path } = table.config;
       if (!listeners.has(listener)) {
         throw new ServiceConfigError(table.serviceName, 'listener', `names '${listener}', which is not declared`);

@@ -2,7 +2,9 @@
 // application reads it once at start and compiles routing tables from it.
 import { injectable } from 'inversify';
 import type { Caller } from './caller';
-import { HandlerEvent, recordHandler, recordServiceConfig } from './metadata';
+import { HandlerEvent, recordHandler, recordInterceptors, recordServiceConfig } from './metadata';
+import type { InterceptorClass } from './policy/interceptor';
+import type { RateLimit } from './policy/rate-limit';
 import type { WebSocketServiceConfig } from './service-config';
 import type { InferOutput, StandardSchemaV1 } from './messages/standard-schema';
 import type { UpgradeRequest } from './upgrade-request';
@@ -41,11 +43,54 @@ function handlerDecorator<F>(event: HandlerEvent): () => MethodOf<F> {
 /** Runs after the handshake: `(caller)`. An async handler settles before any message is handled. */
 export const OnOpen = handlerDecorator<(caller: Caller) => unknown>(HandlerEvent.Open);
 
+/** What may be asked of the sender of a message, per handler (`@OnText`, `@OnBinary`, `@OnMessage`). */
+export interface MessagePolicyOptions {
+  /**
+   * Scopes the connection's principal must all hold, read when the message arrives (needs
+   * `auth`). Lacking one, a typed message is answered with the error reply (code
+   * `DUET_ERR_AUTHORIZATION`, `missingScopes`) and the connection stays open; a text or binary
+   * frame closes it with 1008. `@OnError` gets an `AuthorizationError` either way.
+   */
+  scopes?: string[];
+  /** How fast this handler's messages may come (a token bucket); see `RateLimit`. */
+  rateLimit?: RateLimit;
+}
+
 /** A text message: `(caller, text)`. A returned value is sent back. */
-export const OnText = handlerDecorator<(caller: Caller, text: string) => unknown>(HandlerEvent.Text);
+export function OnText(options?: MessagePolicyOptions): MethodOf<(caller: Caller, text: string) => unknown> {
+  return (target, propertyKey) => {
+    recordHandler(target.constructor, { event: HandlerEvent.Text, method: propertyKey, options });
+  };
+}
 
 /** A binary message: `(caller, data)`. A returned value is sent back. */
-export const OnBinary = handlerDecorator<(caller: Caller, data: Buffer) => unknown>(HandlerEvent.Binary);
+export function OnBinary(options?: MessagePolicyOptions): MethodOf<(caller: Caller, data: Buffer) => unknown> {
+  return (target, propertyKey) => {
+    recordHandler(target.constructor, { event: HandlerEvent.Binary, method: propertyKey, options });
+  };
+}
+
+/**
+ * Runs `interceptors` around the handlers of a service class, or around one handler method;
+ * resolved from the container (mark them `@injectable()`). Order: the global ones of
+ * `webSocketModule({ interceptors })`, then the class's, then the method's, each list as written.
+ *
+ * @example
+ * ```ts
+ * @UseInterceptors(AuditInterceptor)
+ * @WebSocketService({ path: '/admin', auth: [...] })
+ * class AdminService {
+ *   @UseInterceptors(CacheInterceptor)
+ *   @OnMessage('report') report(caller: Caller) { ... }
+ * }
+ * ```
+ */
+export function UseInterceptors(...interceptors: InterceptorClass[]): ClassDecorator & MethodDecorator {
+  return ((target: object, propertyKey?: string | symbol) => {
+    if (propertyKey === undefined) recordInterceptors(target, undefined, interceptors);
+    else recordInterceptors(target.constructor, propertyKey, interceptors);
+  }) as ClassDecorator & MethodDecorator;
+}
 
 /**
  * A ping: `(caller, data)`. With this handler there is no automatic pong: the service calls
@@ -92,7 +137,7 @@ export const OnError = handlerDecorator<(caller: Caller, error: Error) => unknow
 export const OnUpgrade = handlerDecorator<(request: UpgradeRequest) => unknown>(HandlerEvent.Upgrade);
 
 /** Options of a typed `@OnMessage` handler. */
-export interface OnMessageOptions<Schema extends StandardSchemaV1 = StandardSchemaV1> {
+export interface OnMessageOptions<Schema extends StandardSchemaV1 = StandardSchemaV1> extends MessagePolicyOptions {
   /** Validates the whole parsed message (key included); the handler gets what it returns. */
   schema?: Schema;
   /** A JSON Schema of the message, for AsyncAPI when the validator cannot give one. */

@@ -180,7 +180,12 @@ export class AuthenticationError extends UpgradeError {
   }
 }
 
-/** Valid credentials without every scope the service requires: 403. */
+/**
+ * A principal without every scope required: at the upgrade (`requiredScopes`) it is answered 403;
+ * on a message (`scopes` of `@OnMessage`, `@OnText`, `@OnBinary`, or thrown by an interceptor) a
+ * typed message gets the error reply with this code and `missingScopes` and the connection stays
+ * open, while a text or binary frame closes it with 1008.
+ */
 export class AuthorizationError extends UpgradeError {
   override readonly code = 'DUET_ERR_AUTHORIZATION';
 
@@ -289,5 +294,23 @@ export class EngineConfigError extends ConfigError {
 
   constructor(problem: string) {
     super('webSocketModule', 'engine', `webSocketModule: 'engine' ${problem}`);
+  }
+}
+
+/**
+ * A message over a `rateLimit` (under `onExceed: 'error'` or `'close'`), or thrown by an
+ * interceptor that limits on its own. A typed message gets the error reply with this code and
+ * the connection stays open; under `'close'` the connection is closed with 1008 `rate limit`
+ * (`closeCode`).
+ */
+export class RateLimitError extends DuetError {
+  readonly code = 'DUET_ERR_RATE_LIMITED';
+
+  constructor(
+    message = 'Too many messages: slow down.',
+    /** 1008 when the connection is closed for it (`onExceed: 'close'`); `undefined` when it stays open. */
+    readonly closeCode?: number,
+  ) {
+    super(message);
   }
 }

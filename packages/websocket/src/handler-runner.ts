@@ -1,25 +1,26 @@
 // Runs one event's handler for a connection and acts on what it gives back: the reply (or
 // stream) of a message, the pong of a ping, the default of an event without a handler, and a
-// failure (→ @OnError, then a close). For @OnMessage it acts on the router's decision. The
+// failure (→ @OnError, then a close), or a refusal by a message's policy (policy/: the error
+// reply, or 1008). For @OnMessage it acts on the router's decision. The
 // connection decides *when* an event runs (in order, one at a time); this decides what running
 // it means. Nothing here is allocated per message: the message's context lives in the
 // connection's one `MessageRouting` record, and the settle callbacks are made once.
 import { CloseCode, closeReasonFor } from './close-codes';
 import { CloseFrame } from './close-frame';
 import type { CompiledService, Handler } from './compiled-service';
-import { type MessageValidationError, UnsupportedMessageError } from './errors';
+import { AuthorizationError, type MessageValidationError, RateLimitError, UnsupportedMessageError } from './errors';
 import type { ConnectionReport } from './connection-report';
 import { InvalidReply } from './messages/contract-routes';
-import { ReplyStreams, type StreamSink, isAsyncIterable } from './messages/reply-streams';
+import { ReplyStreams, isAsyncIterable } from './messages/reply-streams';
 import { MessageRouting, Routed } from './messages/router';
 import type { StandardResult } from './messages/standard-schema';
-import { defaultErrorReply, unmatchedError } from './messages/validation';
+import { type ErrorReplyCause, defaultErrorReply, unmatchedError } from './messages/validation';
 import { HandlerEvent } from './metadata';
-import { toFrameData, toPongData } from './replies';
+import { type ReplyFailures, ReplyWriter } from './reply-writer';
 import type { RunnerHost } from './runner-host';
 import type { ResolvedServiceConfig } from './service-config';
 
-export class HandlerRunner implements StreamSink {
+export class HandlerRunner implements ReplyFailures {
   private readonly handlers: readonly (Handler | undefined)[];
   private readonly config: ResolvedServiceConfig;
   private readonly routing: MessageRouting | undefined;
@@ -29,6 +30,7 @@ export class HandlerRunner implements StreamSink {
   private onRejected: ((error: unknown) => void) | undefined;
   private handlerStartedAt = 0;
   private streams: ReplyStreams | undefined;
+  private readonly replies: ReplyWriter;
 
   constructor(
     private readonly host: RunnerHost,
@@ -39,6 +41,7 @@ export class HandlerRunner implements StreamSink {
     this.handlers = table.handlers;
     this.config = table.config;
     if (table.router !== undefined) this.routing = new MessageRouting(table.router);
+    this.replies = new ReplyWriter(host, report, this.routing, this);
   }
 
   has(event: HandlerEvent): boolean {
@@ -90,11 +93,11 @@ export class HandlerRunner implements StreamSink {
    * Duet closes the connection for `error` with `code`: no further message is handled, and
    * `@OnError` hears of it in order (after the handler running now, if one is).
    */
-  failWith(code: number, error: Error): void {
+  failWith(code: number, error: Error, reason = closeReasonFor(code)): void {
     const host = this.host;
     host.failureCloseCode = code;
     this.report.errorOccurred(host.info, error);
-    host.closeIfOpen(code, closeReasonFor(code));
+    host.closeIfOpen(code, reason);
     host.dispatch(HandlerEvent.Error, error, undefined);
   }
 
@@ -169,7 +172,7 @@ export class HandlerRunner implements StreamSink {
         if (value instanceof CloseFrame || isAsyncIterable(value)) this.answer(event, value, undefined);
         return;
       case HandlerEvent.Ping:
-        if (value !== undefined) this.replyPong(value);
+        if (value !== undefined) this.replies.replyPong(value);
         return;
       case HandlerEvent.IdleTimeout:
         if (this.handlers[HandlerEvent.IdleTimeout] === undefined) this.host.closeIfOpen(CloseCode.GoingAway, 'idle timeout');
@@ -197,6 +200,10 @@ export class HandlerRunner implements StreamSink {
       const which = event === HandlerEvent.Error ? '@OnError' : '@OnClose';
       this.report.logger.error(`${which} handler failed`, this.report.fields(this.host.caller, { error }));
       this.complete(event, undefined);
+      return;
+    }
+    if ((error instanceof AuthorizationError || error instanceof RateLimitError) && isDataEvent(event)) {
+      this.refuse(event, error);
       return;
     }
     if (event === HandlerEvent.Message && this.handOverToErrorHandler(error)) return;
@@ -259,26 +266,47 @@ export class HandlerRunner implements StreamSink {
     if (config.onInvalidMessage === 'close' || (config.onUnmatched === 'close' && error.kind === 'unmatched')) {
       this.host.failureCloseCode = error.closeCode;
       this.host.closeIfOpen(error.closeCode, error.kind === 'invalid-json' ? 'invalid JSON' : 'invalid message');
-    } else {
-      let reply: unknown;
-      try {
-        reply = config.errorReply === undefined ? defaultErrorReply(config.dispatcherKey, error) : config.errorReply(error);
-      } catch (replyError) {
-        this.fail(HandlerEvent.Message, replyError);
-        return;
-      }
-      if (reply !== undefined) this.reply(HandlerEvent.Message, this.withReplyId(reply, this.routing!.replyId));
-    }
+    } else if (!this.replyError(error)) return;
     if (this.handlers[HandlerEvent.Error] !== undefined) this.call(HandlerEvent.Error, this.handlers[HandlerEvent.Error], error, undefined);
     else if (this.host.failureCloseCode !== undefined) this.complete(HandlerEvent.Error, undefined);
+  }
+
+  /**
+   * A message its policy refused (scopes, a rate limit, or an interceptor's refusal): a typed
+   * message gets the error reply and the connection stays open; a plain frame, or a rate limit
+   * under `onExceed: 'close'`, closes with 1008. `@OnError` hears it either way.
+   */
+  private refuse(event: HandlerEvent, error: AuthorizationError | RateLimitError): void {
+    if (event !== HandlerEvent.Message || (error instanceof RateLimitError && error.closeCode !== undefined)) {
+      this.failWith(CloseCode.PolicyViolation, error, error instanceof RateLimitError ? 'rate limit' : 'forbidden');
+      return;
+    }
+    this.report.errorOccurred(this.host.info, error);
+    if (this.replyError(error) && this.handlers[HandlerEvent.Error] !== undefined) {
+      this.call(HandlerEvent.Error, this.handlers[HandlerEvent.Error], error, undefined);
+    }
+  }
+
+  /** Sends the error reply of a typed message (`errorReply`, or Duet's); false when making it failed. */
+  private replyError(error: ErrorReplyCause): boolean {
+    const config = this.config;
+    let reply: unknown;
+    try {
+      reply = config.errorReply === undefined ? defaultErrorReply(config.dispatcherKey, error) : config.errorReply(error);
+    } catch (replyError) {
+      this.fail(HandlerEvent.Message, replyError);
+      return false;
+    }
+    if (reply !== undefined) this.replies.reply(HandlerEvent.Message, this.replies.withReplyId(reply, this.routing!.replyId));
+    return true;
   }
 
   /** What a handler returned: a reply, a reply stream, or a close. */
   private answer(event: HandlerEvent, value: unknown, replyId: unknown): void {
     if (value instanceof CloseFrame) void this.host.caller.close(value.code, value.reason);
-    else if (isAsyncIterable(value)) (this.streams ??= new ReplyStreams(this)).start(value, replyId);
+    else if (isAsyncIterable(value)) (this.streams ??= new ReplyStreams(this.replies)).start(value, replyId);
     else if (value instanceof InvalidReply) this.badMessage(value.error); // refused by its contract's reply schema
-    else this.reply(event, this.withReplyId(value, replyId));
+    else this.replies.reply(event, this.replies.withReplyId(value, replyId));
   }
 
   /**
@@ -293,46 +321,10 @@ export class HandlerRunner implements StreamSink {
     return true;
   }
 
-  private withReplyId(value: unknown, id: unknown): unknown {
-    return id === undefined ? value : this.routing!.withReplyId(value, id);
-  }
+  // --- failures of replies and streams (reply-writer.ts writes them) ----------------------
 
-  // --- replies and streams ------------------------------------------------------------------
-
-  private reply(event: HandlerEvent, value: unknown): void {
-    let data;
-    try {
-      data = toFrameData(value);
-    } catch (error) {
-      this.fail(event, error);
-      return;
-    }
-    if (!this.host.outbound.reply(data)) {
-      this.report.logger.debug('reply not sent: the connection closed before the handler returned', this.report.fields(this.host.caller));
-    }
-  }
-
-  private replyPong(value: unknown): void {
-    let data;
-    try {
-      data = toPongData(value);
-    } catch (error) {
-      this.fail(HandlerEvent.Ping, error);
-      return;
-    }
-    this.host.outbound.writeControl(HandlerEvent.Pong, data);
-  }
-
-  sendStreamItem(item: unknown, id: unknown): boolean | Promise<void> {
-    if (!this.host.transport.isOpen) return false;
-    let data;
-    try {
-      data = toFrameData(this.withReplyId(item, id));
-    } catch (error) {
-      this.streamFailed(error);
-      return false;
-    }
-    return this.host.outbound.writeStreamItem(data);
+  replyFailed(event: HandlerEvent, error: unknown): void {
+    this.fail(event, error);
   }
 
   streamFailed(error: unknown): void {
@@ -347,6 +339,11 @@ export class HandlerRunner implements StreamSink {
     this.report.logger.error('a reply stream failed', this.report.fields(this.host.caller, { error }));
     host.closeIfOpen(CloseCode.InternalError, closeReasonFor(CloseCode.InternalError));
   }
+}
+
+/** Text, binary and `@OnMessage`: the events a message policy refuses. */
+function isDataEvent(event: HandlerEvent): boolean {
+  return event === HandlerEvent.Text || event === HandlerEvent.Binary || event === HandlerEvent.Message;
 }
 
 export function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -4,6 +4,7 @@ export { Caller } from './caller';
 export { CloseFrame } from './close-frame';
 export { CloseCode, isSendableCloseCode } from './close-codes';
 export {
+  type MessagePolicyOptions,
   OnBinary,
   OnClose,
   OnDisconnect,
@@ -18,8 +19,12 @@ export {
   OnResume,
   OnText,
   OnUpgrade,
+  UseInterceptors,
   WebSocketService,
 } from './decorators';
+export type { HandlerContext, HandlerEventName, Interceptor, InterceptorClass } from './policy/interceptor';
+export type { RateLimit } from './policy/rate-limit';
+export type { ErrorReplyCause } from './messages/validation';
 export {
   ApplicationStateError,
   AuthenticationError,
@@ -34,6 +39,7 @@ export {
   MessageValidationError,
   PendingMessagesOverflowError,
   ProtocolError,
+  RateLimitError,
   ReplyEncodingError,
   ServiceConfigError,
   TlsConfigError,

@@ -89,3 +89,36 @@ export function recordHandler(serviceClass: object, record: HandlerRecord): void
 export function readHandlers(serviceClass: object): readonly HandlerRecord[] {
   return Reflect.getMetadata(HANDLERS_KEY, serviceClass) ?? [];
 }
+
+const SERVICE_INTERCEPTORS_KEY = 'duet:interceptors';
+const METHOD_INTERCEPTORS_KEY = 'duet:method-interceptors';
+
+/** `@UseInterceptors` on a class (`method` undefined) or on one of its methods; later uses add to the list. */
+export function recordInterceptors(serviceClass: object, method: string | symbol | undefined, classes: readonly unknown[]): void {
+  if (method === undefined) {
+    const own: unknown[] = Reflect.getOwnMetadata(SERVICE_INTERCEPTORS_KEY, serviceClass) ?? [];
+    Reflect.defineMetadata(SERVICE_INTERCEPTORS_KEY, [...classes, ...own], serviceClass);
+    return;
+  }
+  let own: Map<string | symbol, unknown[]> | undefined = Reflect.getOwnMetadata(METHOD_INTERCEPTORS_KEY, serviceClass);
+  if (own === undefined) {
+    const inherited: Map<string | symbol, unknown[]> | undefined = Reflect.getMetadata(METHOD_INTERCEPTORS_KEY, serviceClass);
+    own = new Map(inherited ?? []);
+    Reflect.defineMetadata(METHOD_INTERCEPTORS_KEY, own, serviceClass);
+  }
+  own.set(method, [...classes, ...(own.get(method) ?? [])]);
+}
+
+/**
+ * The interceptors recorded on a class: its own (a subclass without any inherits its parent's)
+ * and each method's.
+ */
+export function readInterceptors(serviceClass: object): {
+  readonly service: readonly unknown[];
+  readonly methods: ReadonlyMap<string | symbol, readonly unknown[]>;
+} {
+  return {
+    service: Reflect.getMetadata(SERVICE_INTERCEPTORS_KEY, serviceClass) ?? [],
+    methods: Reflect.getMetadata(METHOD_INTERCEPTORS_KEY, serviceClass) ?? new Map(),
+  };
+}

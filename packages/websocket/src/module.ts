@@ -5,6 +5,7 @@ import type { EngineOption } from './engine';
 import { hasServiceConfig, readServiceConfig } from './metadata';
 import type { ListenerConfig } from './listener-config';
 import type { TrafficLogOptions } from './monitoring/traffic-logger';
+import type { InterceptorClass } from './policy/interceptor';
 import { BACKPLANE, type Backplane } from './registry/backplane';
 import { ConnectionRegistry } from './registry/connection-registry';
 import { DEFAULT_LISTENER } from './service-config';
@@ -32,6 +33,11 @@ export interface WebSocketModuleOptions {
    * `app.engine` tells which one runs. See docs/engines.md for what differs.
    */
   engine?: EngineOption;
+  /**
+   * Interceptors run around every handler of every service of the app, before the class's and
+   * the method's (`@UseInterceptors`); resolved from the container (mark them `@injectable()`).
+   */
+  interceptors?: InterceptorClass[];
 }
 
 /** What one loaded module contributes; collected by `WebSocketApplication.start`. */
@@ -43,6 +49,8 @@ export interface ModuleDefinition {
   readonly trafficLog: boolean | TrafficLogOptions | undefined;
   /** As given; validated at start. */
   readonly engine: unknown;
+  /** The global interceptor classes, as given; resolved and validated at start. */
+  readonly interceptors: unknown;
 }
 
 /** The container token under which every `webSocketModule` binds its definition. */
@@ -86,6 +94,7 @@ function defineModule(options: WebSocketModuleOptions): ModuleDefinition {
     conflictingListenerOptions: hasPort && options.listeners !== undefined,
     trafficLog: options?.trafficLog,
     engine: options?.engine,
+    interceptors: options?.interceptors ?? [],
   });
 }
 

@@ -5,6 +5,8 @@ import type { Container, Newable } from 'inversify';
 import { type CompiledService } from './compiled-service';
 import { ServiceConfigError } from './errors';
 import { readServiceConfig } from './metadata';
+import { compilePolicies } from './policy/service-policy';
+import { ConnectionRegistry } from './registry/connection-registry';
 import { type AuthenticatorClass, compileAuthenticators, validateRequiredScopes } from './security/auth/auth-config';
 import { authenticate } from './security/auth/authenticate';
 import type { Authenticator } from './security/auth/authenticator';
@@ -24,11 +26,26 @@ export interface BoundService extends CompiledService {
   instanceForConnection(): object;
 }
 
-export async function bindService(compiled: CompiledService, container: Container): Promise<BoundService> {
+/**
+ * Binds `compiled` to `container`; `globalInterceptors` are those of `webSocketModule({ interceptors })`.
+ * Handlers with interceptors, scopes or a rate limit get their policy compiled into their slot.
+ */
+export async function bindService(
+  compiled: CompiledService,
+  container: Container,
+  globalInterceptors: readonly unknown[] = [],
+): Promise<BoundService> {
   const raw = readServiceConfig(compiled.serviceClass) as { auth?: unknown; requiredScopes?: unknown };
   const gate = await compileGate(compiled.serviceName, raw, container);
+  const registry = container.isBound(ConnectionRegistry) ? container.get(ConnectionRegistry) : undefined;
+  const { handlers, router } = compilePolicies(compiled, {
+    container,
+    globalInterceptors,
+    hasAuth: gate !== undefined,
+    countRefused: registry === undefined ? () => {} : () => registry.countRateLimited(),
+  });
   const instanceForConnection = instanceFactory(compiled.serviceClass, compiled.config, container);
-  return Object.freeze({ ...compiled, gate, instanceForConnection });
+  return Object.freeze({ ...compiled, handlers, router, gate, instanceForConnection });
 }
 
 async function compileGate(

@@ -1,9 +1,11 @@
 // What `@WebSocketService` accepts, its defaults, and the start-time validation that turns a
 // raw decorator argument into a frozen, complete configuration (or a ServiceConfigError).
 import type { AnyContract } from '@duet/contract';
-import { type MessageValidationError, ServiceConfigError } from './errors';
+import { ServiceConfigError } from './errors';
+import type { ErrorReplyCause } from './messages/validation';
 import type { SlowConsumerPolicy } from './backpressure';
 import { type Compression, type ResolvedCompression, resolveCompression } from './compression';
+import { type RateLimit, type ResolvedRateLimit, resolveRateLimit } from './policy/rate-limit';
 import type { AuthConfigEntry } from './security/auth/auth-config';
 import { type ResolvedResumeConfig, type ResumeConfig, validateResume } from './resume-config';
 import { type ConfigErrorFactory, bytes, choice, count, nonEmptyString, seconds, tokenList } from './validate';
@@ -93,10 +95,12 @@ export interface WebSocketServiceConfig {
    */
   onInvalidMessage?: 'reply' | 'close';
   /**
-   * The reply to a bad message; by default `{ [dispatcherKey]: 'error', message, issues }`.
-   * Return `undefined` to send nothing.
+   * The reply to a bad message, or to a typed message refused by `scopes` or a `rateLimit`
+   * (an `AuthorizationError` or `RateLimitError`); by default `{ [dispatcherKey]: 'error',
+   * message, issues }`, with `code` (and `missingScopes`) for a refusal. Return `undefined` to
+   * send nothing.
    */
-  errorReply?: (error: MessageValidationError) => unknown;
+  errorReply?(error: ErrorReplyCause): unknown;
   /**
    * Bytes that may wait to be written to one connection (default 1 MiB). A write that would
    * go past it follows `slowConsumerPolicy`; a single larger message still goes to a reader
@@ -140,6 +144,17 @@ export interface WebSocketServiceConfig {
    */
   resume?: ResumeConfig;
   /**
+   * How fast one client may send this service's messages (text, binary, `@OnMessage`): a token
+   * bucket per connection, principal or address, checked before the handler's own `rateLimit`.
+   * Off by default.
+   *
+   * @example
+   * ```ts
+   * @WebSocketService({ path: '/chat', rateLimit: { messages: 20, per: 1, burst: 40, onExceed: 'error' } })
+   * ```
+   */
+  rateLimit?: RateLimit;
+  /**
    * permessage-deflate (RFC 7692), off by default: `true` for the defaults, or settings (see
    * `CompressionOptions`). Messages under `threshold` bytes (default 1024) still go out
    * uncompressed; `maxFrameSize` limits a message's size once inflated. A client whose offer
@@ -170,7 +185,7 @@ export interface ResolvedServiceConfig {
   readonly dispatcherStreamId: string | undefined;
   readonly onUnmatched: 'ignore' | 'error' | 'close';
   readonly onInvalidMessage: 'reply' | 'close';
-  readonly errorReply: ((error: MessageValidationError) => unknown) | undefined;
+  readonly errorReply: ((error: ErrorReplyCause) => unknown) | undefined;
   readonly maxBufferedBytes: number;
   readonly slowConsumerPolicy: SlowConsumerPolicy;
   readonly drainTimeout: number;
@@ -183,6 +198,8 @@ export interface ResolvedServiceConfig {
   readonly resume: ResolvedResumeConfig | undefined;
   /** Undefined when the service does not offer permessage-deflate. */
   readonly compression: ResolvedCompression | undefined;
+  /** Undefined when the service has no `rateLimit`. */
+  readonly rateLimit: ResolvedRateLimit | undefined;
 }
 
 export const DEFAULT_LISTENER = 'default';
@@ -241,7 +258,7 @@ export function resolveServiceConfig(serviceName: string, raw: unknown): Resolve
     ),
     onUnmatched: choice(error, 'onUnmatched', config.onUnmatched, ['ignore', 'error', 'close'] as const),
     onInvalidMessage: choice(error, 'onInvalidMessage', config.onInvalidMessage, ['reply', 'close'] as const),
-    errorReply: validateFunction<(error: MessageValidationError) => unknown>('errorReply', config.errorReply, fail),
+    errorReply: validateFunction<(error: ErrorReplyCause) => unknown>('errorReply', config.errorReply, fail),
     maxBufferedBytes: bytes(error, 'maxBufferedBytes', config.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES),
     slowConsumerPolicy: choice(error, 'slowConsumerPolicy', config.slowConsumerPolicy, ['close', 'drop', 'wait'] as const),
     drainTimeout: seconds(error, 'drainTimeout', config.drainTimeout, DEFAULT_DRAIN_TIMEOUT, 'zero allowed'),
@@ -252,6 +269,7 @@ export function resolveServiceConfig(serviceName: string, raw: unknown): Resolve
     keepAlive: seconds(error, 'keepAlive', config.keepAlive, 0, 'zero allowed'),
     resume: validateResume(config.resume, error),
     compression: resolveCompression(error, 'compression', config.compression),
+    rateLimit: resolveRateLimit(error, 'rateLimit', config.rateLimit),
   });
 }
 

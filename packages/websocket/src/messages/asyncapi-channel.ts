@@ -90,7 +90,7 @@ export class ChannelWriter {
     });
     this.addOperation('error', {
       action: 'send',
-      summary: `An error reply ({ ${dispatcherKey}: 'error', message, issues } unless errorReply says otherwise).`,
+      summary: `An error reply ({ ${dispatcherKey}: 'error', message, issues, code? } unless errorReply says otherwise).`,
       description,
       messages: [message],
     });
@@ -173,6 +173,11 @@ export class ChannelWriter {
           required: ['message', 'path'],
         },
       },
+      code: {
+        type: 'string',
+        description: "A refusal's code: 'DUET_ERR_AUTHORIZATION' (a scope is missing) or 'DUET_ERR_RATE_LIMITED'.",
+      },
+      missingScopes: { type: 'array', items: { type: 'string' }, description: 'With DUET_ERR_AUTHORIZATION: the scopes the principal lacks.' },
     };
     if (dispatcherStreamId !== undefined) {
       properties[dispatcherStreamId] = { description: 'The id of the message it answers, when that message had one.' };

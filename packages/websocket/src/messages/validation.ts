@@ -1,6 +1,9 @@
 // Bad messages: turning a schema's issues into Duet's, and the default error reply a client
 // receives — the validator's own messages, so a client can show them.
-import { MessageValidationError, type MessageIssue } from '../errors';
+import { type AuthorizationError, MessageValidationError, type MessageIssue, type RateLimitError } from '../errors';
+
+/** What a typed message's error reply answers: a bad message, or one its policy refused. */
+export type ErrorReplyCause = MessageValidationError | AuthorizationError | RateLimitError;
 import type { StandardIssue } from './standard-schema';
 
 export function schemaError(key: string, issues: readonly StandardIssue[]): MessageValidationError {
@@ -20,9 +23,15 @@ export function unmatchedError(dispatcherKey: string, key: unknown): MessageVali
   ]);
 }
 
-/** `{ <dispatcherKey>: 'error', message, issues: [{ message, path }] }`. */
-export function defaultErrorReply(dispatcherKey: string, error: MessageValidationError): Record<string, unknown> {
-  return { [dispatcherKey]: 'error', message: error.message, issues: error.issues };
+/**
+ * `{ <dispatcherKey>: 'error', message, issues: [{ message, path }] }`; a refused message's
+ * reply also has its `code` (`DUET_ERR_AUTHORIZATION` with `missingScopes`, or `DUET_ERR_RATE_LIMITED`).
+ */
+export function defaultErrorReply(dispatcherKey: string, error: ErrorReplyCause): Record<string, unknown> {
+  if (error instanceof MessageValidationError) return { [dispatcherKey]: 'error', message: error.message, issues: error.issues };
+  const reply: Record<string, unknown> = { [dispatcherKey]: 'error', code: error.code, message: error.message, issues: [] };
+  if ('missingScopes' in error) reply.missingScopes = error.missingScopes;
+  return reply;
 }
 
 function toIssue(issue: StandardIssue): MessageIssue {

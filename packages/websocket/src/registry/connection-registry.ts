@@ -40,6 +40,8 @@ export interface RegistryStats {
   readonly rooms: number;
   /** Messages dropped for slow consumers under the 'drop' policy, since start. */
   readonly droppedMessages: number;
+  /** Messages refused by a `rateLimit` (answered, dropped or closed for), since start. */
+  readonly rateLimited: number;
   readonly backplane: BackplaneStats;
   readonly sessions: SessionStats;
 }
@@ -55,6 +57,7 @@ export class ConnectionRegistry implements BroadcastHost {
   private readonly rooms = new Rooms<RegistryMember>();
   private backplane: Backplane = new InMemoryBackplane();
   private dropped = 0;
+  private limited = 0;
   private readonly sessions = {
     resumed: 0,
     expired: 0,
@@ -107,6 +110,7 @@ export class ConnectionRegistry implements BroadcastHost {
       connections: this.byId.size,
       rooms: [...this.rooms.roomNames()].length,
       droppedMessages: this.dropped,
+      rateLimited: this.limited,
       backplane: this.backplane.stats(),
       sessions: { ...this.sessions, refused: { ...this.sessions.refused } },
     };
@@ -165,6 +169,11 @@ export class ConnectionRegistry implements BroadcastHost {
   /** @internal */
   countDropped(): void {
     this.dropped++;
+  }
+
+  /** @internal A message a `rateLimit` refused. */
+  countRateLimited(): void {
+    this.limited++;
   }
 
   /** @internal A resumable session was resumed, expired, or ended by an overflow while down. */
