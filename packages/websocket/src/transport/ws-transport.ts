@@ -250,7 +250,9 @@ export class WsTransport implements Transport {
   /** A message from ws: replies to the messages of one read are held for one write. */
   receive(data: Buffer, isBinary: boolean): void {
     let batch = this.batch;
-    if (batch === undefined) batch = this.batch = WriteBatch.of(this.socket) ?? null;
+    // A compressing socket's replies are written later, by ws's deflater: holding the socket
+    // for the read would hold nothing back, and costs a cork, an uncork and a tick per read.
+    if (batch === undefined) batch = this.batch = (this.deflate === undefined ? WriteBatch.of(this.socket) : undefined) ?? null;
     if (batch !== null) batch.messageStarts();
     this.handler!.transportMessage(data, isBinary);
     if (batch !== null) batch.messageEnds();
