@@ -130,7 +130,8 @@ export class WsTransport implements Transport {
   private readonly stream: Socket;
   /**
    * Replies to the messages of one read leave in one write (see write-batch). Made at the first
-   * message, so an idle connection holds none; `null` when the installed ws does not allow it.
+   * message, so an idle connection holds none; `null` when the installed ws does not allow it
+   * or the socket compresses.
    */
   private batch: WriteBatch | null | undefined;
 
