@@ -6,6 +6,7 @@ import { ApplicationStateError, InvalidArgumentError, ListenerConfigError, Servi
 import { Listener } from './listener';
 import { LOGGER, type Logger, consoleLogger } from './logger';
 import { OBSERVER, type WebSocketObserver, combineObservers } from './monitoring/observer';
+import { GLOBAL_INTERCEPTOR } from './policy/interceptor';
 import { TrafficLogger } from './monitoring/traffic-logger';
 import { BACKPLANE, type Backplane } from './registry/backplane';
 import { ConnectionRegistry } from './registry/connection-registry';
@@ -178,10 +179,16 @@ async function compileServices(
   listeners: ReadonlyMap<string, ResolvedListenerConfig>,
 ): Promise<{ tables: BoundService[]; routes: ReadonlyMap<string, PathMatcher<BoundService>> }> {
   const seen = new Set<Newable<object>>();
-  const interceptors = definitions.flatMap((definition) => {
-    if (Array.isArray(definition.interceptors)) return definition.interceptors as unknown[];
-    throw new ServiceConfigError('webSocketModule', 'interceptors', 'must be an array of interceptor classes');
-  });
+  // Interceptors bound under GLOBAL_INTERCEPTOR (by feature modules such as @duet/opentelemetry)
+  // run outermost, before those of webSocketModule({ interceptors }).
+  const bound = container.isBound(GLOBAL_INTERCEPTOR) ? container.getAll<unknown>(GLOBAL_INTERCEPTOR) : [];
+  const interceptors = [
+    ...bound,
+    ...definitions.flatMap((definition) => {
+      if (Array.isArray(definition.interceptors)) return definition.interceptors as unknown[];
+      throw new ServiceConfigError('webSocketModule', 'interceptors', 'must be an array of interceptor classes');
+    }),
+  ];
   const tables: BoundService[] = [];
   const paths = new Map<string, PathMatcher<BoundService>>();
   for (const definition of definitions) {

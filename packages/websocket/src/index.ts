@@ -23,6 +23,7 @@ export {
   WebSocketService,
 } from './decorators';
 export type { HandlerContext, HandlerEventName, Interceptor, InterceptorClass } from './policy/interceptor';
+export { GLOBAL_INTERCEPTOR } from './policy/interceptor';
 export type { RateLimit } from './policy/rate-limit';
 export type { ErrorReplyCause } from './messages/validation';
 export {

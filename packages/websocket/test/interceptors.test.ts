@@ -10,6 +10,7 @@ import {
   OnOpen,
   OnText,
   RateLimitError,
+  GLOBAL_INTERCEPTOR,
   ServiceConfigError,
   UseInterceptors,
   WebSocketService,
@@ -41,6 +42,7 @@ function tagging(tag: string) {
 const Global = tagging('global');
 const OnClass = tagging('class');
 const OnMethod = tagging('method');
+const Bound = tagging('bound');
 
 @UseInterceptors(OnClass)
 @WebSocketService({ path: '/ordered' })
@@ -106,6 +108,20 @@ describe('interceptors', () => {
       'class after onText',
       'global after onText',
     ]);
+  });
+
+  it('run interceptor classes bound under GLOBAL_INTERCEPTOR outermost, before the module\'s', async () => {
+    const app = await createTestApp({
+      services: [OrderedService],
+      interceptors: [Global],
+      configure: (c) => {
+        c.bind(Journal).toSelf().inSingletonScope();
+        c.bind(GLOBAL_INTERCEPTOR).toConstantValue(Bound);
+      },
+    });
+    const client = await app.client('/ordered');
+    await client.writeTextMessage('hi');
+    expect(await client.readTextMessage()).toBe('bound(global(class(method(hi))))');
   });
 
   it('let a global interceptor measure the handlers of every service, typed messages with their type', async () => {

@@ -55,3 +55,10 @@ export interface Interceptor {
 
 /** An interceptor class, as `@UseInterceptors` and `webSocketModule({ interceptors })` take it. */
 export type InterceptorClass = Newable<Interceptor>;
+
+/**
+ * The container token for interceptor classes that run around every handler, outermost (before
+ * those of `webSocketModule({ interceptors })`). A feature's `ContainerModule` binds its class
+ * here: `bind(GLOBAL_INTERCEPTOR).toConstantValue(TracingInterceptor)`.
+ */
+export const GLOBAL_INTERCEPTOR = Symbol.for('@duet/websocket:global-interceptor');
