@@ -11,6 +11,7 @@ const config: Config = {
     '^@duet/websocket/internal$': '<rootDir>/packages/websocket/src/internal.ts',
     '^@duet/testing$': '<rootDir>/packages/testing/src/index.ts',
     '^@duet/metrics$': '<rootDir>/packages/metrics/src/index.ts',
+    '^@duet/opentelemetry$': '<rootDir>/packages/opentelemetry/src/index.ts',
     '^@duet/redis$': '<rootDir>/packages/redis/src/index.ts',
     '^@duet/contract$': '<rootDir>/packages/contract/src/index.ts',
     '^@duet/client$': '<rootDir>/packages/client/src/index.ts',

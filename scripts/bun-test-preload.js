@@ -12,6 +12,7 @@ const SOURCES = {
   '@duet/websocket/internal': 'packages/websocket/src/internal.ts',
   '@duet/testing': 'packages/testing/src/index.ts',
   '@duet/metrics': 'packages/metrics/src/index.ts',
+  '@duet/opentelemetry': 'packages/opentelemetry/src/index.ts',
   '@duet/redis': 'packages/redis/src/index.ts',
   '@duet/contract': 'packages/contract/src/index.ts',
   '@duet/client': 'packages/client/src/index.ts',

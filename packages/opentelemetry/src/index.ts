@@ -1,0 +1,3 @@
+export { openTelemetryModule, type OpenTelemetryModuleOptions, TRACER_NAME } from './opentelemetry-module';
+export { TracingInterceptor } from './tracing-interceptor';
+export { formatTraceparent, parseTraceparent } from './traceparent';
