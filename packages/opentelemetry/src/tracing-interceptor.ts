@@ -2,8 +2,8 @@
 // context while the handler runs so that spans the handler starts (and logs that read the active
 // span) nest under it. A typed message with a valid `traceparent` field continues that trace.
 import { inject, injectable } from 'inversify';
-import { type Span, SpanKind, SpanStatusCode, type Tracer, context, trace } from '@opentelemetry/api';
-import type { HandlerContext, Interceptor } from '@duet/websocket';
+import { type Span, type SpanContext, SpanKind, SpanStatusCode, type Tracer, context, trace } from '@opentelemetry/api';
+import type { Caller, HandlerContext, Interceptor } from '@duet/websocket';
 import { parseTraceparent } from './traceparent';
 
 /** What `TracingInterceptor` needs: the tracer, and the message field that carries a `traceparent`. */
@@ -11,6 +11,8 @@ export interface TracingSettings {
   readonly tracer: Tracer;
   /** The typed-message field read for a `traceparent`; `undefined` reads none. */
   readonly traceparentField: string | undefined;
+  /** Each connection's upgrade span, which its handler spans link to. */
+  readonly upgrades: WeakMap<Caller, SpanContext>;
 }
 
 /** The container token for the `TracingSettings` that `openTelemetryModule` binds. */
@@ -23,10 +25,12 @@ export class TracingInterceptor implements Interceptor {
   intercept(handler: HandlerContext, next: () => Promise<unknown>): Promise<unknown> {
     const { caller } = handler;
     const parent = this.parentContext(handler);
+    const upgrade = this.settings.upgrades.get(caller);
     const span = this.settings.tracer.startSpan(
       `${handler.service.name}.${handler.method}`,
       {
         kind: SpanKind.SERVER,
+        links: upgrade === undefined ? undefined : [{ context: upgrade }],
         attributes: {
           'websocket.event': handler.event,
           'duet.connection.id': caller.getConnectionId(),

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { Caller, LOGGER, type Logger, OnMessage, OnText, WebSocketService } from '@duet/websocket';
+import { Caller, HandshakeError, LOGGER, type Logger, OnMessage, OnText, WebSocketService } from '@duet/websocket';
 import { closeTestApps, createTestApp, eventually } from '@duet/testing';
 import { type OpenTelemetryModuleOptions, formatTraceparent, openTelemetryModule, parseTraceparent } from '@duet/opentelemetry';
 
@@ -132,6 +132,33 @@ describe('openTelemetryModule', () => {
     const [root] = await spansNamed('TypedService.add');
     expect(root.spanContext().traceId).not.toBe('0af7651916cd43dd8448eb211c80319c');
     expect(root.parentSpanContext).toBeUndefined();
+  });
+});
+
+describe('upgrade spans', () => {
+  const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+  it('records an accepted upgrade as WS upgrade <path>, status 101, its traceparent header as parent', async () => {
+    const app = await start();
+    const client = await app.client('/traced', { customHeaders: { traceparent } });
+    await client.writeTextMessage('hi');
+    await client.readTextMessage();
+    const [upgrade, handler] = await spansNamed('WS upgrade /traced', 'TracedService.onText');
+    expect(upgrade.attributes).toMatchObject({ 'http.response.status_code': 101, 'duet.upgrade.refused': false });
+    expect(upgrade.spanContext().traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(upgrade.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+    // The handler span is linked to its connection's upgrade, not made its child.
+    expect(handler.links.map((link) => link.context.spanId)).toEqual([upgrade.spanContext().spanId]);
+    expect(handler.spanContext().traceId).not.toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+  });
+
+  it('records a refused upgrade with its status, refused, and its traceparent header as parent', async () => {
+    const app = await start();
+    await expect(app.client('/nowhere', { customHeaders: { traceparent } })).rejects.toThrow(HandshakeError);
+    const [upgrade] = await spansNamed('WS upgrade /nowhere');
+    expect(upgrade.attributes).toMatchObject({ 'http.response.status_code': 404, 'duet.upgrade.refused': true });
+    expect(upgrade.status.code).toBe(SpanStatusCode.UNSET);
+    expect(upgrade.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
   });
 });
 

@@ -143,7 +143,7 @@ export class Listener implements EndpointHost, UpgradeLine {
   }
 
   refuse(upgrade: PendingUpgrade, status: number, body?: string, headers?: Readonly<Record<string, string>>): void {
-    if (this.observer !== undefined) this.observer.upgradeRefused?.(pathOf(upgrade.url), status);
+    if (this.observer !== undefined) this.observer.upgradeRefused?.(pathOf(upgrade.url), status, upgrade.headers);
     upgrade.refuse(status, body, headers);
   }
 

@@ -2,6 +2,7 @@
 // out, handler durations, errors, refused upgrades, and the resumable sessions' drops, resumes,
 // refusals and losses. Observers are bound in the container under OBSERVER (metrics, traffic
 // logs, your own); with none bound, the runtime skips every hook behind one `undefined` check.
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Caller } from '../caller';
 import type { FrameData, MessageKind } from '../frames';
 import type { ResumeRefusal } from '../registry/connection-registry';
@@ -30,7 +31,8 @@ export interface WebSocketObserver {
   handlerFinished?(connection: ConnectionInfo, handler: string, durationMs: number, failed: boolean): void;
   /** An error reached a connection: `kind` is its `code` (or its name). */
   errorOccurred?(connection: ConnectionInfo, kind: string, error: unknown): void;
-  upgradeRefused?(path: string, status: number): void;
+  /** An upgrade was answered with an HTTP error; `headers` are the request's (for a `traceparent`). */
+  upgradeRefused?(path: string, status: number, headers: IncomingHttpHeaders): void;
   /**
    * The socket under a resumable session dropped and the session waits for a resume (the
    * service's `@OnDisconnect` runs next). Either `sessionResumed` or `connectionClosed` follows.
