@@ -219,7 +219,7 @@ export const SCENARIOS: readonly Scenario[] = [
     id: 'json-c64',
     title: 'JSON dispatch, C=64, W=16',
     kind: 'throughput',
-    servers: ['raw-ws-json', 'duet-json', 'duet-json-intercepted', 'nest-json'],
+    servers: ['raw-ws-json', 'duet-json', 'duet-json-intercepted', 'duet-json-traced', 'nest-json'],
     baseline: 'raw-ws-json',
     alsoAgainst: ['nest-json', 'duet-json'],
     connections: 64,

@@ -37,6 +37,16 @@ function nestUnavailable(): string | undefined {
     : "the bench's dependencies are not installed (npm ci --prefix bench)";
 }
 
+/** Whether @duet/opentelemetry is built. */
+function opentelemetryBuilt(): boolean {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return typeof require(path.join(REPO_ROOT, 'packages/opentelemetry')).openTelemetryModule === 'function';
+  } catch {
+    return false;
+  }
+}
+
 /** Whether the built @duet/websocket exports `name` (features land in Duet as issues close). */
 export function duetExports(name: string): boolean {
   try {
@@ -159,6 +169,14 @@ const SERVER_LIST: ServerDefinition[] = [
     runtime: 'ts',
     tsProject: BENCH_TSCONFIG,
     unavailable: () => (duetExports('UseInterceptors') ? undefined : 'not available: @duet/websocket has no interceptors (issue 18)'),
+  },
+  {
+    id: 'duet-json-traced',
+    label: 'Duet @OnMessage + OpenTelemetry',
+    entry: 'bench/servers/duet-json-traced.ts',
+    runtime: 'ts',
+    tsProject: BENCH_TSCONFIG,
+    unavailable: () => (opentelemetryBuilt() ? undefined : 'not available: @duet/opentelemetry is not built (issue 18)'),
   },
   {
     id: 'nest-json',
