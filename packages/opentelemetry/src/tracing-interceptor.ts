@@ -42,17 +42,17 @@ export class TracingInterceptor implements Interceptor {
       },
       parent,
     );
-    return context.with(trace.setSpan(parent, span), next).then(
-      (result) => {
-        span.end();
-        return result;
-      },
+    const done = context.with(trace.setSpan(parent, span), next);
+    // The span ends on a branch of its own: handing back `next()`'s very promise keeps a handler
+    // that returned a plain value on the connection's synchronous path (interceptor.ts).
+    done.then(
+      () => span.end(),
       (error: unknown) => {
         fail(span, error);
         span.end();
-        throw error;
       },
     );
+    return done;
   }
 
   /** The active context, or a remote parent from the message's `traceparent` field. */
