@@ -30,7 +30,8 @@ export class HandlerRunner implements ReplyFailures {
   private onRejected: ((error: unknown) => void) | undefined;
   private handlerStartedAt = 0;
   private streams: ReplyStreams | undefined;
-  private readonly replies: ReplyWriter;
+  /** Made at the first reply: an idle connection holds none. */
+  private replyWriter: ReplyWriter | undefined;
 
   constructor(
     private readonly host: RunnerHost,
@@ -41,7 +42,6 @@ export class HandlerRunner implements ReplyFailures {
     this.handlers = table.handlers;
     this.config = table.config;
     if (table.router !== undefined) this.routing = new MessageRouting(table.router);
-    this.replies = new ReplyWriter(host, report, this.routing, this);
   }
 
   has(event: HandlerEvent): boolean {
@@ -172,7 +172,7 @@ export class HandlerRunner implements ReplyFailures {
         if (value instanceof CloseFrame || isAsyncIterable(value)) this.answer(event, value, undefined);
         return;
       case HandlerEvent.Ping:
-        if (value !== undefined) this.replies.replyPong(value);
+        if (value !== undefined) this.replies().replyPong(value);
         return;
       case HandlerEvent.IdleTimeout:
         if (this.handlers[HandlerEvent.IdleTimeout] === undefined) this.host.closeIfOpen(CloseCode.GoingAway, 'idle timeout');
@@ -297,16 +297,23 @@ export class HandlerRunner implements ReplyFailures {
       this.fail(HandlerEvent.Message, replyError);
       return false;
     }
-    if (reply !== undefined) this.replies.reply(HandlerEvent.Message, this.replies.withReplyId(reply, this.routing!.replyId));
+    if (reply !== undefined) this.replies().reply(HandlerEvent.Message, this.replies().withReplyId(reply, this.routing!.replyId));
     return true;
+  }
+
+  private replies(): ReplyWriter {
+    return (this.replyWriter ??= new ReplyWriter(this.host, this.report, this.routing, this));
   }
 
   /** What a handler returned: a reply, a reply stream, or a close. */
   private answer(event: HandlerEvent, value: unknown, replyId: unknown): void {
     if (value instanceof CloseFrame) void this.host.caller.close(value.code, value.reason);
-    else if (isAsyncIterable(value)) (this.streams ??= new ReplyStreams(this.replies)).start(value, replyId);
+    else if (isAsyncIterable(value)) (this.streams ??= new ReplyStreams(this.replies())).start(value, replyId);
     else if (value instanceof InvalidReply) this.badMessage(value.error); // refused by its contract's reply schema
-    else this.replies.reply(event, this.replies.withReplyId(value, replyId));
+    else {
+      const replies = this.replies();
+      replies.reply(event, replies.withReplyId(value, replyId));
+    }
   }
 
   /**
