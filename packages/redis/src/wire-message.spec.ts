@@ -2,11 +2,11 @@ import { decodeWireMessage } from './wire-message';
 
 describe('decodeWireMessage', () => {
   it('reads a text or a binary broadcast with its sequence number', () => {
-    expect(decodeWireMessage('{"origin":"n","seq":3,"room":"r","except":"c","text":"hi"}')).toEqual({
+    expect(decodeWireMessage('{"origin":"n","seq":3,"rooms":["r"],"except":["c"],"text":"hi"}')).toEqual({
       origin: 'n',
       seq: 3,
-      room: 'r',
-      except: 'c',
+      rooms: ['r'],
+      except: ['c'],
       text: 'hi',
     });
     expect(decodeWireMessage('{"origin":"n","seq":1,"servicePath":"/ws","binary":"AQI="}')).toMatchObject({ binary: 'AQI=' });
@@ -21,7 +21,9 @@ describe('decodeWireMessage', () => {
     ['a sequence number below 1', '{"origin":"n","seq":0,"text":"x"}'],
     ['neither text nor binary', '{"origin":"n","seq":1}'],
     ['both text and binary', '{"origin":"n","seq":1,"text":"x","binary":"eA=="}'],
-    ['a room that is not a string', '{"origin":"n","seq":1,"room":7,"text":"x"}'],
+    ['rooms that are not strings', '{"origin":"n","seq":1,"rooms":[7],"text":"x"}'],
+    ['rooms that are not an array', '{"origin":"n","seq":1,"rooms":"r","text":"x"}'],
+    ['a filter that is not a string', '{"origin":"n","seq":1,"filter":{},"text":"x"}'],
     ['binary that is not a string', '{"origin":"n","seq":1,"text":"x","binary":1}'],
   ])('refuses %s', (_what, raw) => {
     expect(decodeWireMessage(raw)).toBeUndefined();

@@ -10,7 +10,7 @@ export interface WireMessage extends BackplaneMessage {
   readonly failed?: number;
 }
 
-const OPTIONAL_STRINGS = ['room', 'servicePath', 'except'] as const;
+const OPTIONAL_STRING_ARRAYS = ['rooms', 'except'] as const;
 
 /** @internal The message in `raw`, or `undefined` when it is not one a Duet node published. */
 export function decodeWireMessage(raw: string): WireMessage | undefined {
@@ -28,8 +28,11 @@ export function decodeWireMessage(raw: string): WireMessage | undefined {
   if (message.failed !== undefined && !(Number.isSafeInteger(message.failed) && (message.failed as number) >= 0)) {
     return undefined;
   }
-  for (const field of OPTIONAL_STRINGS) {
-    if (message[field] !== undefined && typeof message[field] !== 'string') return undefined;
+  if (message.servicePath !== undefined && typeof message.servicePath !== 'string') return undefined;
+  if (message.filter !== undefined && typeof message.filter !== 'string') return undefined;
+  for (const field of OPTIONAL_STRING_ARRAYS) {
+    const value = message[field];
+    if (value !== undefined && !(Array.isArray(value) && value.every((item) => typeof item === 'string'))) return undefined;
   }
   const hasText = typeof message.text === 'string';
   const hasBinary = typeof message.binary === 'string';

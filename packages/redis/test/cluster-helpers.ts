@@ -4,6 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import WebSocket from 'ws';
+import type { BackplaneMessage, BackplaneNode } from '@duet/websocket';
 
 const root = path.join(__dirname, '../../..');
 const RUNS_ON_BUN = typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined';
@@ -151,4 +152,9 @@ export class ChatClient {
       setTimeout(() => this.socket.terminate(), 1000).unref();
     });
   }
+}
+
+/** A backplane node for tests that drive a backplane directly: broadcasts go to `deliver`, the rest is ignored. */
+export function nodeDelivering(deliver: (message: BackplaneMessage) => void = () => {}): BackplaneNode {
+  return { deliver, answer: () => undefined, signal: () => {}, nodesLeft: () => {} };
 }

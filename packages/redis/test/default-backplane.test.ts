@@ -42,7 +42,7 @@ describe('the default backplane', () => {
       await eventually(() => bob.chat.length === 1, 2000, 'the room message');
       await pause(30);
       expect([ann.chat, bob.chat]).toEqual([[], ['hello']]);
-      expect(app.registry.stats().backplane).toEqual({ undelivered: 0, connected: true });
+      expect(app.registry.stats().backplane).toEqual({ undelivered: 0, connected: true, unanswered: 0 });
     } finally {
       await Promise.all([ann.close(), bob.close()]);
       await app.stop({ timeout: 1 });

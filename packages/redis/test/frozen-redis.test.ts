@@ -14,7 +14,7 @@ import {
   webSocketModule,
 } from '@duet/websocket';
 import { RedisBackplane, RedisBackplaneConfigError, RedisBackplaneError } from '@duet/redis';
-import { eventually, pause } from './cluster-helpers';
+import { eventually, nodeDelivering, pause } from './cluster-helpers';
 import { RedisServer, SilentServer } from './redis-server';
 
 const root = path.join(__dirname, '../../..');
@@ -54,8 +54,8 @@ describe('a frozen Redis', () => {
     const listener = new RedisBackplane({ url: redis.url, channel, logger: recordingLogger(), commandTimeout: 0.3, countTtl: 1 });
     cleanups.push(() => sender.stop(), () => listener.stop());
     const received: BackplaneMessage[] = [];
-    await listener.start('listener', (message) => received.push(message));
-    await sender.start('sender', () => {});
+    await listener.start('listener', nodeDelivering((message) => received.push(message)));
+    await sender.start('sender', nodeDelivering());
     sender.publish({ origin: 'sender', text: 'before' });
     await eventually(() => received.length === 1, 2000, 'the message before the freeze');
 
@@ -84,7 +84,7 @@ describe('a frozen Redis', () => {
   it('refuses a publish while maxPendingPublishes are waiting for an answer', async () => {
     const backplane = new RedisBackplane({ url: redis.url, logger: recordingLogger(), maxPendingPublishes: 10, commandTimeout: 0.3 });
     cleanups.push(() => backplane.stop());
-    await backplane.start('alone', () => {});
+    await backplane.start('alone', nodeDelivering());
     redis.freeze();
     for (let i = 0; i < 25; i++) backplane.publish({ origin: 'alone', text: `m${i}` });
     expect(backplane.stats().undelivered).toBe(15);
@@ -94,7 +94,7 @@ describe('a frozen Redis', () => {
   it('rejects clusterCount() with RedisBackplaneError within commandTimeout, saying why', async () => {
     const backplane = new RedisBackplane({ url: redis.url, logger: recordingLogger(), commandTimeout: 0.3 });
     cleanups.push(() => backplane.stop());
-    await backplane.start('alone', () => {});
+    await backplane.start('alone', nodeDelivering());
     backplane.reportCount(3);
     expect(await backplane.clusterCount()).toBe(3);
     redis.freeze();
@@ -111,7 +111,7 @@ describe('a frozen Redis', () => {
   it('lets stop() finish within commandTimeout', async () => {
     const backplane = new RedisBackplane({ url: redis.url, logger: recordingLogger(), commandTimeout: 0.3 });
     cleanups.push(() => backplane.stop());
-    await backplane.start('alone', () => {});
+    await backplane.start('alone', nodeDelivering());
     redis.freeze();
     await within(3000, 'stop()', backplane.stop());
   });
@@ -201,7 +201,7 @@ describe('a Redis replaced by a server that accepts connections and never answer
     const logger = recordingLogger();
     const backplane = new RedisBackplane({ url: redis.url, logger, connectTimeout: 0.3 });
     cleanups.push(() => backplane.stop());
-    await backplane.start('alone', () => {});
+    await backplane.start('alone', nodeDelivering());
 
     await redis.kill();
     const silent = await SilentServer.start(redis.port); // say, a proxy whose Redis is gone

@@ -12,7 +12,7 @@ import {
   webSocketModule,
 } from '@duet/websocket';
 import { RedisBackplane, RedisBackplaneError } from '@duet/redis';
-import { ChatClient, DuetProcess, eventually, pause } from './cluster-helpers';
+import { ChatClient, DuetProcess, eventually, nodeDelivering, pause } from './cluster-helpers';
 import { RedisServer, freePort } from './redis-server';
 
 function recordingLogger(): Logger & { lines: string[] } {
@@ -95,8 +95,8 @@ describe('RedisBackplane on its own', () => {
     const sender = new RedisBackplane({ url: redis.url, channel, logger: recordingLogger() });
     const admin = new Redis(redis.url);
     cleanups.push(() => listener.stop(), () => sender.stop(), () => admin.quit());
-    await listener.start('listener', (message) => received.push(message));
-    await sender.start('sender', () => {});
+    await listener.start('listener', nodeDelivering((message) => received.push(message)));
+    await sender.start('sender', nodeDelivering());
     // Gaps are counted from the first message heard from a node: let the listener hear one.
     sender.publish({ origin: 'sender', text: 'first' });
     await eventually(() => received.length === 1, 2000, 'the first message');
@@ -125,8 +125,8 @@ describe('RedisBackplane on its own', () => {
     const backplane = new RedisBackplane({ url: redis.url, channel, logger });
     const admin = new Redis(redis.url);
     cleanups.push(() => backplane.stop(), () => admin.quit());
-    await backplane.start('me', (message) => received.push(message));
-    const wire = JSON.stringify({ origin: 'other', room: 'lobby', text: 'hi', seq: 1 });
+    await backplane.start('me', nodeDelivering((message) => received.push(message)));
+    const wire = JSON.stringify({ origin: 'other', rooms: ['lobby'], text: 'hi', seq: 1 });
     await admin.publish(channel, wire);
     await admin.publish(channel, wire);
     await admin.publish(channel, 'not json');
@@ -136,7 +136,7 @@ describe('RedisBackplane on its own', () => {
     await eventually(() => received.length === 2, 2000, 'two deliveries');
     await pause(50);
     expect(received).toEqual([
-      { origin: 'other', room: 'lobby', text: 'hi' },
+      { origin: 'other', rooms: ['lobby'], text: 'hi' },
       { origin: 'other', binary: 'AQI=' },
     ]);
     expect(backplane.stats().missed).toBe(1); // seq 2 was not a Duet message
@@ -149,7 +149,7 @@ describe('RedisBackplane on its own', () => {
     const logger = recordingLogger();
     const backplane = new RedisBackplane({ url: server.url, logger, redis: { retryStrategy: () => 60_000 } });
     cleanups.push(() => backplane.stop());
-    await backplane.start('alone', () => {});
+    await backplane.start('alone', nodeDelivering());
     backplane.reportCount(2);
     expect(await backplane.clusterCount()).toBe(2);
     await server.kill();
@@ -193,7 +193,7 @@ describe('RedisBackplane on its own', () => {
     const a = new RedisBackplane({ url: redis.url, keyPrefix: 'a:' });
     const b = new RedisBackplane({ url: redis.url, keyPrefix: 'b:' });
     cleanups.push(() => a.stop(), () => b.stop());
-    await Promise.all([a.start('a', () => {}), b.start('b', () => {})]);
+    await Promise.all([a.start('a', nodeDelivering()), b.start('b', nodeDelivering())]);
     a.reportCount(3);
     b.reportCount(4);
     expect([await a.clusterCount(), await b.clusterCount()]).toEqual([3, 4]);

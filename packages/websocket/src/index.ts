@@ -81,7 +81,11 @@ export {
   InMemoryBus,
   type Backplane,
   type BackplaneMessage,
+  type BackplaneNode,
   type BackplaneStats,
+  type ClusterAnswer,
+  type ClusterRequest,
+  type ClusterSignal,
 } from './registry/backplane';
 export { BroadcastTarget, type BroadcastResult } from './registry/broadcast';
 export { ConnectionRegistry, type RegistryStats, type ResumeRefusal, type SessionStats } from './registry/connection-registry';

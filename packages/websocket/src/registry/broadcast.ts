@@ -142,7 +142,7 @@ export class BroadcastTarget {
     }
     // Other nodes deliver the frame as it was encoded here, for the first contract that declared it.
     if (firstText !== undefined) {
-      this.host.publish({ origin: this.host.nodeId, room: this.room, servicePath: this.servicePath, except: this.excluded?.getConnectionId(), text: firstText });
+      this.host.publish({ origin: this.host.nodeId, ...this.wireTarget(), text: firstText });
     }
     return Promise.resolve({ sent, skipped });
   }
@@ -198,11 +198,19 @@ export class BroadcastTarget {
     const result = this.deliverLocally(data, binary, undefined);
     this.host.publish({
       origin: this.host.nodeId,
-      room: this.room,
-      servicePath: this.servicePath,
-      except: this.excluded?.getConnectionId(),
+      ...this.wireTarget(),
       ...(binary ? { binary: data.toString('base64') } : { text }),
     });
     return result;
+  }
+
+  /** The target as other nodes read it. */
+  private wireTarget(): Pick<BackplaneMessage, 'rooms' | 'servicePath' | 'except'> {
+    const except = this.excluded?.getConnectionId();
+    return {
+      rooms: this.room === undefined ? undefined : [this.room],
+      servicePath: this.servicePath,
+      except: except === undefined ? undefined : [except],
+    };
   }
 }

@@ -129,7 +129,12 @@ export class ConnectionRegistry implements BroadcastHost {
   /** @internal */
   async start(backplane: Backplane | undefined): Promise<void> {
     if (backplane !== undefined) this.backplane = backplane;
-    await this.backplane.start(this.nodeId, (message) => this.deliver(message));
+    await this.backplane.start(this.nodeId, {
+      deliver: (message) => this.deliver(message),
+      answer: () => undefined,
+      signal: () => {},
+      nodesLeft: () => {},
+    });
     this.backplane.reportCount(this.byId.size);
   }
 
@@ -202,7 +207,7 @@ export class ConnectionRegistry implements BroadcastHost {
     if (message.origin === this.nodeId) return;
     const binary = message.binary !== undefined;
     const data = binary ? Buffer.from(message.binary!, 'base64') : Buffer.from(message.text ?? '');
-    new BroadcastTarget(this, message.room, message.servicePath).deliverLocally(data, binary, message.except);
+    new BroadcastTarget(this, message.rooms?.[0], message.servicePath).deliverLocally(data, binary, message.except?.[0]);
   }
 
   private *membersOnPath(path: string): IterableIterator<RegistryMember> {
