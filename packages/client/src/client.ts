@@ -26,6 +26,7 @@ import { Listeners } from './listeners';
 import { PendingRequests } from './requests';
 import { ClientSession, type ResumeResult } from './resume';
 import { ClientTokens } from './token-refresh';
+import { activeTraceparent } from './trace-context';
 
 export type ClientState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -319,6 +320,12 @@ export class DuetClient<K extends AnyContract = AnyContract> {
   #encode(name: string, data: unknown, id: number | undefined): string {
     const message = encodeMessage(this.contract, name, data, id);
     if (message === undefined) throw new ClientArgumentError(`The data of '${name}' must be a plain object of fields.`);
+    // The span active at the call (not at a later write from the offline queue) is the parent.
+    const field = this.options.traceparentField;
+    if (field !== undefined && message[field] === undefined) {
+      const traceparent = activeTraceparent();
+      if (traceparent !== undefined) message[field] = traceparent;
+    }
     try {
       return JSON.stringify(message);
     } catch (error) {

@@ -57,6 +57,13 @@ export interface ClientOptions {
    * Node and Bun only) and again before the current token's `exp`, to refresh it in place.
    */
   tokenProvider?: () => Promise<string>;
+  /**
+   * The message field that carries the W3C `traceparent` of the active OpenTelemetry span
+   * (default `'traceparent'`, the field `@duet/opentelemetry` reads), added to each message and
+   * request sent while a span is active; `false` adds none. Needs nothing but
+   * `@opentelemetry/api` with a context manager in the application.
+   */
+  traceparentField?: string | false;
 }
 
 /** permessage-deflate settings, as `@duet/websocket` takes them (one shape, in @duet/contract). */
@@ -76,6 +83,8 @@ export interface ResolvedOptions {
   /** Undefined when off. */
   readonly compression: Readonly<CompressionOptions> | undefined;
   readonly tokenProvider: (() => Promise<string>) | undefined;
+  /** Undefined when off. */
+  readonly traceparentField: string | undefined;
 }
 
 /** setTimeout fires at once past 2^31-1 ms, so no timer may be longer. */
@@ -105,6 +114,7 @@ export function resolveOptions(options: ClientOptions | undefined): ResolvedOpti
     resume: resumeOption(options.resume),
     compression: compressionOption(options.compression),
     tokenProvider: providerOption(options.tokenProvider),
+    traceparentField: traceparentFieldOption(options.traceparentField),
   });
 }
 
@@ -184,4 +194,11 @@ function compressionOption(value: unknown): Readonly<CompressionOptions> | undef
     }
   }
   return Object.freeze({ ...(value as CompressionOptions) });
+}
+
+function traceparentFieldOption(value: unknown): string | undefined {
+  if (value === undefined) return 'traceparent';
+  if (value === false) return undefined;
+  if (typeof value !== 'string' || value === '') throw new ClientOptionsError('traceparentField', 'must be a non-empty string, or false.');
+  return value;
 }

@@ -55,12 +55,15 @@ export class TracingInterceptor implements Interceptor {
     return done;
   }
 
-  /** The active context, or a remote parent from the message's `traceparent` field. */
+  /**
+   * The active context, or a remote parent from the message's `traceparent` field, read from the
+   * message as it arrived: a schema that strips unknown fields does not lose it.
+   */
   private parentContext(handler: HandlerContext) {
     const active = context.active();
     const field = this.settings.traceparentField;
     if (field === undefined || handler.messageType === undefined) return active;
-    const message = handler.message;
+    const message = handler.decoded;
     if (typeof message !== 'object' || message === null) return active;
     const remote = parseTraceparent((message as Record<string, unknown>)[field]);
     return remote === undefined ? active : trace.setSpanContext(active, remote);

@@ -228,7 +228,8 @@ export class HandlerRunner implements ReplyFailures {
     const routing = this.routing!;
     switch (routed) {
       case Routed.Call:
-        this.call(HandlerEvent.Message, routing.handler, routing.value, undefined);
+        // The decoded message rides along (handlers may ignore it): interceptors read fields a schema stripped.
+        this.call(HandlerEvent.Message, routing.handler, routing.value, routing.decoded);
         return;
       case Routed.Validate:
         this.validate(routing);

@@ -27,6 +27,8 @@ export class MessageRouting {
   replyId: unknown;
   handler: Handler | undefined;
   value: unknown;
+  /** The message as JSON decoded it, before a schema ran (fields it strips are still here); undefined for a frame that was not JSON. */
+  decoded: unknown;
   /** The typed route whose schema is validating the current message, while it does. */
   validating: MessageRoute | undefined;
   error: MessageValidationError | undefined;
@@ -44,6 +46,7 @@ export class MessageRouting {
     this.replyId = undefined;
     this.matchedRoute = undefined;
     this.handlingError = false;
+    this.decoded = undefined;
     if (typeof raw !== 'string') return this.call(router.generic!, raw);
     let message: unknown;
     try {
@@ -53,6 +56,7 @@ export class MessageRouting {
       this.error = invalidJsonError();
       return Routed.Invalid;
     }
+    this.decoded = message;
     const isObject = message !== null && typeof message === 'object' && !Array.isArray(message);
     if (isObject && router.streamId !== undefined) this.replyId = (message as Record<string, unknown>)[router.streamId];
     const key = isObject && router.typed.size > 0 ? (message as Record<string, unknown>)[router.dispatcherKey] : undefined;

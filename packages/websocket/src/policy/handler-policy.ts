@@ -72,9 +72,18 @@ function missingScopes(granted: readonly string[] | undefined, required: readonl
 function intercepted(handler: Handler, plan: HandlerPlan): Handler {
   const { interceptors, service, method, event, messageType } = plan;
   const count = interceptors.length;
+  const message = event === 'message';
   return function interceptedHandler(this: object, caller: unknown, first?: unknown, second?: unknown): unknown {
     const instance = this;
-    const context: HandlerContext = { caller: caller as Caller, service, method, event, messageType, message: first };
+    const context: HandlerContext = {
+      caller: caller as Caller,
+      service,
+      method,
+      event,
+      messageType,
+      message: first,
+      decoded: message ? second : undefined,
+    };
     let settled: Promise<unknown> | undefined;
     let value: unknown;
     const step = (index: number): Promise<unknown> => {

@@ -22,6 +22,11 @@ export interface HandlerContext {
    * `'binary'`, `'ping'`, `'pong'`), the error (`'error'`), the close code (`'close'`); else `undefined`.
    */
   readonly message: unknown;
+  /**
+   * An `@OnMessage` message as JSON decoded it, before its schema ran: fields the schema strips
+   * (a `traceparent`, say) are still here. `undefined` for other events and non-JSON frames.
+   */
+  readonly decoded: unknown;
 }
 
 /**
