@@ -1,36 +1,28 @@
 // `WebSocketClient`: Duet's client. One straight line per message in each direction:
 //   socket 'message' → onSocketMessage → MessageQueue.push → a read;
 //   write → PendingWrites.add → socket.send → the shared write callback settles the write.
-// Connection attempts and reconnects go through retry.ts; the socket's listeners are shared
+// Connection attempts and reconnects go through reconnection.ts; the socket's listeners are shared
 // static functions that find their client through a symbol link, so nothing is allocated
 // per message beyond the message itself.
 import { deflateSendOptions } from '../compression';
 import { randomUUID } from 'node:crypto';
 import type WebSocket from 'ws';
 import { ConnectionClosedError, InvalidArgumentError } from '../errors';
-import { type InferOutput, type StandardSchemaV1, isStandardSchema } from '../messages/standard-schema';
-import { validateRead } from './typed-read';
-import { type ResolvedClientConfig, type WebSocketClientConfig, resolveClientConfig } from './client-config';
-import type { HttpHeaders } from './client-config';
+import type { InferOutput, StandardSchemaV1 } from '../messages/standard-schema';
+import { readFrom } from './typed-read';
+import { type HttpHeaders, type ResolvedClientConfig, type WebSocketClientConfig, resolveClientConfig } from './client-config';
 import { openSocket } from './client-handshake';
 import { Attributes, type BinaryData, checkCloseArguments, checkControlPayload, isBinaryData, toJsonFrame } from '../frames';
 import { type Message, MessageQueue, ReadKind } from './message-queue';
+import { CloseWaiters } from './close-waiters';
 import { PendingWrites } from './pending-writes';
 import { PingPongHooks } from './ping-pong-hooks';
 import { protocolFailure } from './protocol-failure';
-import { RetryCount, attemptWithRetries } from './retry';
+import { Reconnection } from './reconnection';
 import { PendingRefreshes } from './token-refresh';
-
 
 const OPEN: typeof WebSocket.OPEN = 1;
 const CLOSED: typeof WebSocket.CLOSED = 3;
-/**
- * Closes after which the server may well take the client back: an abnormal drop (1006), a
- * server going away (1001, Duet's own rolling restart), a service restart (1012) and "try
- * again later" (1013). Any other code is the server's answer, and reconnecting would not change it.
- */
-const RECONNECT_CODES: ReadonlySet<number> = new Set([1001, 1006, 1012, 1013]);
-
 const kClient = Symbol('duet.client');
 type LinkedSocket = WebSocket & { [kClient]: WebSocketClient };
 
@@ -59,18 +51,11 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
   private closeReason = '';
   /** Set once the client is closed for good: what reads and writes reject with. */
   private endError: Error | undefined;
-  private reconnecting: Promise<void> | undefined;
-  /** What `retryConfig.maxCount` limits, shared by the connect and every reconnect. */
-  private readonly retryCount = new RetryCount();
-  /** When the current connection opened (ms), to tell a drop after `minUptime` from a flapping server. */
-  private openedAt = 0;
+  private readonly reconnection: Reconnection;
   private closeRequested = false;
-  private closeWaiters: { resolve: () => void; timer: NodeJS.Timeout }[] = [];
-  private readonly aborter = new AbortController();
+  private readonly closeWaiters = new CloseWaiters();
   private readonly closedError = (): Error =>
     this.endError ?? new ConnectionClosedError(this.closeCode, this.closeReason);
-  private readonly attemptOpen = (): Promise<void> =>
-    openSocket(this.config, this.aborter.signal, (socket, headers) => this.adopt(socket, headers));
   private readonly hooks: PingPongHooks | undefined;
   /** Made at the first `refreshToken`: until then no frame is looked at for an answer. */
   private refreshes: PendingRefreshes | undefined;
@@ -78,6 +63,7 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
   private constructor(private readonly config: ResolvedClientConfig) {
     this.queue = new MessageQueue(config.maxQueuedMessages, config.maxQueuedBytes, config.readTimeout);
     if (config.pingPongHandler !== undefined) this.hooks = new PingPongHooks(this, config.pingPongHandler);
+    this.reconnection = new Reconnection(config.retry, (signal) => openSocket(config, signal, (socket, headers) => this.adopt(socket, headers)));
   }
 
   /**
@@ -87,7 +73,7 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
    */
   static async connect(url: string | URL, config?: WebSocketClientConfig): Promise<WebSocketClient> {
     const client = new WebSocketClient(resolveClientConfig(url, config));
-    await attemptWithRetries(client.config.retry, client.attemptOpen, client.aborter.signal, client.retryCount);
+    await client.reconnection.connect();
     return client;
   }
 
@@ -143,12 +129,7 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
    */
   readMessage<Schema extends StandardSchemaV1>(options: { schema: Schema }): Promise<InferOutput<Schema>>;
   readMessage(options?: { schema: StandardSchemaV1 }): Promise<unknown> {
-    if (options === undefined) return this.queue.read(ReadKind.Any);
-    const schema = options?.schema;
-    if (!isStandardSchema(schema)) {
-      return Promise.reject(new InvalidArgumentError('readMessage takes { schema } with a Standard Schema v1 validator (zod ≥ 3.24, valibot, arktype…)'));
-    }
-    return this.queue.read(ReadKind.Text).then((text) => validateRead(schema, text as string));
+    return readFrom(this.queue, options);
   }
 
   /** Sends a ping (at most 125 bytes of data). */
@@ -178,16 +159,11 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
       // A full queue pauses the socket; the server's close frame is behind the data, so read on.
       this.queue.setFlow(undefined);
       socket.resume();
-      return new Promise((resolve) => {
-        const timer = setTimeout(terminate, timeoutSeconds * 1000, socket);
-        this.closeWaiters.push({ resolve, timer });
-        if (socket.readyState === OPEN) socket.close(statusCode, reason);
-      });
+      const closed = this.closeWaiters.wait(socket, timeoutSeconds);
+      if (socket.readyState === OPEN) socket.close(statusCode, reason);
+      return closed;
     }
-    if (this.reconnecting !== undefined) {
-      this.aborter.abort(new ConnectionClosedError(this.closeCode, this.closeReason));
-      return this.reconnecting;
-    }
+    if (this.reconnection.pending !== undefined) return this.reconnection.abort(new ConnectionClosedError(this.closeCode, this.closeReason));
     return Promise.resolve();
   }
 
@@ -287,7 +263,8 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
 
   // While reconnecting, a write waits for the new connection; otherwise it fails.
   private notOpen(retry: () => Promise<void>): Promise<void> {
-    if (this.reconnecting !== undefined) return this.reconnecting.then(retry);
+    const reconnecting = this.reconnection.pending;
+    if (reconnecting !== undefined) return reconnecting.then(retry);
     return Promise.reject(this.closedError());
   }
 
@@ -295,7 +272,7 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
 
   private adopt(socket: WebSocket, headers: HttpHeaders): void {
     this.socket = socket;
-    this.openedAt = Date.now();
+    this.reconnection.opened();
     this.headers = headers;
     this.connectionId = randomUUID();
     this.closeCode = undefined;
@@ -360,37 +337,19 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
     const closed = new ConnectionClosedError(code, reason);
     this.writes?.fail(closed);
     this.refreshes?.failAll(closed);
-    const retry = this.config.retry;
-    if (RECONNECT_CODES.has(code) && retry !== undefined && !this.closeRequested) {
+    if (!this.closeRequested && this.reconnection.afterClose(code, closed, this.gaveUp)) {
       this.socket = undefined;
-      if (Date.now() - this.openedAt >= retry.minUptimeMs) this.retryCount.reset();
-      this.reconnecting = attemptWithRetries(retry, this.attemptOpen, this.aborter.signal, this.retryCount, closed).then(
-        () => {
-          this.reconnecting = undefined;
-        },
-        (error: Error) => {
-          this.reconnecting = undefined;
-          this.finish(error);
-        },
-      );
       return;
     }
     this.finish(closed);
   }
 
+  private readonly gaveUp = (error: Error): void => this.finish(error);
+
   private finish(error: Error): void {
     this.endError = error;
     this.queue.end(error);
-    const waiters = this.closeWaiters;
-    this.closeWaiters = [];
-    for (const waiter of waiters) {
-      clearTimeout(waiter.timer);
-      waiter.resolve();
-    }
+    this.closeWaiters.release();
   }
-}
-
-function terminate(socket: WebSocket): void {
-  socket.terminate();
 }
 
