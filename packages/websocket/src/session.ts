@@ -13,18 +13,12 @@ import { type BufferedFrame, FrameKind, ResumeBuffer } from './resume-buffer';
 import type { ResolvedResumeConfig } from './resume-config';
 import type { EncodedFrame } from './transport/frame-encoding';
 import type { Transport, TransportHandler } from './transport/transport';
+import { SessionAcks } from './session-acks';
 import { SocketLink } from './session-link';
 import type { TokenLifetime } from './token-lifetime';
 
 /** The dispatcher values of the session's own frames; '$…' names are never contract messages. */
 export const SESSION_NAME = '$session';
-export const ACK_NAME = '$ack';
-
-/** The client's acknowledgements are batched: at most this many messages apart (or 50 ms). */
-const MAX_ACK_EVERY = 32;
-const ACK_DELAY_MS = 50;
-/** An acknowledgement frame is small; anything longer with the same start is not one. */
-const MAX_ACK_BYTES = 64;
 
 /** What the session needs of its connection, besides the transport events. */
 export interface SessionHost extends TransportHandler {
@@ -67,15 +61,10 @@ export class Session implements Transport {
   /** The server started the close: the socket's close ends the session. */
   private closeAsked = false;
   private readonly buffer = new ResumeBuffer();
-  /** Messages received from the client, and how many of them were acknowledged to it. */
-  private receivedCount = 0;
-  private ackedCount = 0;
-  private ackTimer: NodeJS.Timeout | undefined;
+  private readonly acks: SessionAcks;
   private windowTimer: NodeJS.Timeout | undefined;
   /** `onFlushed` callbacks waiting for held frames to go out. */
   private flushWaiters: (() => void)[] | undefined;
-  private readonly ackPrefix: Buffer;
-  private readonly ackEvery: number;
 
   constructor(
     private readonly owner: SessionOwner,
@@ -89,8 +78,7 @@ export class Session implements Transport {
   ) {
     this.protocol = transport.protocol;
     this.extensions = transport.extensions;
-    this.ackPrefix = Buffer.from(`{${JSON.stringify(dispatcherKey)}:"${ACK_NAME}"`);
-    this.ackEvery = Math.max(1, Math.min(MAX_ACK_EVERY, config.maxBufferedMessages >>> 1));
+    this.acks = new SessionAcks(dispatcherKey, config.maxBufferedMessages, () => this.sendAck());
     this.link = new SocketLink(this, transport);
     // The first frame of the socket, before anything @OnOpen writes.
     transport.send(this.sessionFrame(false, refusal));
@@ -207,7 +195,7 @@ export class Session implements Transport {
     transport.attach(link, this.watchActivity);
     this.socketPaused = false;
     transport.send(this.sessionFrame(true, undefined));
-    this.ackedCount = this.receivedCount;
+    this.acks.caughtUp();
     this.pump();
     this.host.awaitingPong = false;
     this.owner.sessionResumed(this);
@@ -218,8 +206,7 @@ export class Session implements Transport {
   dropped(code: number, reason: string): void {
     this.link = undefined;
     this.socketPaused = false;
-    clearTimeout(this.ackTimer);
-    this.ackTimer = undefined;
+    this.acks.stop();
     if (this.closeAsked || this.state >= State.Ending || !survives(code)) {
       this.end(code, reason, undefined);
       return;
@@ -246,26 +233,19 @@ export class Session implements Transport {
 
   /** A message from the client: an acknowledgement is taken here, anything else is counted and handed on. */
   received(data: Buffer, isBinary: boolean): void {
-    if (!isBinary && data.length <= MAX_ACK_BYTES && startsWith(data, this.ackPrefix)) {
+    if (this.acks.isAck(data, isBinary)) {
       this.acknowledged(data);
       return;
     }
-    this.receivedCount++;
-    if (this.receivedCount - this.ackedCount >= this.ackEvery) this.sendAck();
-    else this.ackTimer ??= setTimeout(() => this.sendAck(), ACK_DELAY_MS);
+    this.acks.count();
     this.host.transportMessage(data, isBinary);
   }
 
   // --- inside ---------------------------------------------------------------------------------
 
   private acknowledged(data: Buffer): void {
-    let n: unknown;
-    try {
-      n = (JSON.parse(data.toString()) as { n?: unknown }).n;
-    } catch {
-      n = undefined;
-    }
-    if (typeof n !== 'number' || !this.buffer.acknowledge(n)) {
+    const n = this.acks.countIn(data);
+    if (n === undefined || !this.buffer.acknowledge(n)) {
       // A count the session cannot honour: replaying from it would lose or double messages.
       this.close(CloseCode.ProtocolError, 'invalid acknowledgement');
       return;
@@ -323,17 +303,16 @@ export class Session implements Transport {
   }
 
   private sendAck(): void {
-    clearTimeout(this.ackTimer);
-    this.ackTimer = undefined;
-    if (this.link === undefined || this.ackedCount === this.receivedCount) return;
-    this.ackedCount = this.receivedCount;
-    this.link.transport.send(`{${JSON.stringify(this.dispatcherKey)}:"${ACK_NAME}","n":${this.receivedCount}}`);
+    const link = this.link;
+    if (link === undefined) return this.acks.stop();
+    const frame = this.acks.frame();
+    if (frame !== undefined) link.transport.send(frame);
   }
 
   private sessionFrame(resumed: boolean, refusal: string | undefined): string {
     const frame: Record<string, unknown> = { [this.dispatcherKey]: SESSION_NAME, token: this.token, resumed };
-    if (resumed) frame.ack = this.receivedCount;
-    else frame.ackEvery = this.ackEvery;
+    if (resumed) frame.ack = this.acks.received;
+    else frame.ackEvery = this.acks.every;
     if (refusal !== undefined) frame.reason = refusal;
     return JSON.stringify(frame);
   }
@@ -347,8 +326,8 @@ export class Session implements Transport {
     if (this.state === State.Ended) return;
     this.state = State.Ended;
     clearTimeout(this.windowTimer);
-    clearTimeout(this.ackTimer);
-    this.windowTimer = this.ackTimer = undefined;
+    this.windowTimer = undefined;
+    this.acks.stop();
     const link = this.link;
     this.link = undefined;
     link?.transport.terminate();
@@ -372,8 +351,4 @@ export class Session implements Transport {
  */
 function survives(code: number): boolean {
   return code === CloseCode.AbnormalClosure || code === 4000;
-}
-
-function startsWith(data: Buffer, prefix: Buffer): boolean {
-  return data.length >= prefix.length && data.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
 }
