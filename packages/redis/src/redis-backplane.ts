@@ -1,6 +1,13 @@
-// `RedisBackplane`: carries Duet's broadcasts and room messages between processes over one
-// Redis pub/sub channel, and sums their connection counts. Two connections, as Redis requires:
-// one publishes and writes counts, one only listens. When Redis goes away, or keeps its socket
+// `RedisBackplane`: carries Duet's broadcasts, cluster requests and signals between processes
+// over Redis pub/sub, sums their connection counts, and tells each node which others left.
+// Two connections, as Redis requires: one publishes and writes counts, one only listens.
+// Broadcasts, signals, requests and left notices go on the shared channel; answers go on the
+// asker's own channel (`<channel>:<node>`), so that N nodes answering do not make every node
+// read N answers meant for one. Both channels are read by the one subscriber connection, and
+// everything a node sends goes through its one publisher: Redis hands a subscriber connection
+// its messages in the order the PUBLISHes ran, across channels, so a node's answers and signals
+// reach each other node in the order it sent them (ordered-inbox.ts keeps that order up to the
+// registry). When Redis goes away, or keeps its socket
 // open but stops answering (see watched-connection.ts), publishing is refused at once and
 // counted (never queued without bound), the outage and the recovery are logged once each, and
 // ioredis reconnects with a bounded backoff; local clients never notice.
@@ -8,18 +15,31 @@ import { Redis } from 'ioredis';
 import type { Backplane, BackplaneMessage, BackplaneNode, BackplaneStats, ClusterAnswer, Logger } from '@duet/websocket';
 import { RedisBackplaneError } from './errors';
 import { NodeCounts } from './node-counts';
+import { NodeLiveness } from './node-liveness';
+import { OrderedInbox } from './ordered-inbox';
+import { PendingRequests } from './pending-requests';
 import { type RedisBackplaneOptions, type ResolvedOptions, resolveOptions } from './redis-backplane-options';
 import { SequenceTracker } from './sequence-tracker';
 import { WatchedConnection } from './watched-connection';
-import { type WireMessage, decodeWireMessage } from './wire-message';
+import { type WireAnswer, type WireBroadcast, type WireRequest, type WireSignal, decodeWireMessage } from './wire-message';
 
 /** `stats()` of a `RedisBackplane`. */
 export interface RedisBackplaneStats extends BackplaneStats {
   /**
-   * Broadcasts other nodes published that never arrived here (sent while this node's
-   * subscription was down), counted from the first message this node got from each of them.
+   * Broadcasts, signals and answers to other nodes' requests that could not be published (while
+   * Redis was away or silent, or when `maxPendingPublishes` were waiting).
+   */
+  readonly undelivered: number;
+  /**
+   * Broadcasts and signals other nodes published that never arrived here (sent while this
+   * node's subscription was down), counted from the first message this node got from each of them.
    */
   readonly missed: number;
+  /**
+   * Answers left out of this node's cluster requests: one per live node that did not answer
+   * within `commandTimeout`, or that had no answer to give (its registry threw).
+   */
+  readonly unanswered: number;
 }
 
 const FORGET_SILENT_ORIGINS_MS = 10 * 60_000;
@@ -45,9 +65,16 @@ export class RedisBackplane implements Backplane {
   private publisher: WatchedConnection | undefined;
   private subscriber: WatchedConnection | undefined;
   private counts: NodeCounts | undefined;
-  private deliver: (message: BackplaneMessage) => void = () => {};
+  private liveness: NodeLiveness | undefined;
+  private requests: PendingRequests | undefined;
+  private inbox: OrderedInbox | undefined;
+  private node: BackplaneNode | undefined;
   private nodeId = '';
+  /** This node's own channel, where the answers to its requests arrive. */
+  private answerChannel = '';
   private sequence = 0;
+  /** Publishes (broadcasts, signals, answers, requests) sent and not yet answered: `maxPendingPublishes` bounds them, not the count writes. */
+  private publishing = 0;
   private undelivered = 0;
   /** Numbered publishes that failed: receivers do not count those numbers as missed. */
   private failedNumbered = 0;
@@ -71,14 +98,19 @@ export class RedisBackplane implements Backplane {
    */
   async start(nodeId: string, node: BackplaneNode): Promise<void> {
     if (this.publisher !== undefined) throw new RedisBackplaneError('RedisBackplane: start() was called twice');
+    const { channel, keyPrefix, countTtlMs, commandTimeoutMs, maxPendingRequests } = this.options;
     this.nodeId = nodeId;
-    this.deliver = (message) => node.deliver(message);
+    this.node = node;
+    this.answerChannel = `${channel}:${nodeId}`;
     const publisher = (this.publisher = this.connection('publisher'));
     const subscriber = (this.subscriber = this.connection('subscriber'));
-    const counts = (this.counts = new NodeCounts(publisher, this.options.keyPrefix, nodeId, this.options.countTtlMs));
+    const counts = (this.counts = new NodeCounts(publisher, keyPrefix, nodeId, countTtlMs));
+    const inbox = (this.inbox = new OrderedInbox((origin) => requests.holds(origin), this.handOver));
+    const requests = (this.requests = new PendingRequests(nodeId, commandTimeoutMs, maxPendingRequests, () => inbox.requestSettled()));
+    const liveness = (this.liveness = new NodeLiveness(counts, publisher, nodeId, countTtlMs, (nodes) => this.onNodesLeft(nodes)));
     publisher.redis.on('ready', () => this.onPublisherReady());
     subscriber.redis.on('ready', () => void this.subscribe());
-    subscriber.redis.on('message', (_channel: string, raw: string) => this.receive(raw));
+    subscriber.redis.on('message', (from: string, raw: string) => this.receive(from, raw));
     // Each attempt is bounded, and so is the whole: SUBSCRIBE and the first count write too.
     let deadline: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
@@ -93,6 +125,7 @@ export class RedisBackplane implements Backplane {
       await this.subscribed;
       if (!this.isSubscribed) throw this.lastError ?? new Error(`could not subscribe to ${this.options.channel}`);
       await counts.start();
+      await liveness.start();
     })();
     connected.catch(() => {}); // when the deadline wins, stop() fails what is left of it
     try {
@@ -107,10 +140,10 @@ export class RedisBackplane implements Backplane {
       clearTimeout(deadline);
     }
     this.started = true;
-    this.housekeeping = setInterval(
-      () => this.sequences.forgetSilent(Date.now() - FORGET_SILENT_ORIGINS_MS),
-      FORGET_SILENT_ORIGINS_MS,
-    );
+    this.housekeeping = setInterval(() => {
+      this.sequences.forgetSilent(Date.now() - FORGET_SILENT_ORIGINS_MS);
+      liveness.forgetReported(Date.now() - FORGET_SILENT_ORIGINS_MS);
+    }, FORGET_SILENT_ORIGINS_MS);
     this.housekeeping.unref();
   }
 
@@ -120,29 +153,82 @@ export class RedisBackplane implements Backplane {
    * when Redis does not answer within `commandTimeout`.
    */
   publish(message: BackplaneMessage): void {
-    const publisher = this.publisher;
-    if (
-      publisher === undefined ||
-      !publisher.usable ||
-      publisher.pending >= this.options.maxPendingPublishes ||
-      this.stopped
-    ) {
+    if (!this.canPublish()) {
       this.undelivered++;
       return;
     }
-    const wire: WireMessage = { ...message, seq: ++this.sequence, failed: this.failedNumbered };
-    publisher.sent();
-    publisher.redis.publish(this.options.channel, JSON.stringify(wire)).then(publisher.answered, this.publishFailed);
+    const wire: WireBroadcast = { ...message, seq: ++this.sequence, failed: this.failedNumbered };
+    this.send(this.options.channel, JSON.stringify(wire), this.publishFailed);
   }
 
-  /** Not carried over Redis yet (the cluster requests are being built): rejects. */
-  request(kind: string, _body: unknown): Promise<ClusterAnswer[]> {
-    return Promise.reject(new RedisBackplaneError(`RedisBackplane: cluster request '${kind}' is not carried yet`));
+  /**
+   * Asks every other live node (those whose count key has not expired when Redis publishes the
+   * request) and resolves with their answers, once every one has answered or left, or at
+   * `commandTimeout` without the missing ones (counted in `stats().unanswered`). Rejects with
+   * `RedisBackplaneError` while Redis is away, when it has not answered within
+   * `commandTimeout`, when the subscription that brings the answers drops meanwhile, or when
+   * `maxPendingRequests` are open already.
+   */
+  async request(kind: string, body: unknown): Promise<ClusterAnswer[]> {
+    const { requests, counts, publisher } = this;
+    if (requests === undefined || counts === undefined || publisher === undefined || this.stopped) {
+      throw new RedisBackplaneError(`RedisBackplane: cluster request '${kind}' before start() or after stop()`);
+    }
+    if (!publisher.usable || !this.isSubscribed) {
+      throw this.requestError(kind, new Error(`not connected (last error: ${this.lastError?.message ?? 'none'})`));
+    }
+    if (this.publishing >= this.options.maxPendingPublishes) {
+      throw this.requestError(kind, new Error(`${this.publishing} publishes are waiting for Redis already (maxPendingPublishes)`));
+    }
+    const { id, answers } = requests.begin(kind);
+    let payload: string;
+    try {
+      payload = JSON.stringify({ type: 'request', origin: this.nodeId, id, kind, body } satisfies WireRequest);
+    } catch (error) {
+      requests.fail(id, new Error(`its body is not JSON: ${(error as Error).message}`));
+      payload = '';
+    }
+    if (payload !== '') {
+      this.publishing++;
+      counts.publishToLive(this.options.channel, payload).then(
+        (live) => {
+          this.publishing--;
+          this.liveness?.observe(live);
+          requests.publishedTo(id, live);
+        },
+        (error: Error) => {
+          this.publishing--;
+          requests.fail(id, error);
+        },
+      );
+    }
+    try {
+      return await answers;
+    } catch (error) {
+      throw error instanceof RedisBackplaneError ? error : this.requestError(kind, error as Error);
+    }
   }
 
-  /** Not carried over Redis yet: counted as undelivered. */
-  signal(_kind: string, _body: unknown): void {
-    this.undelivered++;
+  /**
+   * Sends a signal to every other node, numbered with the broadcasts. Refused and counted in
+   * `stats().undelivered` under the same rules as `publish()`; never queued.
+   */
+  signal(kind: string, body: unknown): void {
+    if (!this.canPublish()) {
+      this.undelivered++;
+      return;
+    }
+    let payload: string;
+    try {
+      const wire: WireSignal = { type: 'signal', origin: this.nodeId, seq: this.sequence + 1, failed: this.failedNumbered, kind, body };
+      payload = JSON.stringify(wire);
+    } catch (error) {
+      this.undelivered++;
+      this.logger.error('Redis backplane could not send a signal: its body is not JSON', { kind, error: (error as Error).message });
+      return;
+    }
+    this.sequence++;
+    this.send(this.options.channel, payload, this.publishFailed);
   }
 
   /** Records this node's connection count; written to Redis at most every 500 ms. */
@@ -175,20 +261,74 @@ export class RedisBackplane implements Backplane {
       undelivered: this.undelivered,
       connected: this.publisher?.usable === true && this.subscriber?.usable === true && this.isSubscribed,
       missed: this.sequences.missed,
+      unanswered: this.requests?.unanswered ?? 0,
     };
   }
 
-  /** Removes this node's count, quits both connections and clears every timer; within `commandTimeout` when Redis is silent. */
+  /**
+   * Removes this node's count and tells the other nodes it left (one transaction), fails the
+   * requests still open, quits both connections and clears every timer; within
+   * `commandTimeout` when Redis is silent.
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.housekeeping);
-    await this.counts?.stop().catch(() => {});
+    this.liveness?.stop();
+    this.requests?.failAll((kind) => new RedisBackplaneError(`RedisBackplane: cluster request '${kind}' failed: the backplane stopped`));
+    this.inbox?.clear();
+    const farewell = [this.options.channel, JSON.stringify({ type: 'left', origin: this.nodeId })] as const;
+    await this.counts?.stop(farewell).catch(() => {});
     await Promise.all([close(this.publisher), close(this.subscriber)]);
+  }
+
+  /** Whether a publish may be sent now: Redis is up and answering, and `maxPendingPublishes` are not waiting. */
+  private canPublish(): boolean {
+    const publisher = this.publisher;
+    return publisher !== undefined && publisher.usable && this.publishing < this.options.maxPendingPublishes && !this.stopped;
+  }
+
+  /** Publishes through the publisher connection, the only one this node sends with (that keeps its order). */
+  private send(channel: string, payload: string, failed: (error: unknown) => void): void {
+    const publisher = this.publisher!;
+    publisher.sent();
+    this.publishing++;
+    publisher.redis.publish(channel, payload).then(this.published, failed);
+  }
+
+  private readonly published = (): void => {
+    this.publishing--;
+    this.publisher?.answered();
+  };
+
+  /** An answer that Redis refused or that failed with its socket: counted, not numbered. */
+  private readonly answerFailed = (error: unknown): void => {
+    this.publishing--;
+    this.publisher?.failed(error);
+    this.undelivered++;
+  };
+
+  /** Hands a message to the registry; what it throws is logged, never thrown into ioredis. */
+  private readonly handOver = (hand: () => void): void => {
+    try {
+      hand();
+    } catch (error) {
+      this.logger.error('Redis backplane could not hand a message from another node to the registry', { error: (error as Error).message });
+    }
+  };
+
+  private requestError(kind: string, error: Error): RedisBackplaneError {
+    // ioredis fails a command in flight this way when its socket closes: say why it closed.
+    const closed = error.name === 'MaxRetriesPerRequestError';
+    const reason = closed ? `the connection closed before Redis answered: ${this.lastError?.message}` : error.message;
+    return new RedisBackplaneError(`RedisBackplane: cluster request '${kind}' could not be answered over Redis at ${this.address()}: ${reason}`, {
+      cause: error,
+    });
   }
 
   /** A publish that Redis refused or that failed with its socket: counted here, not again by the receivers. */
   private readonly publishFailed = (error: unknown): void => {
+    this.publishing--;
     this.publisher?.failed(error);
     this.undelivered++;
     this.failedNumbered++;
@@ -215,7 +355,7 @@ export class RedisBackplane implements Backplane {
 
   private subscribe(): Promise<void> {
     const subscriber = this.subscriber!;
-    this.subscribed = subscriber.track(subscriber.redis.subscribe(this.options.channel)).then(
+    this.subscribed = subscriber.track(subscriber.redis.subscribe(this.options.channel, this.answerChannel)).then(
       () => {
         this.isSubscribed = true;
         this.checkRecovered();
@@ -229,13 +369,23 @@ export class RedisBackplane implements Backplane {
   }
 
   private onPublisherReady(): void {
-    // After a restart Redis may have lost this node's count: write it again at once.
-    if (this.outage !== undefined) void this.counts?.write().catch(() => {});
+    // After a restart Redis may have lost this node's count: write it again at once. The
+    // other nodes may not have yet: none is taken for gone until they had time to.
+    if (this.outage !== undefined) {
+      void this.counts?.write().catch(() => {});
+      this.liveness?.reconnected();
+    }
     this.checkRecovered();
   }
 
   private onConnectionLost(role: 'publisher' | 'subscriber'): void {
-    if (role === 'subscriber') this.isSubscribed = false;
+    if (role === 'subscriber') {
+      this.isSubscribed = false;
+      // The answers to the open requests would come on this connection: they cannot any more.
+      if (!this.stopped) {
+        this.requests?.failAll((kind) => this.requestError(kind, new Error(`the subscription closed before every node answered (${this.lastError?.message ?? 'no error'})`)));
+      }
+    }
     if (!this.started || this.stopped || this.outage !== undefined) return;
     this.outage = { since: Date.now(), undelivered: this.undelivered, missed: this.sequences.missed };
     this.logger.warn('Redis backplane lost its connection to Redis; reconnecting. Broadcasts to other processes are counted as undelivered meanwhile', {
@@ -257,18 +407,72 @@ export class RedisBackplane implements Backplane {
     });
   }
 
-  private receive(raw: string): void {
+  private receive(channel: string, raw: string): void {
     const message = decodeWireMessage(raw);
     if (message === undefined) {
-      this.logger.warn('Redis backplane ignored a malformed message on its channel', { channel: this.options.channel });
+      this.logger.warn('Redis backplane ignored a malformed message on its channel', { channel });
       return;
     }
-    if (message.origin === this.nodeId || !this.sequences.accept(message.origin, message.seq, message.failed)) return;
-    const { seq: _seq, failed: _failed, ...broadcast } = message;
+    if (message.origin === this.nodeId) return; // its own, echoed by the shared channel
+    switch (message.type) {
+      case undefined:
+      case 'broadcast': {
+        if (!this.sequences.accept(message.origin, message.seq, message.failed)) return;
+        const { seq: _seq, failed: _failed, type: _type, ...broadcast } = message;
+        try {
+          this.node!.deliver(broadcast);
+        } catch (error) {
+          this.logger.error('Redis backplane could not deliver a message locally', { error: (error as Error).message });
+        }
+        return;
+      }
+      case 'signal': {
+        if (!this.sequences.accept(message.origin, message.seq, message.failed)) return;
+        const signal = { origin: message.origin, kind: message.kind, body: message.body };
+        this.inbox!.push(message.origin, () => this.node!.signal(signal));
+        return;
+      }
+      case 'request':
+        return this.answer(message);
+      case 'answer':
+        if (message.to === this.nodeId) this.requests!.answer(message.id, message.origin, message.body, message.failed === true);
+        return;
+      case 'left':
+        return this.liveness!.left(message.origin);
+    }
+  }
+
+  /**
+   * Answers another node's request at once, on its channel: the registry's answer is computed
+   * and published in the same turn, so whatever this node signals later is published after it.
+   */
+  private answer(request: WireRequest): void {
+    if (this.stopped) return; // its left notice is on the way: the asker does not wait for it
+    const reply = { type: 'answer', origin: this.nodeId, to: request.origin, id: request.id } as const;
+    let payload: string;
     try {
-      this.deliver(broadcast);
+      const body = this.node!.answer({ origin: request.origin, kind: request.kind, body: request.body });
+      payload = JSON.stringify({ ...reply, body } satisfies WireAnswer);
     } catch (error) {
-      this.logger.error('Redis backplane could not deliver a message locally', { error: (error as Error).message });
+      this.logger.error('Redis backplane could not answer a cluster request; the asker counts it as unanswered', {
+        kind: request.kind,
+        error: (error as Error).message,
+      });
+      payload = JSON.stringify({ ...reply, failed: true } satisfies WireAnswer);
+    }
+    if (!this.canPublish()) {
+      this.undelivered++;
+      return;
+    }
+    this.send(`${this.options.channel}:${request.origin}`, payload, this.answerFailed);
+  }
+
+  /** Nodes that left: no request waits for them, and the registry hears of it after what they sent before. */
+  private onNodesLeft(nodes: readonly string[]): void {
+    for (const node of nodes) {
+      this.requests?.nodeLeft(node);
+      this.sequences.forget(node);
+      this.inbox?.push(node, () => this.node!.nodesLeft([node]));
     }
   }
 
