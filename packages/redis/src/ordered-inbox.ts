@@ -6,6 +6,8 @@
 // notice) from a node that has answered a request still open waits here, and so does everything
 // that node sends after it; once the request has settled, what is held is handed over in a
 // later turn of the event loop (`setImmediate`), after the code awaiting the request has run.
+// Until then the answering nodes stay held: a signal arriving between the settling and the
+// awaiting code's turn would overtake the answer as well.
 
 interface Held {
   readonly origin: string;
@@ -17,6 +19,8 @@ export class OrderedInbox {
   private held: Held[] = [];
   /** How many held items each origin has. */
   private readonly heldFrom = new Map<string, number>();
+  /** Nodes whose answers are on their way to the awaiting code: held until the drain. */
+  private readonly settling = new Set<string>();
   private drainScheduled = false;
 
   constructor(
@@ -28,7 +32,7 @@ export class OrderedInbox {
 
   /** Hands `hand` over now, or after what `origin` answered and sent before it. */
   push(origin: string, hand: () => void): void {
-    if (!this.holds(origin) && !this.heldFrom.has(origin)) {
+    if (!this.holds(origin) && !this.heldFrom.has(origin) && !this.settling.has(origin)) {
       this.run(hand);
       return;
     }
@@ -36,9 +40,10 @@ export class OrderedInbox {
     this.heldFrom.set(origin, (this.heldFrom.get(origin) ?? 0) + 1);
   }
 
-  /** A request settled: hands over, in a later turn, what its answering nodes no longer hold back. */
-  requestSettled(): void {
-    if (this.drainScheduled || this.held.length === 0) return;
+  /** A request these nodes answered settled: hands over, in a later turn, what they no longer hold back. */
+  requestSettled(answered: Iterable<string>): void {
+    for (const node of answered) this.settling.add(node);
+    if (this.drainScheduled || (this.held.length === 0 && this.settling.size === 0)) return;
     this.drainScheduled = true;
     setImmediate(this.drain);
   }
@@ -47,10 +52,12 @@ export class OrderedInbox {
   clear(): void {
     this.held = [];
     this.heldFrom.clear();
+    this.settling.clear();
   }
 
   private readonly drain = (): void => {
     this.drainScheduled = false;
+    this.settling.clear();
     const items = this.held;
     this.held = [];
     // An origin still answering an open request keeps its items, in order; so does one whose

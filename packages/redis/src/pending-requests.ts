@@ -32,8 +32,8 @@ export class PendingRequests {
     private readonly self: string,
     private readonly timeoutMs: number,
     private readonly max: number,
-    /** Called after a request has settled and its promise is resolved or rejected. */
-    private readonly onSettled: () => void,
+    /** Called after a request has settled and its promise is resolved or rejected, with the nodes that answered it. */
+    private readonly onSettled: (answered: Iterable<string>) => void,
   ) {}
 
   get size(): number {
@@ -126,6 +126,6 @@ export class PendingRequests {
     }
     if (error !== undefined) request.reject(error);
     else request.resolve(Array.from(request.answers, ([node, body]) => ({ node, body })));
-    this.onSettled();
+    this.onSettled(request.answers.keys());
   }
 }

@@ -106,7 +106,7 @@ export class RedisBackplane implements Backplane {
     const subscriber = (this.subscriber = this.connection('subscriber'));
     const counts = (this.counts = new NodeCounts(publisher, keyPrefix, nodeId, countTtlMs));
     const inbox = (this.inbox = new OrderedInbox((origin) => requests.holds(origin), this.handOver));
-    const requests = (this.requests = new PendingRequests(nodeId, commandTimeoutMs, maxPendingRequests, () => inbox.requestSettled()));
+    const requests = (this.requests = new PendingRequests(nodeId, commandTimeoutMs, maxPendingRequests, (answered) => inbox.requestSettled(answered)));
     const liveness = (this.liveness = new NodeLiveness(counts, publisher, nodeId, countTtlMs, (nodes) => this.onNodesLeft(nodes)));
     publisher.redis.on('ready', () => this.onPublisherReady());
     subscriber.redis.on('ready', () => void this.subscribe());
