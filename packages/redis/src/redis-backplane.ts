@@ -383,7 +383,7 @@ export class RedisBackplane implements Backplane {
       this.isSubscribed = false;
       // The answers to the open requests would come on this connection: they cannot any more.
       if (!this.stopped) {
-        this.requests?.failAll((kind) => this.requestError(kind, new Error(`the subscription closed before every node answered (${this.lastError?.message ?? 'no error'})`)));
+        this.requests?.failAll((kind) => this.requestError(kind, new Error(`the subscription closed before every node answered${this.lastError ? `: ${this.lastError.message}` : ''}`)));
       }
     }
     if (!this.started || this.stopped || this.outage !== undefined) return;

@@ -187,10 +187,15 @@ describe('a cluster request', () => {
     const options = { ...newCluster(), commandTimeout: 5 };
     const [a] = await startNodes(['a', 'b'], options);
     await addSilentNode(options);
-    const answers = a.backplane.request('members', 'x');
+    const outcome = a.backplane.request('members', 'x').then(
+      () => new Error('the request resolved'),
+      (error: Error) => error,
+    );
     await pause(100);
     await admin.client('KILL', 'TYPE', 'pubsub');
-    await expect(answers).rejects.toThrow(/subscription closed before every node answered/);
+    const failure = await outcome;
+    expect(failure).toBeInstanceOf(RedisBackplaneError);
+    expect(failure.message).toContain('the subscription closed before every node answered');
     await eventually(() => a.backplane.stats().connected, 3000, 'the subscription to come back');
   });
 });
