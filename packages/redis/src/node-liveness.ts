@@ -17,6 +17,7 @@ export class NodeLiveness {
   private readonly reported = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private quietUntil = 0;
+  private stopped = false;
 
   constructor(
     private readonly counts: NodeCounts,
@@ -34,7 +35,9 @@ export class NodeLiveness {
 
   /** Reads the live nodes now (none is reported: the first view), then on a timer. */
   async start(): Promise<void> {
-    this.observe(await this.counts.live());
+    const live = await this.counts.live();
+    if (this.stopped) return; // a start() that timed out was stopped meanwhile
+    this.observe(live);
     this.timer = setInterval(() => void this.check(), this.intervalMs);
     this.timer.unref();
   }
@@ -73,6 +76,7 @@ export class NodeLiveness {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
   }
@@ -90,6 +94,6 @@ export class NodeLiveness {
     } catch {
       return; // the outage is the backplane's to report; the next check reads again
     }
-    if (this.timer !== undefined) this.observe(live);
+    if (!this.stopped) this.observe(live);
   }
 }
