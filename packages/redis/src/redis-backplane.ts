@@ -190,10 +190,11 @@ export class RedisBackplane implements Backplane {
     }
     if (payload !== '') {
       this.publishing++;
+      const read = this.liveness!.readStarted();
       counts.publishToLive(this.options.channel, payload).then(
         (live) => {
           this.publishing--;
-          this.liveness?.observe(live);
+          this.liveness?.observe(live, read);
           requests.publishedTo(id, live);
         },
         (error: Error) => {
@@ -428,6 +429,7 @@ export class RedisBackplane implements Backplane {
       }
       case 'signal': {
         if (!this.sequences.accept(message.origin, message.seq, message.failed)) return;
+        this.liveness!.heardFrom(message.origin);
         const signal = { origin: message.origin, kind: message.kind, body: message.body };
         this.inbox!.push(message.origin, () => this.node!.signal(signal));
         return;
@@ -435,7 +437,9 @@ export class RedisBackplane implements Backplane {
       case 'request':
         return this.answer(message);
       case 'answer':
-        if (message.to === this.nodeId) this.requests!.answer(message.id, message.origin, message.body, message.failed === true);
+        if (message.to !== this.nodeId) return;
+        this.liveness!.heardFrom(message.origin);
+        this.requests!.answer(message.id, message.origin, message.body, message.failed === true);
         return;
       case 'left':
         return this.liveness!.left(message.origin);

@@ -111,6 +111,23 @@ describe('a process killed with SIGKILL', () => {
     expect(Date.now() - stopped).toBeLessThan(1000);
     expect(a.node.left).toEqual([['child']]);
   }, 20000);
+
+  it('is reported when it signalled and crashed before any liveness read listed it', async () => {
+    const options = newCluster();
+    // a reads the live nodes every 2 s; the child's count expires 0.3 s after its crash.
+    const [a] = await startNodes(['a'], { ...options, countTtl: 8 });
+    const child = await BackplaneProcess.start(redis.url, 'child', {
+      COUNT_TTL: '0.3',
+      CHANNEL: options.channel!,
+      KEY_PREFIX: options.keyPrefix!,
+      SIGNAL_ON_START: 'ann joined',
+    });
+    cleanups.push(() => child.crash());
+    await eventually(() => a.node.signals.length === 1, 2000, 'the child’s signal');
+    await child.crash();
+    await eventually(() => a.node.left.length > 0, 4000, 'a to report the child');
+    expect(a.node.events).toEqual(['signal child presence "ann joined"', 'left child']);
+  }, 20000);
 });
 
 describe('a Redis restart', () => {
