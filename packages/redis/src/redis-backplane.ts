@@ -17,11 +17,12 @@ import { RedisBackplaneError } from './errors';
 import { NodeCounts } from './node-counts';
 import { NodeLiveness } from './node-liveness';
 import { OrderedInbox } from './ordered-inbox';
+import { OutboundMessages } from './outbound-messages';
 import { PendingRequests } from './pending-requests';
 import { type RedisBackplaneOptions, type ResolvedOptions, resolveOptions } from './redis-backplane-options';
 import { SequenceTracker } from './sequence-tracker';
 import { WatchedConnection } from './watched-connection';
-import { type WireAnswer, type WireBroadcast, type WireRequest, type WireSignal, decodeWireMessage } from './wire-message';
+import { type WireAnswer, type WireRequest, decodeWireMessage } from './wire-message';
 
 /** `stats()` of a `RedisBackplane`. */
 export interface RedisBackplaneStats extends BackplaneStats {
@@ -62,6 +63,7 @@ export class RedisBackplane implements Backplane {
   private readonly options: ResolvedOptions;
   private readonly logger: Logger;
   private readonly sequences = new SequenceTracker();
+  private readonly outbound: OutboundMessages;
   private publisher: WatchedConnection | undefined;
   private subscriber: WatchedConnection | undefined;
   private counts: NodeCounts | undefined;
@@ -72,12 +74,6 @@ export class RedisBackplane implements Backplane {
   private nodeId = '';
   /** This node's own channel, where the answers to its requests arrive. */
   private answerChannel = '';
-  private sequence = 0;
-  /** Publishes (broadcasts, signals, answers, requests) sent and not yet answered: `maxPendingPublishes` bounds them, not the count writes. */
-  private publishing = 0;
-  private undelivered = 0;
-  /** Numbered publishes that failed: receivers do not count those numbers as missed. */
-  private failedNumbered = 0;
   private subscribed: Promise<void> | undefined;
   private isSubscribed = false;
   private started = false;
@@ -90,6 +86,7 @@ export class RedisBackplane implements Backplane {
   constructor(options: RedisBackplaneOptions = {}) {
     this.options = resolveOptions(options);
     this.logger = this.options.logger;
+    this.outbound = new OutboundMessages(this.options.channel, () => this.nodeId, this.options.maxPendingPublishes, this.logger);
   }
 
   /**
@@ -102,7 +99,7 @@ export class RedisBackplane implements Backplane {
     this.nodeId = nodeId;
     this.node = node;
     this.answerChannel = `${channel}:${nodeId}`;
-    const publisher = (this.publisher = this.connection('publisher'));
+    const publisher = (this.publisher = this.outbound.publisher = this.connection('publisher'));
     const subscriber = (this.subscriber = this.connection('subscriber'));
     const counts = (this.counts = new NodeCounts(publisher, keyPrefix, nodeId, countTtlMs));
     const inbox = (this.inbox = new OrderedInbox((origin) => requests.holds(origin), this.handOver));
@@ -153,12 +150,7 @@ export class RedisBackplane implements Backplane {
    * when Redis does not answer within `commandTimeout`.
    */
   publish(message: BackplaneMessage): void {
-    if (!this.canPublish()) {
-      this.undelivered++;
-      return;
-    }
-    const wire: WireBroadcast = { ...message, seq: ++this.sequence, failed: this.failedNumbered };
-    this.send(this.options.channel, JSON.stringify(wire), this.publishFailed);
+    this.outbound.broadcast(message);
   }
 
   /**
@@ -177,8 +169,8 @@ export class RedisBackplane implements Backplane {
     if (!publisher.usable || !this.isSubscribed) {
       throw this.requestError(kind, new Error(`not connected (last error: ${this.lastError?.message ?? 'none'})`));
     }
-    if (this.publishing >= this.options.maxPendingPublishes) {
-      throw this.requestError(kind, new Error(`${this.publishing} publishes are waiting for Redis already (maxPendingPublishes)`));
+    if (!this.outbound.open) {
+      throw this.requestError(kind, new Error(`${this.outbound.pending} publishes are waiting for Redis already (maxPendingPublishes)`));
     }
     const { id, answers } = requests.begin(kind);
     let payload: string;
@@ -189,18 +181,13 @@ export class RedisBackplane implements Backplane {
       payload = '';
     }
     if (payload !== '') {
-      this.publishing++;
       const read = this.liveness!.readStarted();
-      counts.publishToLive(this.options.channel, payload).then(
+      this.outbound.track(counts.publishToLive(this.options.channel, payload)).then(
         (live) => {
-          this.publishing--;
           this.liveness?.observe(live, read);
           requests.publishedTo(id, live);
         },
-        (error: Error) => {
-          this.publishing--;
-          requests.fail(id, error);
-        },
+        (error: Error) => requests.fail(id, error),
       );
     }
     try {
@@ -215,21 +202,7 @@ export class RedisBackplane implements Backplane {
    * `stats().undelivered` under the same rules as `publish()`; never queued.
    */
   signal(kind: string, body: unknown): void {
-    if (!this.canPublish()) {
-      this.undelivered++;
-      return;
-    }
-    let payload: string;
-    try {
-      const wire: WireSignal = { type: 'signal', origin: this.nodeId, seq: this.sequence + 1, failed: this.failedNumbered, kind, body };
-      payload = JSON.stringify(wire);
-    } catch (error) {
-      this.undelivered++;
-      this.logger.error('Redis backplane could not send a signal: its body is not JSON', { kind, error: (error as Error).message });
-      return;
-    }
-    this.sequence++;
-    this.send(this.options.channel, payload, this.publishFailed);
+    this.outbound.signal(kind, body);
   }
 
   /** Records this node's connection count; written to Redis at most every 500 ms. */
@@ -259,7 +232,7 @@ export class RedisBackplane implements Backplane {
   /** What could not cross (`undelivered` from here, `missed` from others) and whether both connections are up and answering. */
   stats(): RedisBackplaneStats {
     return {
-      undelivered: this.undelivered,
+      undelivered: this.outbound.undelivered,
       connected: this.publisher?.usable === true && this.subscriber?.usable === true && this.isSubscribed,
       missed: this.sequences.missed,
       unanswered: this.requests?.unanswered ?? 0,
@@ -273,41 +246,15 @@ export class RedisBackplane implements Backplane {
    */
   async stop(): Promise<void> {
     if (this.stopped) return;
-    this.stopped = true;
+    this.stopped = this.outbound.stopped = true;
     clearInterval(this.housekeeping);
     this.liveness?.stop();
     this.requests?.failAll((kind) => new RedisBackplaneError(`RedisBackplane: cluster request '${kind}' failed: the backplane stopped`));
     this.inbox?.clear();
     const farewell = [this.options.channel, JSON.stringify({ type: 'left', origin: this.nodeId })] as const;
     await this.counts?.stop(farewell).catch(() => {});
-    await Promise.all([close(this.publisher), close(this.subscriber)]);
+    await Promise.all([this.publisher?.close(), this.subscriber?.close()]);
   }
-
-  /** Whether a publish may be sent now: Redis is up and answering, and `maxPendingPublishes` are not waiting. */
-  private canPublish(): boolean {
-    const publisher = this.publisher;
-    return publisher !== undefined && publisher.usable && this.publishing < this.options.maxPendingPublishes && !this.stopped;
-  }
-
-  /** Publishes through the publisher connection, the only one this node sends with (that keeps its order). */
-  private send(channel: string, payload: string, failed: (error: unknown) => void): void {
-    const publisher = this.publisher!;
-    publisher.sent();
-    this.publishing++;
-    publisher.redis.publish(channel, payload).then(this.published, failed);
-  }
-
-  private readonly published = (): void => {
-    this.publishing--;
-    this.publisher?.answered();
-  };
-
-  /** An answer that Redis refused or that failed with its socket: counted, not numbered. */
-  private readonly answerFailed = (error: unknown): void => {
-    this.publishing--;
-    this.publisher?.failed(error);
-    this.undelivered++;
-  };
 
   /** Hands a message to the registry; what it throws is logged, never thrown into ioredis. */
   private readonly handOver = (hand: () => void): void => {
@@ -326,14 +273,6 @@ export class RedisBackplane implements Backplane {
       cause: error,
     });
   }
-
-  /** A publish that Redis refused or that failed with its socket: counted here, not again by the receivers. */
-  private readonly publishFailed = (error: unknown): void => {
-    this.publishing--;
-    this.publisher?.failed(error);
-    this.undelivered++;
-    this.failedNumbered++;
-  };
 
   private connection(role: 'publisher' | 'subscriber'): WatchedConnection {
     const { url, redis: options, connectTimeoutMs, commandTimeoutMs } = this.options;
@@ -388,7 +327,7 @@ export class RedisBackplane implements Backplane {
       }
     }
     if (!this.started || this.stopped || this.outage !== undefined) return;
-    this.outage = { since: Date.now(), undelivered: this.undelivered, missed: this.sequences.missed };
+    this.outage = { since: Date.now(), undelivered: this.outbound.undelivered, missed: this.sequences.missed };
     this.logger.warn('Redis backplane lost its connection to Redis; reconnecting. Broadcasts to other processes are counted as undelivered meanwhile', {
       redis: this.address(),
       connection: role,
@@ -403,7 +342,7 @@ export class RedisBackplane implements Backplane {
     this.logger.warn('Redis backplane reconnected to Redis', {
       redis: this.address(),
       outageMs: Date.now() - outage.since,
-      undelivered: this.undelivered - outage.undelivered,
+      undelivered: this.outbound.undelivered - outage.undelivered,
       missed: this.sequences.missed - outage.missed,
     });
   }
@@ -464,11 +403,7 @@ export class RedisBackplane implements Backplane {
       });
       payload = JSON.stringify({ ...reply, failed: true } satisfies WireAnswer);
     }
-    if (!this.canPublish()) {
-      this.undelivered++;
-      return;
-    }
-    this.send(`${this.options.channel}:${request.origin}`, payload, this.answerFailed);
+    this.outbound.answer(request.origin, payload);
   }
 
   /** Nodes that left: no request waits for them, and the registry hears of it after what they sent before. */
@@ -485,23 +420,4 @@ export class RedisBackplane implements Backplane {
     const { host, port } = (this.publisher ?? this.subscriber)?.redis.options ?? this.options.redis;
     return `${host ?? '127.0.0.1'}:${port ?? 6379}`;
   }
-}
-
-/**
- * Quits a connection politely when it is up, and waits until its socket is closed; a silent
- * Redis fails the QUIT within `commandTimeout`, and the socket is then closed without it.
- */
-async function close(connection: WatchedConnection | undefined): Promise<void> {
-  if (connection === undefined) return;
-  const redis = connection.redis;
-  if (redis.status === 'end') return connection.dispose();
-  if (redis.status === 'reconnecting') {
-    redis.disconnect(); // no socket between attempts, only the timer of the next one to clear
-    return connection.dispose();
-  }
-  const ended = new Promise<void>((resolve) => redis.once('end', () => resolve()));
-  if (connection.usable) await connection.track(redis.quit()).catch(() => redis.disconnect());
-  else redis.disconnect();
-  await ended;
-  connection.dispose();
 }
