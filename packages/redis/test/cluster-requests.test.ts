@@ -87,6 +87,14 @@ describe('a cluster request', () => {
     expect(a.backplane.stats()).toMatchObject({ unanswered: 0, undelivered: 0, connected: true });
   });
 
+  it('resolves at once with no answers when no other node is live', async () => {
+    const [alone] = await startNodes(['alone'], { ...newCluster(), commandTimeout: 5 });
+    const started = Date.now();
+    expect(await alone.backplane.request('members', 'x')).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(alone.backplane.stats().unanswered).toBe(0);
+  });
+
   it('resolves at commandTimeout without the answer of a live node that never answers, counted in unanswered', async () => {
     const options = { ...newCluster(), commandTimeout: 0.5 };
     const [a] = await startNodes(['a', 'b', 'c'], options);
