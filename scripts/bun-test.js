@@ -34,6 +34,9 @@ const SUITES = [
   'packages/websocket/test/conformance',
   // The Redis backplane between two Bun processes, each on Bun's pub/sub (needs /usr/bin/redis-server, as under jest).
   'packages/redis/test/cross-process.test.ts',
+  // Cluster requests, signals and nodes leaving over Redis, with a backplane process killed by SIGKILL (a Bun process too).
+  'packages/redis/test/cluster-requests.test.ts',
+  'packages/redis/test/nodes-leaving.test.ts',
 ];
 
 const bun = locateBun();

@@ -20,7 +20,11 @@ export interface RedisBackplaneOptions {
   channel?: string;
   /** Prefix of the keys holding connection counts (default `'duet:'`); one cluster, one prefix. */
   keyPrefix?: string;
-  /** Seconds a node's count outlives its last refresh, i.e. how soon a crashed node's count vanishes (default 10). */
+  /**
+   * Seconds a node's count outlives its last refresh (default 10): how soon a crashed node's
+   * count vanishes, and, a quarter of it later at most, the other nodes report it as left
+   * (its members and presences drop out). A node refreshes its count every third of this.
+   */
   countTtl?: number;
   /**
    * Seconds a connection attempt may take, from opening the socket to Redis answering the
@@ -35,7 +39,8 @@ export interface RedisBackplaneOptions {
    * connections are closed and reconnected, the publishes waiting for an answer are counted as
    * undelivered (one Redis had already received may still run if it wakes up), later ones are
    * refused at once until Redis answers again, and a `clusterCount()` waiting for it rejects.
-   * An idle node finds out at its next count refresh, every third of `countTtl`.
+   * An idle node finds out at its next count refresh, every third of `countTtl`. A cluster
+   * request resolves within this time too, without the answers of nodes that gave none.
    */
   commandTimeout?: number;
   /**
@@ -46,6 +51,13 @@ export interface RedisBackplaneOptions {
    * broadcasts in one turn of the event loop would reach it.
    */
   maxPendingPublishes?: number;
+  /**
+   * Cluster requests (`registry.cluster.membersOf()`, `presence()`, remote operations) this
+   * node may have waiting for answers at once (default 1000). Beyond this, a request rejects at
+   * once with `RedisBackplaneError`: each waits at most `commandTimeout`, so a node answering
+   * nothing cannot make the others pile up requests without bound.
+   */
+  maxPendingRequests?: number;
   /** Where the outage and recovery are reported (default: warnings to the console). */
   logger?: Logger;
 }
@@ -64,6 +76,7 @@ export interface ResolvedOptions {
   readonly connectTimeoutMs: number;
   readonly commandTimeoutMs: number;
   readonly maxPendingPublishes: number;
+  readonly maxPendingRequests: number;
   readonly logger: Logger;
   /** What every ioredis connection of the backplane is created with. */
   readonly redis: RedisOptions;
@@ -100,6 +113,7 @@ export function resolveOptions(options: RedisBackplaneOptions): ResolvedOptions 
     connectTimeoutMs,
     commandTimeoutMs: Math.ceil(secondsOf(configError, 'commandTimeout', options.commandTimeout, 2, 'positive') * 1000),
     maxPendingPublishes: count(configError, 'maxPendingPublishes', options.maxPendingPublishes, 10_000),
+    maxPendingRequests: count(configError, 'maxPendingRequests', options.maxPendingRequests, 1000),
     logger,
     redis: {
       retryStrategy: defaultRetryStrategy,

@@ -1,6 +1,13 @@
-// `RedisBackplane`: carries Duet's broadcasts and room messages between processes over one
-// Redis pub/sub channel, and sums their connection counts. Two connections, as Redis requires:
-// one publishes and writes counts, one only listens. When Redis goes away, or keeps its socket
+// `RedisBackplane`: carries Duet's broadcasts, cluster requests and signals between processes
+// over Redis pub/sub, sums their connection counts, and tells each node which others left.
+// Two connections, as Redis requires: one publishes and writes counts, one only listens.
+// Broadcasts, signals, requests and left notices go on the shared channel; answers go on the
+// asker's own channel (`<channel>:<node>`), so that N nodes answering do not make every node
+// read N answers meant for one. Both channels are read by the one subscriber connection, and
+// everything a node sends goes through its one publisher: Redis hands a subscriber connection
+// its messages in the order the PUBLISHes ran, across channels, so a node's answers and signals
+// reach each other node in the order it sent them (ordered-inbox.ts keeps that order up to the
+// registry). When Redis goes away, or keeps its socket
 // open but stops answering (see watched-connection.ts), publishing is refused at once and
 // counted (never queued without bound), the outage and the recovery are logged once each, and
 // ioredis reconnects with a bounded backoff; local clients never notice.
@@ -8,18 +15,32 @@ import { Redis } from 'ioredis';
 import type { Backplane, BackplaneMessage, BackplaneNode, BackplaneStats, ClusterAnswer, Logger } from '@duet/websocket';
 import { RedisBackplaneError } from './errors';
 import { NodeCounts } from './node-counts';
+import { NodeLiveness } from './node-liveness';
+import { OrderedInbox } from './ordered-inbox';
+import { OutboundMessages } from './outbound-messages';
+import { PendingRequests } from './pending-requests';
 import { type RedisBackplaneOptions, type ResolvedOptions, resolveOptions } from './redis-backplane-options';
 import { SequenceTracker } from './sequence-tracker';
 import { WatchedConnection } from './watched-connection';
-import { type WireMessage, decodeWireMessage } from './wire-message';
+import { type WireAnswer, type WireRequest, decodeWireMessage } from './wire-message';
 
 /** `stats()` of a `RedisBackplane`. */
 export interface RedisBackplaneStats extends BackplaneStats {
   /**
-   * Broadcasts other nodes published that never arrived here (sent while this node's
-   * subscription was down), counted from the first message this node got from each of them.
+   * Broadcasts, signals and answers to other nodes' requests that could not be published (while
+   * Redis was away or silent, or when `maxPendingPublishes` were waiting).
+   */
+  readonly undelivered: number;
+  /**
+   * Broadcasts and signals other nodes published that never arrived here (sent while this
+   * node's subscription was down), counted from the first message this node got from each of them.
    */
   readonly missed: number;
+  /**
+   * Answers left out of this node's cluster requests: one per live node that did not answer
+   * within `commandTimeout`, or that had no answer to give (its registry threw).
+   */
+  readonly unanswered: number;
 }
 
 const FORGET_SILENT_ORIGINS_MS = 10 * 60_000;
@@ -42,15 +63,17 @@ export class RedisBackplane implements Backplane {
   private readonly options: ResolvedOptions;
   private readonly logger: Logger;
   private readonly sequences = new SequenceTracker();
+  private readonly outbound: OutboundMessages;
   private publisher: WatchedConnection | undefined;
   private subscriber: WatchedConnection | undefined;
   private counts: NodeCounts | undefined;
-  private deliver: (message: BackplaneMessage) => void = () => {};
+  private liveness: NodeLiveness | undefined;
+  private requests: PendingRequests | undefined;
+  private inbox: OrderedInbox | undefined;
+  private node: BackplaneNode | undefined;
   private nodeId = '';
-  private sequence = 0;
-  private undelivered = 0;
-  /** Numbered publishes that failed: receivers do not count those numbers as missed. */
-  private failedNumbered = 0;
+  /** This node's own channel, where the answers to its requests arrive. */
+  private answerChannel = '';
   private subscribed: Promise<void> | undefined;
   private isSubscribed = false;
   private started = false;
@@ -63,6 +86,7 @@ export class RedisBackplane implements Backplane {
   constructor(options: RedisBackplaneOptions = {}) {
     this.options = resolveOptions(options);
     this.logger = this.options.logger;
+    this.outbound = new OutboundMessages(this.options.channel, () => this.nodeId, this.options.maxPendingPublishes, this.logger);
   }
 
   /**
@@ -71,14 +95,19 @@ export class RedisBackplane implements Backplane {
    */
   async start(nodeId: string, node: BackplaneNode): Promise<void> {
     if (this.publisher !== undefined) throw new RedisBackplaneError('RedisBackplane: start() was called twice');
+    const { channel, keyPrefix, countTtlMs, commandTimeoutMs, maxPendingRequests } = this.options;
     this.nodeId = nodeId;
-    this.deliver = (message) => node.deliver(message);
-    const publisher = (this.publisher = this.connection('publisher'));
+    this.node = node;
+    this.answerChannel = `${channel}:${nodeId}`;
+    const publisher = (this.publisher = this.outbound.publisher = this.connection('publisher'));
     const subscriber = (this.subscriber = this.connection('subscriber'));
-    const counts = (this.counts = new NodeCounts(publisher, this.options.keyPrefix, nodeId, this.options.countTtlMs));
+    const counts = (this.counts = new NodeCounts(publisher, keyPrefix, nodeId, countTtlMs));
+    const inbox = (this.inbox = new OrderedInbox((origin) => requests.holds(origin), this.handOver));
+    const requests = (this.requests = new PendingRequests(nodeId, commandTimeoutMs, maxPendingRequests, (answered) => inbox.requestSettled(answered)));
+    const liveness = (this.liveness = new NodeLiveness(counts, publisher, nodeId, countTtlMs, (nodes) => this.onNodesLeft(nodes)));
     publisher.redis.on('ready', () => this.onPublisherReady());
     subscriber.redis.on('ready', () => void this.subscribe());
-    subscriber.redis.on('message', (_channel: string, raw: string) => this.receive(raw));
+    subscriber.redis.on('message', (from: string, raw: string) => this.receive(from, raw));
     // Each attempt is bounded, and so is the whole: SUBSCRIBE and the first count write too.
     let deadline: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
@@ -93,6 +122,7 @@ export class RedisBackplane implements Backplane {
       await this.subscribed;
       if (!this.isSubscribed) throw this.lastError ?? new Error(`could not subscribe to ${this.options.channel}`);
       await counts.start();
+      await liveness.start();
     })();
     connected.catch(() => {}); // when the deadline wins, stop() fails what is left of it
     try {
@@ -107,10 +137,10 @@ export class RedisBackplane implements Backplane {
       clearTimeout(deadline);
     }
     this.started = true;
-    this.housekeeping = setInterval(
-      () => this.sequences.forgetSilent(Date.now() - FORGET_SILENT_ORIGINS_MS),
-      FORGET_SILENT_ORIGINS_MS,
-    );
+    this.housekeeping = setInterval(() => {
+      this.sequences.forgetSilent(Date.now() - FORGET_SILENT_ORIGINS_MS);
+      liveness.forgetReported(Date.now() - FORGET_SILENT_ORIGINS_MS);
+    }, FORGET_SILENT_ORIGINS_MS);
     this.housekeeping.unref();
   }
 
@@ -120,29 +150,59 @@ export class RedisBackplane implements Backplane {
    * when Redis does not answer within `commandTimeout`.
    */
   publish(message: BackplaneMessage): void {
-    const publisher = this.publisher;
-    if (
-      publisher === undefined ||
-      !publisher.usable ||
-      publisher.pending >= this.options.maxPendingPublishes ||
-      this.stopped
-    ) {
-      this.undelivered++;
-      return;
+    this.outbound.broadcast(message);
+  }
+
+  /**
+   * Asks every other live node (those whose count key has not expired when Redis publishes the
+   * request) and resolves with their answers, once every one has answered or left, or at
+   * `commandTimeout` without the missing ones (counted in `stats().unanswered`). Rejects with
+   * `RedisBackplaneError` while Redis is away, when it has not answered within
+   * `commandTimeout`, when the subscription that brings the answers drops meanwhile, or when
+   * `maxPendingRequests` are open already.
+   */
+  async request(kind: string, body: unknown): Promise<ClusterAnswer[]> {
+    const { requests, counts, publisher } = this;
+    if (requests === undefined || counts === undefined || publisher === undefined || this.stopped) {
+      throw new RedisBackplaneError(`RedisBackplane: cluster request '${kind}' before start() or after stop()`);
     }
-    const wire: WireMessage = { ...message, seq: ++this.sequence, failed: this.failedNumbered };
-    publisher.sent();
-    publisher.redis.publish(this.options.channel, JSON.stringify(wire)).then(publisher.answered, this.publishFailed);
+    if (!publisher.usable || !this.isSubscribed) {
+      throw this.requestError(kind, new Error(`not connected (last error: ${this.lastError?.message ?? 'none'})`));
+    }
+    if (!this.outbound.open) {
+      throw this.requestError(kind, new Error(`${this.outbound.pending} publishes are waiting for Redis already (maxPendingPublishes)`));
+    }
+    const { id, answers } = requests.begin(kind);
+    let payload: string;
+    try {
+      payload = JSON.stringify({ type: 'request', origin: this.nodeId, id, kind, body } satisfies WireRequest);
+    } catch (error) {
+      requests.fail(id, new Error(`its body is not JSON: ${(error as Error).message}`));
+      payload = '';
+    }
+    if (payload !== '') {
+      const read = this.liveness!.readStarted();
+      this.outbound.track(counts.publishToLive(this.options.channel, payload)).then(
+        (live) => {
+          this.liveness?.observe(live, read);
+          requests.publishedTo(id, live);
+        },
+        (error: Error) => requests.fail(id, error),
+      );
+    }
+    try {
+      return await answers;
+    } catch (error) {
+      throw error instanceof RedisBackplaneError ? error : this.requestError(kind, error as Error);
+    }
   }
 
-  /** Not carried over Redis yet (the cluster requests are being built): rejects. */
-  request(kind: string, _body: unknown): Promise<ClusterAnswer[]> {
-    return Promise.reject(new RedisBackplaneError(`RedisBackplane: cluster request '${kind}' is not carried yet`));
-  }
-
-  /** Not carried over Redis yet: counted as undelivered. */
-  signal(_kind: string, _body: unknown): void {
-    this.undelivered++;
+  /**
+   * Sends a signal to every other node, numbered with the broadcasts. Refused and counted in
+   * `stats().undelivered` under the same rules as `publish()`; never queued.
+   */
+  signal(kind: string, body: unknown): void {
+    this.outbound.signal(kind, body);
   }
 
   /** Records this node's connection count; written to Redis at most every 500 ms. */
@@ -172,27 +232,47 @@ export class RedisBackplane implements Backplane {
   /** What could not cross (`undelivered` from here, `missed` from others) and whether both connections are up and answering. */
   stats(): RedisBackplaneStats {
     return {
-      undelivered: this.undelivered,
+      undelivered: this.outbound.undelivered,
       connected: this.publisher?.usable === true && this.subscriber?.usable === true && this.isSubscribed,
       missed: this.sequences.missed,
+      unanswered: this.requests?.unanswered ?? 0,
     };
   }
 
-  /** Removes this node's count, quits both connections and clears every timer; within `commandTimeout` when Redis is silent. */
+  /**
+   * Removes this node's count and tells the other nodes it left (one transaction), fails the
+   * requests still open, quits both connections and clears every timer; within
+   * `commandTimeout` when Redis is silent.
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
-    this.stopped = true;
+    this.stopped = this.outbound.stopped = true;
     clearInterval(this.housekeeping);
-    await this.counts?.stop().catch(() => {});
-    await Promise.all([close(this.publisher), close(this.subscriber)]);
+    this.liveness?.stop();
+    this.requests?.failAll((kind) => new RedisBackplaneError(`RedisBackplane: cluster request '${kind}' failed: the backplane stopped`));
+    this.inbox?.clear();
+    const farewell = [this.options.channel, JSON.stringify({ type: 'left', origin: this.nodeId })] as const;
+    await this.counts?.stop(farewell).catch(() => {});
+    await Promise.all([this.publisher?.close(), this.subscriber?.close()]);
   }
 
-  /** A publish that Redis refused or that failed with its socket: counted here, not again by the receivers. */
-  private readonly publishFailed = (error: unknown): void => {
-    this.publisher?.failed(error);
-    this.undelivered++;
-    this.failedNumbered++;
+  /** Hands a message to the registry; what it throws is logged, never thrown into ioredis. */
+  private readonly handOver = (hand: () => void): void => {
+    try {
+      hand();
+    } catch (error) {
+      this.logger.error('Redis backplane could not hand a message from another node to the registry', { error: (error as Error).message });
+    }
   };
+
+  private requestError(kind: string, error: Error): RedisBackplaneError {
+    // ioredis fails a command in flight this way when its socket closes: say why it closed.
+    const closed = error.name === 'MaxRetriesPerRequestError';
+    const reason = closed ? `the connection closed before Redis answered: ${this.lastError?.message}` : error.message;
+    return new RedisBackplaneError(`RedisBackplane: cluster request '${kind}' could not be answered over Redis at ${this.address()}: ${reason}`, {
+      cause: error,
+    });
+  }
 
   private connection(role: 'publisher' | 'subscriber'): WatchedConnection {
     const { url, redis: options, connectTimeoutMs, commandTimeoutMs } = this.options;
@@ -215,7 +295,7 @@ export class RedisBackplane implements Backplane {
 
   private subscribe(): Promise<void> {
     const subscriber = this.subscriber!;
-    this.subscribed = subscriber.track(subscriber.redis.subscribe(this.options.channel)).then(
+    this.subscribed = subscriber.track(subscriber.redis.subscribe(this.options.channel, this.answerChannel)).then(
       () => {
         this.isSubscribed = true;
         this.checkRecovered();
@@ -229,15 +309,25 @@ export class RedisBackplane implements Backplane {
   }
 
   private onPublisherReady(): void {
-    // After a restart Redis may have lost this node's count: write it again at once.
-    if (this.outage !== undefined) void this.counts?.write().catch(() => {});
+    // After a restart Redis may have lost this node's count: write it again at once. The
+    // other nodes may not have yet: none is taken for gone until they had time to.
+    if (this.outage !== undefined) {
+      void this.counts?.write().catch(() => {});
+      this.liveness?.reconnected();
+    }
     this.checkRecovered();
   }
 
   private onConnectionLost(role: 'publisher' | 'subscriber'): void {
-    if (role === 'subscriber') this.isSubscribed = false;
+    if (role === 'subscriber') {
+      this.isSubscribed = false;
+      // The answers to the open requests would come on this connection: they cannot any more.
+      if (!this.stopped) {
+        this.requests?.failAll((kind) => this.requestError(kind, new Error(`the subscription closed before every node answered${this.lastError ? `: ${this.lastError.message}` : ''}`)));
+      }
+    }
     if (!this.started || this.stopped || this.outage !== undefined) return;
-    this.outage = { since: Date.now(), undelivered: this.undelivered, missed: this.sequences.missed };
+    this.outage = { since: Date.now(), undelivered: this.outbound.undelivered, missed: this.sequences.missed };
     this.logger.warn('Redis backplane lost its connection to Redis; reconnecting. Broadcasts to other processes are counted as undelivered meanwhile', {
       redis: this.address(),
       connection: role,
@@ -252,23 +342,76 @@ export class RedisBackplane implements Backplane {
     this.logger.warn('Redis backplane reconnected to Redis', {
       redis: this.address(),
       outageMs: Date.now() - outage.since,
-      undelivered: this.undelivered - outage.undelivered,
+      undelivered: this.outbound.undelivered - outage.undelivered,
       missed: this.sequences.missed - outage.missed,
     });
   }
 
-  private receive(raw: string): void {
+  private receive(channel: string, raw: string): void {
     const message = decodeWireMessage(raw);
     if (message === undefined) {
-      this.logger.warn('Redis backplane ignored a malformed message on its channel', { channel: this.options.channel });
+      this.logger.warn('Redis backplane ignored a malformed message on its channel', { channel });
       return;
     }
-    if (message.origin === this.nodeId || !this.sequences.accept(message.origin, message.seq, message.failed)) return;
-    const { seq: _seq, failed: _failed, ...broadcast } = message;
+    if (message.origin === this.nodeId) return; // its own, echoed by the shared channel
+    switch (message.type) {
+      case undefined:
+      case 'broadcast': {
+        if (!this.sequences.accept(message.origin, message.seq, message.failed)) return;
+        const { seq: _seq, failed: _failed, type: _type, ...broadcast } = message;
+        try {
+          this.node!.deliver(broadcast);
+        } catch (error) {
+          this.logger.error('Redis backplane could not deliver a message locally', { error: (error as Error).message });
+        }
+        return;
+      }
+      case 'signal': {
+        if (!this.sequences.accept(message.origin, message.seq, message.failed)) return;
+        this.liveness!.heardFrom(message.origin);
+        const signal = { origin: message.origin, kind: message.kind, body: message.body };
+        this.inbox!.push(message.origin, () => this.node!.signal(signal));
+        return;
+      }
+      case 'request':
+        return this.answer(message);
+      case 'answer':
+        if (message.to !== this.nodeId) return;
+        this.liveness!.heardFrom(message.origin);
+        this.requests!.answer(message.id, message.origin, message.body, message.failed === true);
+        return;
+      case 'left':
+        return this.liveness!.left(message.origin);
+    }
+  }
+
+  /**
+   * Answers another node's request at once, on its channel: the registry's answer is computed
+   * and published in the same turn, so whatever this node signals later is published after it.
+   */
+  private answer(request: WireRequest): void {
+    if (this.stopped) return; // its left notice is on the way: the asker does not wait for it
+    const reply = { type: 'answer', origin: this.nodeId, to: request.origin, id: request.id } as const;
+    let payload: string;
     try {
-      this.deliver(broadcast);
+      const body = this.node!.answer({ origin: request.origin, kind: request.kind, body: request.body });
+      payload = JSON.stringify({ ...reply, body } satisfies WireAnswer);
     } catch (error) {
-      this.logger.error('Redis backplane could not deliver a message locally', { error: (error as Error).message });
+      this.logger.error('Redis backplane could not answer a cluster request; the asker counts it as unanswered', {
+        kind: request.kind,
+        error: (error as Error).message,
+      });
+      payload = JSON.stringify({ ...reply, failed: true } satisfies WireAnswer);
+    }
+    this.outbound.answer(request.origin, payload);
+  }
+
+  /** Nodes that left: no request waits for them, and the registry hears of it after what they sent before. */
+  private onNodesLeft(nodes: readonly string[]): void {
+    for (const node of nodes) {
+      this.requests?.nodeLeft(node);
+      this.sequences.forget(node);
+      this.inbox?.push(node, () => this.node!.nodesLeft([node]));
     }
   }
 
@@ -277,23 +420,4 @@ export class RedisBackplane implements Backplane {
     const { host, port } = (this.publisher ?? this.subscriber)?.redis.options ?? this.options.redis;
     return `${host ?? '127.0.0.1'}:${port ?? 6379}`;
   }
-}
-
-/**
- * Quits a connection politely when it is up, and waits until its socket is closed; a silent
- * Redis fails the QUIT within `commandTimeout`, and the socket is then closed without it.
- */
-async function close(connection: WatchedConnection | undefined): Promise<void> {
-  if (connection === undefined) return;
-  const redis = connection.redis;
-  if (redis.status === 'end') return connection.dispose();
-  if (redis.status === 'reconnecting') {
-    redis.disconnect(); // no socket between attempts, only the timer of the next one to clear
-    return connection.dispose();
-  }
-  const ended = new Promise<void>((resolve) => redis.once('end', () => resolve()));
-  if (connection.usable) await connection.track(redis.quit()).catch(() => redis.disconnect());
-  else redis.disconnect();
-  await ended;
-  connection.dispose();
 }

@@ -44,6 +44,11 @@ export class SequenceTracker {
     }
   }
 
+  /** Forgets `origin` (it left the cluster). */
+  forget(origin: string): void {
+    this.origins.delete(origin);
+  }
+
   get size(): number {
     return this.origins.size;
   }

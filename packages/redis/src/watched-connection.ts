@@ -79,7 +79,25 @@ export class WatchedConnection {
     stream.destroy(reason);
   }
 
-  /** Clears the timers, for `stop()`. */
+  /**
+   * Quits politely when the connection is up, and waits until its socket is closed; a silent
+   * Redis fails the QUIT within `commandTimeout`, and the socket is then closed without it.
+   */
+  async close(): Promise<void> {
+    const redis = this.redis;
+    if (redis.status === 'end') return this.dispose();
+    if (redis.status === 'reconnecting') {
+      redis.disconnect(); // no socket between attempts, only the timer of the next one to clear
+      return this.dispose();
+    }
+    const ended = new Promise<void>((resolve) => redis.once('end', () => resolve()));
+    if (this.usable) await this.track(redis.quit()).catch(() => redis.disconnect());
+    else redis.disconnect();
+    await ended;
+    this.dispose();
+  }
+
+  /** Clears the timers. */
   dispose(): void {
     clearTimeout(this.attemptTimer);
     clearTimeout(this.silenceTimer);

@@ -1,10 +1,12 @@
 // Test support for the cross-process cases: a Duet process running fixtures/chat-node.ts
 // (started with ts-node; under `bun test` with Bun, on its native engine; stopped by its PID),
-// a `ws` client that keeps every text it receives, and a wait with a deadline.
+// a bare backplane node in a process of its own (fixtures/backplane-node.ts), a `ws` client that
+// keeps every text it receives, a backplane node that records what reaches it, and a wait with
+// a deadline.
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import WebSocket from 'ws';
-import type { BackplaneMessage, BackplaneNode } from '@duet/websocket';
+import type { BackplaneMessage, BackplaneNode, ClusterRequest, ClusterSignal } from '@duet/websocket';
 
 const root = path.join(__dirname, '../../..');
 const RUNS_ON_BUN = typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined';
@@ -22,6 +24,13 @@ export function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** How a test process starts a TypeScript fixture: ts-node under Node, Bun on the sources under `bun test`. */
+function fixtureArgs(fixture: string): string[] {
+  return RUNS_ON_BUN
+    ? ['--preload', path.join(root, 'scripts/bun-test-preload.js'), path.join(__dirname, 'fixtures', fixture)]
+    : ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'fixtures', fixture)];
+}
+
 /** A Duet app with a RedisBackplane, in a process of its own. */
 export class DuetProcess {
   output = '';
@@ -36,12 +45,9 @@ export class DuetProcess {
   /** Starts fixtures/chat-node.ts on `redisUrl`; resolves with the process once it listens. */
   static async start(redisUrl: string, env: Record<string, string> = {}): Promise<DuetProcess> {
     // Under `bun test` the process is Bun too (Bun's native engine), on the sources as the test is.
-    const args = RUNS_ON_BUN
-      ? ['--preload', path.join(root, 'scripts/bun-test-preload.js'), path.join(__dirname, 'fixtures/chat-node.ts')]
-      : ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'fixtures/chat-node.ts')];
     const child = spawn(
       process.execPath,
-      args,
+      fixtureArgs('chat-node.ts'),
       {
         cwd: root,
         env: { ...process.env, TS_NODE_PROJECT: path.join(root, 'samples/tsconfig.json'), REDIS_URL: redisUrl, ...env },
@@ -157,4 +163,90 @@ export class ChatClient {
 /** A backplane node for tests that drive a backplane directly: broadcasts go to `deliver`, the rest is ignored. */
 export function nodeDelivering(deliver: (message: BackplaneMessage) => void = () => {}): BackplaneNode {
   return { deliver, answer: () => undefined, signal: () => {}, nodesLeft: () => {} };
+}
+
+/** What a `RecordingNode` was handed, in order, one line each: `signal <origin> <kind> <body>`, `left <nodes>`, `deliver <origin> <text>`. */
+export class RecordingNode implements BackplaneNode {
+  readonly events: string[] = [];
+  readonly asked: ClusterRequest[] = [];
+  readonly signals: ClusterSignal[] = [];
+  readonly left: string[][] = [];
+
+  /** `answerWith` computes each answer (default: who answers, and the request it got). */
+  constructor(
+    readonly id: string,
+    public answerWith: (request: ClusterRequest) => unknown = (request) => ({ from: id, kind: request.kind, body: request.body }),
+  ) {}
+
+  deliver(message: BackplaneMessage): void {
+    this.events.push(`deliver ${message.origin} ${message.text}`);
+  }
+
+  answer(request: ClusterRequest): unknown {
+    this.asked.push(request);
+    return this.answerWith(request);
+  }
+
+  signal(signal: ClusterSignal): void {
+    this.signals.push(signal);
+    this.events.push(`signal ${signal.origin} ${signal.kind} ${JSON.stringify(signal.body)}`);
+  }
+
+  nodesLeft(nodes: readonly string[]): void {
+    this.left.push([...nodes]);
+    this.events.push(`left ${nodes.join(',')}`);
+  }
+}
+
+/**
+ * A bare RedisBackplane node (no Duet app) in a process of its own, running
+ * fixtures/backplane-node.ts: it answers every request with its id and PID, and prints what
+ * reaches it. Stopped gracefully (SIGTERM) or crashed (SIGKILL), by its PID.
+ */
+export class BackplaneProcess {
+  output = '';
+  private readonly exited: Promise<void>;
+
+  private constructor(private readonly child: ChildProcess) {
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+  }
+
+  /** Starts a node `nodeId` on `redisUrl`; `env` may set COUNT_TTL, CHANNEL, KEY_PREFIX. Resolves once it started. */
+  static async start(redisUrl: string, nodeId: string, env: Record<string, string> = {}): Promise<BackplaneProcess> {
+    const child = spawn(process.execPath, fixtureArgs('backplane-node.ts'), {
+      cwd: root,
+      env: { ...process.env, TS_NODE_PROJECT: path.join(root, 'tsconfig.json'), REDIS_URL: redisUrl, NODE_ID: nodeId, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const node = new BackplaneProcess(child);
+    try {
+      await eventually(() => node.output.includes('started') || child.exitCode !== null, 15000, 'a backplane process to start');
+      if (child.exitCode !== null) throw new Error(`the backplane process exited; it printed:\n${node.output}`);
+    } catch (error) {
+      await node.crash();
+      throw error;
+    }
+    return node;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Ends the process at once (SIGKILL): it says nothing to the other nodes. */
+  async crash(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** Stops the node gracefully (SIGTERM: its backplane stops), or kills it after 5 s. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGTERM');
+    const force = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await this.exited;
+    clearTimeout(force);
+  }
 }

@@ -61,7 +61,7 @@ describe('a frozen Redis', () => {
 
     redis.freeze();
     for (let i = 0; i < 50; i++) sender.publish({ origin: 'sender', text: `frozen ${i}` });
-    expect(sender.stats()).toEqual({ undelivered: 0, connected: true, missed: 0 }); // sent, waiting for an answer
+    expect(sender.stats()).toEqual({ undelivered: 0, connected: true, missed: 0, unanswered: 0 }); // sent, waiting for an answer
     await eventually(() => !sender.stats().connected, 2000, 'the sender to find Redis silent');
     await eventually(() => sender.stats().undelivered === 50, 1000, 'the 50 publishes in flight to be counted');
     for (let i = 0; i < 50; i++) sender.publish({ origin: 'sender', text: `refused ${i}` });
@@ -231,6 +231,8 @@ describe('RedisBackplane options', () => {
     ['commandTimeout', Number.NaN],
     ['maxPendingPublishes', 0],
     ['maxPendingPublishes', Number.POSITIVE_INFINITY],
+    ['maxPendingRequests', 0],
+    ['maxPendingRequests', 1.5],
     ['countTtl', 1e9],
     ['channel', ''],
     ['url', 6379],

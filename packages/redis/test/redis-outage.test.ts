@@ -157,7 +157,7 @@ describe('RedisBackplane on its own', () => {
     for (let i = 0; i < 1000; i++) backplane.publish({ origin: 'alone', text: `m${i}` });
     // Refused at once, or rejected by a socket that was closing: either way counted, none queued.
     await eventually(() => backplane.stats().undelivered === 1000, 2000, 'every publish to be counted');
-    expect(backplane.stats()).toEqual({ undelivered: 1000, connected: false, missed: 0 });
+    expect(backplane.stats()).toEqual({ undelivered: 1000, connected: false, missed: 0, unanswered: 0 });
     await expect(backplane.clusterCount()).rejects.toThrow(RedisBackplaneError);
     expect(logger.lines.filter((line) => line.includes('lost its connection'))).toHaveLength(1);
   });
