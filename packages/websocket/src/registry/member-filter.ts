@@ -1,0 +1,66 @@
+// `.filter((caller) => boolean)` of a target: the predicate travels as its source and is compiled
+// on every node, this one included, so it behaves the same wherever a connection lives. Compiled
+// once per source (bounded cache), in strict mode, without access to the sender's scope.
+import type { Caller } from '../caller';
+import { InvalidArgumentError } from '../errors';
+import type { Logger } from '../logger';
+
+/** What `.filter()` takes: a pure, self-contained function of the caller. */
+export type MemberPredicate = (caller: Caller) => boolean;
+
+/** A compiled predicate; `failed` is set at its first throw, so a throwing predicate is logged once. */
+export interface CompiledFilter {
+  readonly source: string;
+  readonly test: MemberPredicate;
+  failed: boolean;
+}
+
+// Sources come from the backplane too, where they may vary without end: the cache is bounded and
+// forgets the oldest source first.
+const MAX_CACHED = 256;
+const cache = new Map<string, CompiledFilter>();
+
+/** The compiled predicate of `source`; InvalidArgumentError when it is not a function expression. */
+export function compileFilter(source: string): CompiledFilter | InvalidArgumentError {
+  const cached = cache.get(source);
+  if (cached !== undefined) return cached;
+  let test: unknown;
+  try {
+    // A function of the global scope only: nothing of this module is reachable from it.
+    test = new Function(`"use strict"; return (${source}\n);`)();
+  } catch (error) {
+    return new InvalidArgumentError(`filter: the predicate's source does not compile on its own (${(error as Error).message}); pass an arrow or function expression`);
+  }
+  if (typeof test !== 'function') return new InvalidArgumentError('filter: the predicate source is not a function');
+  if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
+  const compiled: CompiledFilter = { source, test: test as MemberPredicate, failed: false };
+  cache.set(source, compiled);
+  return compiled;
+}
+
+/** The source of `predicate`, checked to compile; `previous` (an earlier `.filter()`) must hold too. */
+export function filterSource(predicate: unknown, previous: string | undefined): string | InvalidArgumentError {
+  if (typeof predicate !== 'function') return new InvalidArgumentError(`filter takes a function (caller) => boolean, got ${typeof predicate}`);
+  const own = Function.prototype.toString.call(predicate);
+  const ownCompiled = compileFilter(own);
+  if (ownCompiled instanceof InvalidArgumentError) return ownCompiled;
+  const source = previous === undefined ? own : `(caller) => (${previous})(caller) && (${own})(caller)`;
+  const compiled = compileFilter(source);
+  return compiled instanceof InvalidArgumentError ? compiled : source;
+}
+
+/** Whether `caller` passes; a predicate that throws excludes it (logged once per source). */
+export function passes(filter: CompiledFilter, caller: Caller, logger: Logger): boolean {
+  try {
+    return Boolean(filter.test(caller));
+  } catch (error) {
+    if (!filter.failed) {
+      filter.failed = true;
+      logger.warn('a broadcast filter threw; the connections it threw for are left out (logged once per filter)', {
+        filter: filter.source.slice(0, 200),
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+    return false;
+  }
+}
