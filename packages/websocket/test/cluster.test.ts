@@ -180,6 +180,7 @@ describe('targets', () => {
     const rootFar = await connectPeer(three, '/users?name=root');
     const ann = await connectPeer(two, '/users?name=ann');
     const marked = await connectPeer(two, '/anon');
+    const unmarked = await connectPeer(one, '/anon');
     for (const peer of [root, rootFar, ann, marked]) await command(peer, 'join:lobby');
     await command(marked, 'mark:red');
     const admins = one.registry.to('lobby').filter((caller) => caller.principal?.scopes.includes('admin') === true);
@@ -193,7 +194,7 @@ describe('targets', () => {
     expect(await one.registry.to('lobby').filter((caller) => caller.principal?.name === 'ann').join('annex')).toBe(1);
     expect([...two.registry.get(ann.id)!.rooms()].sort()).toEqual(['annex', 'lobby']);
     await pause(50);
-    for (const peer of [root, rootFar, ann, marked]) expect(peer.client.messages).toEqual([]);
+    for (const peer of [root, rootFar, ann, marked, unmarked]) expect(peer.client.messages).toEqual([]);
   });
 
   it('leave out the connections a filter throws for, and send to the others', async () => {
