@@ -99,7 +99,7 @@ export class BroadcastTarget {
    * registry.to('lobby').filter((caller) => caller.principal?.scopes.includes('admin') === true)
    */
   filter(predicate: MemberPredicate): BroadcastTarget {
-    const source = filterSource(predicate, this.spec.filter);
+    const source = filterSource(predicate, this.spec.filter, this.host.filters);
     if (source instanceof InvalidArgumentError) throw source;
     return new BroadcastTarget(this.host, { ...this.spec, filter: source });
   }

@@ -17,6 +17,7 @@ import { PRESENCE_SIGNAL, PRESENCE_STATE_REQUEST, Presence, type PresenceDiff, t
 import { PRESENCE_DIFF_EVENT, PRESENCE_STATE_EVENT, sendPresenceEvent } from './presence-events';
 import { OPERATE_REQUEST, type Operation, checkDisconnect, operateLocally, readOperation } from './remote-operations';
 import { Rooms } from './rooms';
+import { CompiledFilters } from './member-filter';
 import { targetRooms } from './target-selection';
 
 /** A connection as the registry holds it. */
@@ -66,6 +67,8 @@ export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceH
   private backplane: Backplane = new InMemoryBackplane();
   /** @internal Set at start from the container's logger. */
   logger: Logger = consoleLogger;
+  /** @internal `.filter()` sources compiled here. */
+  readonly filters = new CompiledFilters();
   /** Membership over every live node of the backplane. */
   readonly cluster = new ClusterView(this);
   private readonly presenceState = new Presence(this);

@@ -1,6 +1,7 @@
 // `.filter((caller) => boolean)` of a target: the predicate travels as its source and is compiled
 // on every node, this one included, so it behaves the same wherever a connection lives. Compiled
-// once per source (bounded cache), in strict mode, without access to the sender's scope.
+// once per source (each registry keeps a bounded cache), in strict mode, without access to the
+// sender's scope.
 import type { Caller } from '../caller';
 import { InvalidArgumentError } from '../errors';
 import type { Logger } from '../logger';
@@ -18,34 +19,39 @@ export interface CompiledFilter {
 // Sources come from the backplane too, where they may vary without end: the cache is bounded and
 // forgets the oldest source first.
 const MAX_CACHED = 256;
-const cache = new Map<string, CompiledFilter>();
 
-/** The compiled predicate of `source`; InvalidArgumentError when it is not a function expression. */
-export function compileFilter(source: string): CompiledFilter | InvalidArgumentError {
-  const cached = cache.get(source);
-  if (cached !== undefined) return cached;
-  let test: unknown;
-  try {
-    // A function of the global scope only: nothing of this module is reachable from it.
-    test = new Function(`"use strict"; return (${source}\n);`)();
-  } catch (error) {
-    return new InvalidArgumentError(`filter: the predicate's source does not compile on its own (${(error as Error).message}); pass an arrow or function expression`);
+/** The filters a registry has compiled, by source. */
+export class CompiledFilters {
+  private readonly bySource = new Map<string, CompiledFilter>();
+
+  /** The compiled predicate of `source`; InvalidArgumentError when it is not a function expression. */
+  compile(source: string): CompiledFilter | InvalidArgumentError {
+    const cached = this.bySource.get(source);
+    if (cached !== undefined) return cached;
+    let test: unknown;
+    try {
+      // A function of the global scope only: nothing of this module is reachable from it.
+      test = new Function(`"use strict"; return (${source}\n);`)();
+    } catch (error) {
+      return new InvalidArgumentError(`filter: the predicate's source does not compile on its own (${(error as Error).message}); pass an arrow or function expression`);
+    }
+    if (typeof test !== 'function') return new InvalidArgumentError('filter: the predicate source is not a function');
+    if (this.bySource.size >= MAX_CACHED) this.bySource.delete(this.bySource.keys().next().value!);
+    const compiled: CompiledFilter = { source, test: test as MemberPredicate, failed: false };
+    this.bySource.set(source, compiled);
+    return compiled;
   }
-  if (typeof test !== 'function') return new InvalidArgumentError('filter: the predicate source is not a function');
-  if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
-  const compiled: CompiledFilter = { source, test: test as MemberPredicate, failed: false };
-  cache.set(source, compiled);
-  return compiled;
 }
 
-/** The source of `predicate`, checked to compile; `previous` (an earlier `.filter()`) must hold too. */
-export function filterSource(predicate: unknown, previous: string | undefined): string | InvalidArgumentError {
+/** The source of `predicate`, checked to compile; with `previous` (an earlier `.filter()`), both must hold. */
+export function filterSource(predicate: unknown, previous: string | undefined, filters: CompiledFilters): string | InvalidArgumentError {
   if (typeof predicate !== 'function') return new InvalidArgumentError(`filter takes a function (caller) => boolean, got ${typeof predicate}`);
   const own = Function.prototype.toString.call(predicate);
-  const ownCompiled = compileFilter(own);
+  const ownCompiled = filters.compile(own);
   if (ownCompiled instanceof InvalidArgumentError) return ownCompiled;
-  const source = previous === undefined ? own : `(caller) => (${previous})(caller) && (${own})(caller)`;
-  const compiled = compileFilter(source);
+  if (previous === undefined) return own;
+  const source = `(caller) => (${previous})(caller) && (${own})(caller)`;
+  const compiled = filters.compile(source);
   return compiled instanceof InvalidArgumentError ? compiled : source;
 }
 

@@ -7,7 +7,7 @@ import { Caller } from '../caller';
 import { InvalidArgumentError } from '../errors';
 import type { Logger } from '../logger';
 import type { BroadcastMember } from './broadcast';
-import { type CompiledFilter, compileFilter, passes } from './member-filter';
+import { type CompiledFilter, type CompiledFilters, passes } from './member-filter';
 
 /** Who a target reaches, as it travels between nodes (the target fields of a `BackplaneMessage`). */
 export interface TargetSpec {
@@ -23,6 +23,8 @@ export interface TargetSpec {
 /** What selecting needs of the registry. */
 export interface SelectionHost {
   readonly logger: Logger;
+  /** Compiled `.filter()` sources. */
+  readonly filters: CompiledFilters;
   roomMembers(room: string): ReadonlySet<BroadcastMember>;
   member(connectionId: string): BroadcastMember | undefined;
   allMembers(): Iterable<BroadcastMember>;
@@ -93,7 +95,7 @@ export function isExcluded(excluded: Excluded, member: BroadcastMember): boolean
 /** The target's compiled filter; a source from another node that does not compile reaches no one (logged). */
 export function targetFilter(host: SelectionHost, spec: TargetSpec): CompiledFilter | null | undefined {
   if (spec.filter === undefined) return undefined;
-  const compiled = compileFilter(spec.filter);
+  const compiled = host.filters.compile(spec.filter);
   if (compiled instanceof InvalidArgumentError) {
     host.logger.warn('a broadcast filter from another node does not compile here; it reaches no connection', { error: compiled.message });
     return null;
