@@ -5,7 +5,7 @@
 // backplane get it too. Where the engine fans out itself (Bun), members are not written to:
 // each is checked against its limit and subscribed (topics.ts), then each server publishes once.
 import type { AnyContract, EventName } from '@duet/contract';
-import type { Caller } from '../caller';
+import { Caller } from '../caller';
 import { type EventPayload, eventText } from '../messages/events';
 import { type EncodedFrame, encodeFrame } from '../transport/frame-encoding';
 import { InvalidArgumentError } from '../errors';
@@ -83,9 +83,13 @@ export class BroadcastTarget {
    * registry.to(['lobby', 'kitchen']).except([caller, 'muted']).emit('said', { text });
    */
   except(target: ExceptTarget): BroadcastTarget {
-    const names = exceptNames(target);
-    if (names instanceof InvalidArgumentError) throw names;
-    return new BroadcastTarget(this.host, { ...this.spec, except: [...(this.spec.except ?? []), ...names] });
+    const { rooms, servicePath, except, filter } = this.spec;
+    // The usual case, `.except(caller)` on each message, makes one array and no other list.
+    let names: string[] | InvalidArgumentError;
+    if (target instanceof Caller) names = except === undefined ? [target.getConnectionId()] : [...except, target.getConnectionId()];
+    else if ((names = exceptNames(target)) instanceof InvalidArgumentError) throw names;
+    else if (except !== undefined) names = [...except, ...names];
+    return new BroadcastTarget(this.host, { rooms, servicePath, except: names, filter });
   }
 
   /**
@@ -101,7 +105,8 @@ export class BroadcastTarget {
   filter(predicate: MemberPredicate): BroadcastTarget {
     const source = filterSource(predicate, this.spec.filter, this.host.filters);
     if (source instanceof InvalidArgumentError) throw source;
-    return new BroadcastTarget(this.host, { ...this.spec, filter: source });
+    const { rooms, servicePath, except } = this.spec;
+    return new BroadcastTarget(this.host, { rooms, servicePath, except, filter: source });
   }
 
   /** Every targeted connection, on every node, joins `room`; resolves with how many did. */
@@ -216,7 +221,8 @@ export class BroadcastTarget {
     }
     // Other nodes deliver the frame as it was encoded here, for the first contract that declared it.
     if (firstText !== undefined) {
-      host.publish({ origin: host.nodeId, ...this.spec, text: firstText });
+      const { rooms, servicePath, except, filter } = this.spec;
+      host.publish({ origin: host.nodeId, rooms, servicePath, except, filter, text: firstText });
     }
     return Promise.resolve({ sent, skipped });
   }
@@ -293,11 +299,13 @@ export class BroadcastTarget {
 
   private send(data: Buffer, binary: boolean, text: string | undefined): BroadcastResult {
     const result = this.deliverLocally(data, binary);
-    this.host.publish({
-      origin: this.host.nodeId,
-      ...this.spec,
-      ...(binary ? { binary: data.toString('base64') } : { text }),
-    });
+    const { rooms, servicePath, except, filter } = this.spec;
+    const origin = this.host.nodeId;
+    this.host.publish(
+      binary
+        ? { origin, rooms, servicePath, except, filter, binary: data.toString('base64') }
+        : { origin, rooms, servicePath, except, filter, text },
+    );
     return result;
   }
 }
