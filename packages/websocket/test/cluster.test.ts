@@ -1,6 +1,6 @@
 // The cluster as one server: membership, remote operations and richer targets, with one app and
 // with three apps sharing an InMemoryBus (a cluster in one process), over real sockets.
-import { type Caller, InvalidArgumentError } from '@duet/websocket';
+import { type Caller, InMemoryBackplane, InvalidArgumentError } from '@duet/websocket';
 import { closeTestApps, createTestApp } from '@duet/testing';
 import { cleanup, eventually, pause } from './helpers';
 import { SERVICES, command, connectPeer, startCluster } from './cluster-support';
@@ -213,6 +213,20 @@ describe('targets', () => {
     await pause(50);
     expect(anon.client.messages).toEqual([]);
     expect(warnings.filter((warning) => warning.includes('filter threw'))).toHaveLength(1);
+  });
+
+  it('reach no one with a filter source from another node that does not compile here, logged once', async () => {
+    const { apps, bus } = await startCluster(1);
+    const peer = await connectPeer(apps[0], '/anon');
+    await command(peer, 'join:a');
+    const warnings: string[] = [];
+    apps[0].registry.logger = { debug() {}, info() {}, error() {}, warn: (message) => void warnings.push(message) };
+    // Another publisher on the bus, as anyone who can publish on the backplane could be.
+    const intruder = new InMemoryBackplane(bus);
+    for (const text of ['one', 'two']) intruder.publish({ origin: 'intruder', rooms: ['a'], filter: 'caller => {', text });
+    intruder.publish({ origin: 'intruder', rooms: ['a'], filter: '(caller) => caller.rooms().has("a")', text: 'three' });
+    expect(await peer.client.nextText()).toBe('three');
+    expect(warnings).toEqual([expect.stringContaining('does not compile here')]);
   });
 
   it('refuse what they cannot take with InvalidArgumentError, at the call', async () => {

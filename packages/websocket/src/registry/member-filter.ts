@@ -22,25 +22,38 @@ const MAX_CACHED = 256;
 
 /** The filters a registry has compiled, by source. */
 export class CompiledFilters {
-  private readonly bySource = new Map<string, CompiledFilter>();
+  /** A source that does not compile is remembered too, so one that keeps coming is compiled (and logged) once. */
+  private readonly bySource = new Map<string, CompiledFilter | InvalidArgumentError>();
+  private readonly reportedErrors = new WeakSet<InvalidArgumentError>();
 
   /** The compiled predicate of `source`; InvalidArgumentError when it is not a function expression. */
   compile(source: string): CompiledFilter | InvalidArgumentError {
     const cached = this.bySource.get(source);
     if (cached !== undefined) return cached;
-    let test: unknown;
-    try {
-      // A function of the global scope only: nothing of this module is reachable from it.
-      test = new Function(`"use strict"; return (${source}\n);`)();
-    } catch (error) {
-      return new InvalidArgumentError(`filter: the predicate's source does not compile on its own (${(error as Error).message}); pass an arrow or function expression`);
-    }
-    if (typeof test !== 'function') return new InvalidArgumentError('filter: the predicate source is not a function');
+    const compiled = compileSource(source);
     if (this.bySource.size >= MAX_CACHED) this.bySource.delete(this.bySource.keys().next().value!);
-    const compiled: CompiledFilter = { source, test: test as MemberPredicate, failed: false };
     this.bySource.set(source, compiled);
     return compiled;
   }
+
+  /** True the first time it is asked about `error` (a source from another node that does not compile: logged once). */
+  firstReport(error: InvalidArgumentError): boolean {
+    if (this.reportedErrors.has(error)) return false;
+    this.reportedErrors.add(error);
+    return true;
+  }
+}
+
+function compileSource(source: string): CompiledFilter | InvalidArgumentError {
+  let test: unknown;
+  try {
+    // A function of the global scope only: nothing of this module is reachable from it.
+    test = new Function(`"use strict"; return (${source}\n);`)();
+  } catch (error) {
+    return new InvalidArgumentError(`filter: the predicate's source does not compile on its own (${(error as Error).message}); pass an arrow or function expression`);
+  }
+  if (typeof test !== 'function') return new InvalidArgumentError('filter: the predicate source is not a function');
+  return { source, test: test as MemberPredicate, failed: false };
 }
 
 /** The source of `predicate`, checked to compile; with `previous` (an earlier `.filter()`), both must hold. */
