@@ -97,7 +97,9 @@ export function targetFilter(host: SelectionHost, spec: TargetSpec): CompiledFil
   if (spec.filter === undefined) return undefined;
   const compiled = host.filters.compile(spec.filter);
   if (compiled instanceof InvalidArgumentError) {
-    host.logger.warn('a broadcast filter from another node does not compile here; it reaches no connection', { error: compiled.message });
+    if (host.filters.firstReport(compiled)) {
+      host.logger.warn('a broadcast filter from another node does not compile here; it reaches no connection (logged once)', { error: compiled.message });
+    }
     return null;
   }
   return compiled;
