@@ -370,10 +370,9 @@ export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceH
   }
 
   private deliver(message: BackplaneMessage): void {
-    if (message.origin === this.nodeId) return;
+    if (message.origin === this.nodeId || message.rooms?.length === 0) return;
     const binary = message.binary !== undefined;
     const data = binary ? Buffer.from(message.binary!, 'base64') : Buffer.from(message.text ?? '');
-    if (message.rooms?.length === 0) return;
     // The message is its own target: its rooms, service, exceptions and filter.
     new BroadcastTarget(this, message).deliverLocally(data, binary);
   }
