@@ -11,7 +11,7 @@ const ROOT = join(__dirname, '..');
 /**
  * The suites run on Bun's native server: the Bun specs, and the socket-level suites of
  * @duet/websocket (they start apps with engine 'auto'): lifecycle, upgrade and security,
- * registry and rooms, typed messages, shutdown, robustness (whose hostile server is then a Bun
+ * registry and rooms, the cluster (membership, presence, remote operations, targets), typed messages, shutdown, robustness (whose hostile server is then a Bun
  * process too). Where a behaviour differs on Bun as docs/engines.md's table says, the assertion
  * itself checks `app.engine`. Not here: suites of ws's own machinery (frame-writer, write-batch),
  * of a node:http `server` shared with an app (shared-server; Bun's native server has none), of
@@ -24,7 +24,7 @@ const SUITES = [
   'packages/websocket/test/bun',
   ...[
     'errors', 'auth', 'sub-protocols', 'upgrade-hook', 'shutdown', 'json-frames', 'messages', 'typed-messages',
-    'registry', 'timeouts', 'observers', 'config', 'interceptors', 'message-policy',
+    'registry', 'cluster', 'cluster-presence', 'timeouts', 'observers', 'config', 'interceptors', 'message-policy',
     'close', 'upgrade', 'origin', 'upgrade-limits', 'token-expiry', 'slow-consumers', 'idle-timeout', 'control-frames', 'fragments',
     'robustness/faults', 'robustness/hostile-input', 'robustness/memory-bounds',
     'inbound-overflow', 'close-frames', 'message-errors',

@@ -24,6 +24,7 @@ import { type ResolvedOptions, seconds } from './options';
 import type { Transport, TransportFactory } from './transport';
 import { Listeners } from './listeners';
 import { PendingRequests } from './requests';
+import { PRESENCE_DIFF, PRESENCE_STATE, type PresenceDiff, type PresenceState } from './presence';
 import { ClientSession, type ResumeResult } from './resume';
 import { ClientTokens } from './token-refresh';
 import { activeTraceparent } from './trace-context';
@@ -145,8 +146,14 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     });
   }
 
-  /** Listens to a contract event (or `'*'`: every message that is not a reply); returns the unsubscribe function. */
+  /**
+   * Listens to a contract event (or `'*'`: every message that is not a reply), or to the
+   * presence events of a service with `presenceEvents` (`'$presence_state'`, `'$presence_diff'`;
+   * `PresenceList` folds them into a list); returns the unsubscribe function.
+   */
   on(event: '*', listener: (message: unknown) => void): () => void;
+  on(event: typeof PRESENCE_STATE, listener: (state: PresenceState) => void): () => void;
+  on(event: typeof PRESENCE_DIFF, listener: (diff: PresenceDiff) => void): () => void;
   on<N extends EventName<K>>(event: N, listener: (data: EventData<K, N>) => void): () => void;
   on(event: string, listener: (data: never) => void): () => void {
     if (typeof listener !== 'function') throw new ClientArgumentError(`The listener of '${event}' must be a function.`);
@@ -309,8 +316,12 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     if (this.#tokens.take(message)) return;
     const id = message[correlationKey];
     if (typeof id === 'number' && this.#requests.reply(id, message, this.contract)) return;
-    if (isProtocolMessage(this.contract, message)) return;
     const name = message[dispatcherKey];
+    if (isProtocolMessage(this.contract, message)) {
+      // Of the protocol's '$' messages, presence is for the application.
+      if (name === PRESENCE_STATE || name === PRESENCE_DIFF) this.#listeners.emit(name, message);
+      return;
+    }
     if (typeof name === 'string' && name !== '*') this.#listeners.emit(name, message);
     this.#listeners.emit('*', message);
   }

@@ -3,6 +3,7 @@
 export { DuetClient } from './client';
 export type { ClientState } from './client';
 export type { ResumeResult } from './resume';
+export { PresenceList, type PresenceDiff, type PresenceEntry, type PresenceMeta, type PresenceState } from './presence';
 export type { CloseInfo } from './close-info';
 export type { CreateClient, UntypedContract } from './create-client';
 export {

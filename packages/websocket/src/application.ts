@@ -65,7 +65,7 @@ export class WebSocketApplication {
     }
     const app = new WebSocketApplication(listeners, tables, registry, logger, engine);
     try {
-      await registry.start(container.isBound(BACKPLANE) ? container.get<Backplane>(BACKPLANE) : undefined);
+      await registry.start(container.isBound(BACKPLANE) ? container.get<Backplane>(BACKPLANE) : undefined, logger);
       for (const listener of listeners.values()) await listener.listen();
     } catch (error) {
       await app.stop();

@@ -28,6 +28,8 @@ export interface CallerLink {
   readonly outbound: Outbound;
   join(room: string): void;
   leave(room: string): void;
+  track(room: string, meta: unknown): void;
+  untrack(room: string): void;
   rooms(): ReadonlySet<string>;
   /** Close code and reason once the connection has closed. */
   readonly closeCode: number | undefined;
@@ -180,8 +182,29 @@ export class Caller<K extends AnyContract = AnyContract> {
     this.link.join(room);
   }
 
+  /** Leaves a room (at once), and stops being tracked there. */
   leave(room: string): void {
     this.link.leave(room);
+  }
+
+  /**
+   * Joins `room` and tracks this connection's presence there, over the cluster:
+   * `registry.presence(room)` lists it, `registry.onPresence(room)` listeners hear the join (and
+   * later the leave: `untrack`, `leave` or the close), under its key (the principal's `name`
+   * when authenticated, else the connection id). `meta` is a plain JSON object (it travels to
+   * every node); tracking again replaces it (a leave and a join). Throws
+   * `InvalidArgumentError` for a room that is not a string or a meta that is not plain JSON.
+   *
+   * @example
+   * caller.track('lobby', { status: 'online' });
+   */
+  track(room: string, meta?: Record<string, unknown>): void {
+    this.link.track(room, meta);
+  }
+
+  /** Stops tracking this connection's presence in `room`; it stays in the room. */
+  untrack(room: string): void {
+    this.link.untrack(room);
   }
 
   /** The rooms this connection is in. */

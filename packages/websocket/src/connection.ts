@@ -95,6 +95,14 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
     this.subscriptions?.left(room);
   }
 
+  track(room: string, meta: unknown): void {
+    this.options.registry.track(this, room, meta);
+  }
+
+  untrack(room: string): void {
+    this.options.registry.untrack(this, room);
+  }
+
   /** Its subscriptions, on an engine with topics (there must be a `topicSocket`). */
   topics(): MemberTopics {
     return (this.subscriptions ??= new MemberTopics(this.topicSocket!, this.options.serviceTopic));

@@ -88,6 +88,10 @@ export {
   type ClusterSignal,
 } from './registry/backplane';
 export { BroadcastTarget, type BroadcastResult } from './registry/broadcast';
+export { ClusterView, type ClusterMember } from './registry/cluster-view';
+export type { MemberPredicate } from './registry/member-filter';
+export type { ExceptTarget } from './registry/target-selection';
+export type { PresenceDiff, PresenceEntry, PresenceListener, PresenceMeta } from './registry/presence';
 export { ConnectionRegistry, type RegistryStats, type ResumeRefusal, type SessionStats } from './registry/connection-registry';
 export type { SlowConsumerPolicy } from './backpressure';
 export {

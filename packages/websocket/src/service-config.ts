@@ -166,6 +166,12 @@ export interface WebSocketServiceConfig {
    * ```
    */
   compression?: Compression;
+  /**
+   * Sends this service's connections the presence of the rooms they are in, as contract
+   * events: `$presence_state` (`{ room, presences }`) when a connection joins a room, then
+   * `$presence_diff` (`{ room, joins, leaves }`) at each change (docs/cluster.md). Off by default.
+   */
+  presenceEvents?: boolean;
 }
 
 /** A validated configuration with every default applied. */
@@ -200,6 +206,7 @@ export interface ResolvedServiceConfig {
   readonly compression: ResolvedCompression | undefined;
   /** Undefined when the service has no `rateLimit`. */
   readonly rateLimit: ResolvedRateLimit | undefined;
+  readonly presenceEvents: boolean;
 }
 
 export const DEFAULT_LISTENER = 'default';
@@ -270,6 +277,7 @@ export function resolveServiceConfig(serviceName: string, raw: unknown): Resolve
     resume: validateResume(config.resume, error),
     compression: resolveCompression(error, 'compression', config.compression),
     rateLimit: resolveRateLimit(error, 'rateLimit', config.rateLimit),
+    presenceEvents: flag(config.presenceEvents, 'presenceEvents', fail),
   });
 }
 
@@ -305,6 +313,12 @@ function fromContract<T>(field: string, own: T | undefined, given: T | undefined
 function validateFieldName(field: string, value: unknown, fail: Fail): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value === '') return fail(field, 'must be a non-empty field name');
+  return value;
+}
+
+function flag(value: unknown, field: string, fail: Fail): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') return fail(field, `must be true or false, got ${typeof value}`);
   return value;
 }
 

@@ -66,7 +66,7 @@ export class ServiceEndpoint {
       compression: table.config.compression,
     });
     this.needsAsyncAdmission = table.gate !== undefined || table.upgradeHandler !== undefined;
-    host.registry.addService(table.serviceClass, table.config.path, this.connections);
+    host.registry.addService(table.serviceClass, table.config.path, this.connections, table.config.presenceEvents);
     const report = new ConnectionReport(table, host.logger, host.observer);
     const { gate, config } = table;
     this.connectionOptions = {

@@ -1,15 +1,24 @@
 // `ConnectionRegistry`: every open connection of the app, by id and by room, and the
-// broadcasts that reach them — on this process and, through the backplane, on the others. Each
-// service's own connections are its endpoint's set; the registry only looks them up by class.
+// broadcasts that reach them — on this process and, through the backplane, on the others — plus
+// the cluster's view of them: membership (`cluster`), presence, and operations on connections
+// wherever they live. Each service's own connections are its endpoint's set; the registry only
+// looks them up by class. This node answers the other nodes' requests here (`answer`).
 // Bound as a singleton by `webSocketModule`: inject it or `container.get(ConnectionRegistry)`.
 import { randomUUID } from 'node:crypto';
 import { injectable } from 'inversify';
 import type { Caller } from '../caller';
 import type { ServiceClass } from '../module';
 import { InvalidArgumentError } from '../errors';
-import { type Backplane, type BackplaneMessage, type BackplaneStats, InMemoryBackplane } from './backplane';
+import { type Logger, consoleLogger } from '../logger';
+import { type Backplane, type BackplaneMessage, type BackplaneStats, type ClusterAnswer, type ClusterRequest, InMemoryBackplane } from './backplane';
 import { type BroadcastHost, type BroadcastMember, BroadcastTarget } from './broadcast';
+import { type ClusterHost, ClusterView, answerMembership, checkName } from './cluster-view';
+import { PRESENCE_SIGNAL, PRESENCE_STATE_REQUEST, Presence, type PresenceDiff, type PresenceHost, type PresenceEntry, type PresenceListener, presenceMeta } from './presence';
+import { PRESENCE_DIFF_EVENT, PRESENCE_STATE_EVENT, sendPresenceEvent } from './presence-events';
+import { OPERATE_REQUEST, type Operation, checkDisconnect, operateLocally, readOperation } from './remote-operations';
 import { Rooms } from './rooms';
+import { CompiledFilters } from './member-filter';
+import { targetRooms } from './target-selection';
 
 /** A connection as the registry holds it. */
 export type RegistryMember = BroadcastMember;
@@ -49,13 +58,22 @@ export interface RegistryStats {
 const NONE: ReadonlySet<RegistryMember> = new Set();
 
 @injectable()
-export class ConnectionRegistry implements BroadcastHost {
+export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceHost {
   /** This process's id on the backplane. */
   readonly nodeId = randomUUID();
   private readonly byId = new Map<string, RegistryMember>();
   private readonly services = new Map<ServiceClass, ServiceMembers>();
   private readonly rooms = new Rooms<RegistryMember>();
   private backplane: Backplane = new InMemoryBackplane();
+  /** @internal Set at start from the container's logger. */
+  logger: Logger = consoleLogger;
+  /** @internal `.filter()` sources compiled here. */
+  readonly filters = new CompiledFilters();
+  /** Membership over every live node of the backplane. */
+  readonly cluster = new ClusterView(this);
+  private readonly presenceState = new Presence(this);
+  /** Whether some service sends presence events (else a diff looks at no room's members). */
+  private presenceEvents = false;
   private dropped = 0;
   private limited = 0;
   private readonly sessions = {
@@ -90,19 +108,70 @@ export class ConnectionRegistry implements BroadcastHost {
     return Array.from(this.rooms.membersOf(room), (member) => member.caller);
   }
 
-  /** A broadcast target: every member of `room`, on every node. */
-  to(room: string): BroadcastTarget {
-    return new BroadcastTarget(this, room, undefined);
+  /**
+   * A target on every node: the members of a room, or of any of several (each connection once).
+   * A name is a room or a connection id (every connection is a room of one, as in Socket.IO).
+   * Throws `InvalidArgumentError` for anything but a string or an array of strings.
+   *
+   * @example
+   * await registry.to(['lobby', 'kitchen']).except(caller).emit('said', { text });
+   */
+  to(target: string | readonly string[]): BroadcastTarget {
+    const rooms = targetRooms(target);
+    if (rooms instanceof InvalidArgumentError) throw rooms;
+    return new BroadcastTarget(this, { rooms });
   }
 
   /** A broadcast target: every connection (of `service`, when given), on every node. */
   broadcast(service?: ServiceClass): BroadcastTarget {
-    return new BroadcastTarget(this, undefined, service === undefined ? undefined : this.pathOf(service));
+    return new BroadcastTarget(this, { servicePath: service === undefined ? undefined : this.pathOf(service) });
   }
 
-  /** Open connections over every node of the backplane. */
+  /** Open connections over every node of the backplane (the same as `cluster.count()`). */
   clusterCount(): Promise<number> {
     return this.backplane.clusterCount();
+  }
+
+  /**
+   * Starts closing the connection `connectionId`, wherever in the cluster it is, with `code`
+   * and `reason` (checked as `caller.close` checks them: a bad one rejects with
+   * `InvalidArgumentError`). Resolves with whether such a connection was found.
+   */
+  disconnect(connectionId: string, code = 1000, reason = ''): Promise<boolean> {
+    try {
+      checkName('disconnect', 'connectionId', connectionId);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const invalid = checkDisconnect(code, reason);
+    if (invalid !== undefined) return Promise.reject(invalid);
+    return this.operate({ op: 'disconnect', code, reason, connectionId }).then((count) => count > 0);
+  }
+
+  /**
+   * Who is in `room` over the cluster (tracked with `caller.track`), grouped by key: the
+   * principal's `name` when authenticated, else the connection id. Read from this node's
+   * replica of every node's presence, so it costs no round trip.
+   */
+  presence(room: string): Promise<PresenceEntry[]> {
+    try {
+      checkName('presence', 'room', room);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return Promise.resolve(this.presenceState.list(room));
+  }
+
+  /**
+   * Calls `listener` with each change of `room`'s presence, wherever in the cluster it happens:
+   * `{ room, joins, leaves }`, only the metas that joined or left. Returns the unsubscribe
+   * function. Throws `InvalidArgumentError` for a room that is not a string or a listener that
+   * is not a function.
+   */
+  onPresence(room: string, listener: PresenceListener): () => void {
+    checkName('onPresence', 'room', room);
+    if (typeof listener !== 'function') throw new InvalidArgumentError(`onPresence takes a listener function, got ${typeof listener}`);
+    return this.presenceState.listen(room, listener);
   }
 
   stats(): RegistryStats {
@@ -122,20 +191,36 @@ export class ConnectionRegistry implements BroadcastHost {
    * @internal A service of the app, with its endpoint's live set of open connections: `count`,
    * `list` and `broadcast(service)` read it. A service broadcast travels by path between nodes.
    */
-  addService(service: ServiceClass, path: string, members: ReadonlySet<RegistryMember>): void {
+  addService(service: ServiceClass, path: string, members: ReadonlySet<RegistryMember>, presenceEvents = false): void {
     this.services.set(service, { path, members });
+    if (presenceEvents) this.presenceEvents = true;
   }
 
-  /** @internal */
-  async start(backplane: Backplane | undefined): Promise<void> {
+  /**
+   * @internal Joins the backplane, then asks the other nodes for their presence state (a node
+   * that cannot be asked is logged: presence then fills in from their next changes).
+   */
+  async start(backplane: Backplane | undefined, logger: Logger = consoleLogger): Promise<void> {
     if (backplane !== undefined) this.backplane = backplane;
+    this.logger = logger;
     await this.backplane.start(this.nodeId, {
       deliver: (message) => this.deliver(message),
-      answer: () => undefined,
-      signal: () => {},
-      nodesLeft: () => {},
+      answer: (request) => this.answer(request),
+      signal: (signal) => {
+        if (signal.kind === PRESENCE_SIGNAL) this.presenceState.signalled(signal.origin, signal.body);
+      },
+      nodesLeft: (nodes) => this.presenceState.nodesLeft(nodes),
     });
     this.backplane.reportCount(this.byId.size);
+    let answers: ClusterAnswer[] = [];
+    try {
+      answers = await this.backplane.request(PRESENCE_STATE_REQUEST, null);
+    } catch (error) {
+      this.logger.warn('presence: the other nodes\' presence could not be asked for at start; it fills in from their next changes', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+    for (const answer of answers) this.presenceState.replaced(answer.node, answer.body);
   }
 
   /** @internal */
@@ -149,21 +234,51 @@ export class ConnectionRegistry implements BroadcastHost {
     this.backplane.reportCount(this.byId.size);
   }
 
-  /** @internal Removes a closed connection from everything, rooms included. */
+  /** @internal Removes a closed connection from everything: rooms, and its presence (its leaves). */
   remove(member: RegistryMember): void {
-    if (!this.byId.delete(member.caller.getConnectionId())) return;
+    const id = member.caller.getConnectionId();
+    if (!this.byId.delete(id)) return;
+    // leaveAll forgets the member's set of rooms without emptying it: it still names the rooms
+    // whose presence the connection leaves.
+    const rooms = this.rooms.roomsOf(member);
     this.rooms.leaveAll(member);
     this.backplane.reportCount(this.byId.size);
+    this.presenceState.closed(id, rooms);
   }
 
-  /** @internal */
+  /** @internal A connection joins a room; with `presenceEvents`, it is sent the room's presence. */
   join(member: RegistryMember, room: string): void {
-    if (this.byId.has(member.caller.getConnectionId())) this.rooms.join(member, room);
+    if (!this.byId.has(member.caller.getConnectionId())) return;
+    const joining = member.config.presenceEvents && !this.rooms.roomsOf(member).has(room);
+    this.rooms.join(member, room);
+    if (joining) sendPresenceEvent([member], PRESENCE_STATE_EVENT, { room, presences: this.presenceState.list(room) });
   }
 
-  /** @internal */
+  /** @internal Leaves a room, and its presence there. */
   leave(member: RegistryMember, room: string): void {
     this.rooms.leave(member, room);
+    this.presenceState.untrack(room, member.caller.getConnectionId());
+  }
+
+  /**
+   * @internal `caller.track`: joins the room (through the connection, so its topics follow)
+   * and tracks it there. Throws InvalidArgumentError for a room that is not a string or a meta
+   * that is not a plain JSON object. A closed connection is not tracked.
+   */
+  track(member: RegistryMember, room: string, meta: unknown): void {
+    checkName('track', 'room', room);
+    const id = member.caller.getConnectionId();
+    const tracked = presenceMeta(meta, id, this.nodeId);
+    if (tracked instanceof InvalidArgumentError) throw tracked;
+    if (!this.byId.has(id)) return;
+    if (!this.rooms.roomsOf(member).has(room)) member.join(room);
+    this.presenceState.track(room, member.caller.principal?.name ?? id, tracked);
+  }
+
+  /** @internal `caller.untrack`: stops tracking, stays in the room. */
+  untrack(member: RegistryMember, room: string): void {
+    checkName('untrack', 'room', room);
+    this.presenceState.untrack(room, member.caller.getConnectionId());
   }
 
   /** @internal */
@@ -191,29 +306,75 @@ export class ConnectionRegistry implements BroadcastHost {
     this.sessions.refused[reason]++;
   }
 
-  /** @internal BroadcastHost */
-  targets(room: string | undefined, servicePath: string | undefined): Iterable<RegistryMember> {
-    if (room !== undefined) return this.rooms.membersOf(room);
-    if (servicePath === undefined) return this.byId.values();
-    return this.membersOnPath(servicePath);
+  // --- SelectionHost, BroadcastHost, ClusterHost, PresenceHost ------------------------------
+
+  /** @internal */
+  roomMembers(room: string): ReadonlySet<RegistryMember> {
+    return this.rooms.membersOf(room);
   }
 
-  /** @internal BroadcastHost */
+  /** @internal */
+  member(connectionId: string): RegistryMember | undefined {
+    return this.byId.get(connectionId);
+  }
+
+  /** @internal */
+  allMembers(): Iterable<RegistryMember> {
+    return this.byId.values();
+  }
+
+  /** @internal */
+  *membersOnPath(path: string): IterableIterator<RegistryMember> {
+    for (const service of this.services.values()) {
+      if (service.path === path) yield* service.members;
+    }
+  }
+
+  /** @internal */
   publish(message: BackplaneMessage): void {
     this.backplane.publish(message);
   }
 
-  private deliver(message: BackplaneMessage): void {
-    if (message.origin === this.nodeId) return;
-    const binary = message.binary !== undefined;
-    const data = binary ? Buffer.from(message.binary!, 'base64') : Buffer.from(message.text ?? '');
-    new BroadcastTarget(this, message.rooms?.[0], message.servicePath).deliverLocally(data, binary, message.except?.[0]);
+  /** @internal */
+  request(kind: string, body: unknown): Promise<ClusterAnswer[]> {
+    return this.backplane.request(kind, body);
   }
 
-  private *membersOnPath(path: string): IterableIterator<RegistryMember> {
-    for (const service of this.services.values()) {
-      if (service.path === path) yield* service.members;
+  /** @internal */
+  signal(kind: string, body: unknown): void {
+    this.backplane.signal(kind, body);
+  }
+
+  /** @internal Acts on this node's connections, then asks every other node to act on its own. */
+  async operate(operation: Operation): Promise<number> {
+    let total = operateLocally(this, operation);
+    for (const answer of await this.backplane.request(OPERATE_REQUEST, operation)) {
+      if (typeof answer.body === 'number') total += answer.body;
     }
+    return total;
+  }
+
+  /** @internal A presence diff, to the room's members whose service has `presenceEvents`. */
+  tellMembers(diff: PresenceDiff): void {
+    if (this.presenceEvents) sendPresenceEvent(this.rooms.membersOf(diff.room), PRESENCE_DIFF_EVENT, diff);
+  }
+
+  /** Another node's request: this node's answer, a JSON value (undefined for a kind it does not know). */
+  private answer(request: ClusterRequest): unknown {
+    if (request.kind === PRESENCE_STATE_REQUEST) return this.presenceState.snapshot();
+    if (request.kind === OPERATE_REQUEST) {
+      const operation = readOperation(request.body);
+      return operation === undefined ? 0 : operateLocally(this, operation);
+    }
+    return answerMembership(this, request.kind, request.body);
+  }
+
+  private deliver(message: BackplaneMessage): void {
+    if (message.origin === this.nodeId || message.rooms?.length === 0) return;
+    const binary = message.binary !== undefined;
+    const data = binary ? Buffer.from(message.binary!, 'base64') : Buffer.from(message.text ?? '');
+    // The message is its own target: its rooms, service, exceptions and filter.
+    new BroadcastTarget(this, message).deliverLocally(data, binary);
   }
 
   private pathOf(service: ServiceClass): string {
