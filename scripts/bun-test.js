@@ -37,6 +37,7 @@ const SUITES = [
   // Cluster requests, signals and nodes leaving over Redis, with a backplane process killed by SIGKILL (a Bun process too).
   'packages/redis/test/cluster-requests.test.ts',
   'packages/redis/test/nodes-leaving.test.ts',
+  'packages/redis/test/cluster-processes.test.ts',
 ];
 
 const bun = locateBun();

@@ -42,12 +42,12 @@ export class DuetProcess {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
   }
 
-  /** Starts fixtures/chat-node.ts on `redisUrl`; resolves with the process once it listens. */
-  static async start(redisUrl: string, env: Record<string, string> = {}): Promise<DuetProcess> {
+  /** Starts fixtures/chat-node.ts (or another fixture) on `redisUrl`; resolves with the process once it listens. */
+  static async start(redisUrl: string, env: Record<string, string> = {}, fixture = 'chat-node.ts'): Promise<DuetProcess> {
     // Under `bun test` the process is Bun too (Bun's native engine), on the sources as the test is.
     const child = spawn(
       process.execPath,
-      fixtureArgs('chat-node.ts'),
+      fixtureArgs(fixture),
       {
         cwd: root,
         env: { ...process.env, TS_NODE_PROJECT: path.join(root, 'samples/tsconfig.json'), REDIS_URL: redisUrl, ...env },
