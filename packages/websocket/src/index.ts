@@ -92,7 +92,8 @@ export { ClusterView, type ClusterMember } from './registry/cluster-view';
 export type { MemberPredicate } from './registry/member-filter';
 export type { ExceptTarget } from './registry/target-selection';
 export type { PresenceDiff, PresenceEntry, PresenceListener, PresenceMeta } from './registry/presence';
-export { ConnectionRegistry, type RegistryStats, type ResumeRefusal, type SessionStats } from './registry/connection-registry';
+export { ConnectionRegistry } from './registry/connection-registry';
+export { type RegistryStats, type ResumeRefusal, type SessionStats } from './registry/registry-stats';
 export type { SlowConsumerPolicy } from './backpressure';
 export {
   OBSERVER,

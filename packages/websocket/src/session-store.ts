@@ -6,7 +6,8 @@
 // process only: a resume reaching another process is refused as `unknown session` (docs/client.md).
 import { randomBytes } from 'node:crypto';
 import type { SessionLoss, WebSocketObserver } from './monitoring/observer';
-import type { ResumeRefusal, ConnectionRegistry } from './registry/connection-registry';
+import type { ConnectionRegistry } from './registry/connection-registry';
+import type { ResumeRefusal } from './registry/registry-stats';
 import type { ResolvedResumeConfig } from './resume-config';
 import { Session, type SessionOwner } from './session';
 import type { Transport } from './transport/transport';

@@ -5,7 +5,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Caller } from '../caller';
 import type { FrameData, MessageKind } from '../frames';
-import type { ResumeRefusal } from '../registry/connection-registry';
+import type { ResumeRefusal } from '../registry/registry-stats';
 
 /** Which connection an event belongs to. One object per connection, made only when observed. */
 export interface ConnectionInfo {

@@ -2,7 +2,7 @@
 // broadcasts that reach them — on this process and, through the backplane, on the others — plus
 // the cluster's view of them: membership (`cluster`), presence, and operations on connections
 // wherever they live. Each service's own connections are its endpoint's set; the registry only
-// looks them up by class. This node answers the other nodes' requests here (`answer`).
+// looks them up by class. The other nodes' traffic lands in registry-node.ts.
 // Bound as a singleton by `webSocketModule`: inject it or `container.get(ConnectionRegistry)`.
 import { randomUUID } from 'node:crypto';
 import { injectable } from 'inversify';
@@ -10,12 +10,14 @@ import type { Caller } from '../caller';
 import type { ServiceClass } from '../module';
 import { InvalidArgumentError } from '../errors';
 import { type Logger, consoleLogger } from '../logger';
-import { type Backplane, type BackplaneMessage, type BackplaneStats, type ClusterAnswer, type ClusterRequest, InMemoryBackplane } from './backplane';
+import { type Backplane, type BackplaneMessage, type ClusterAnswer, InMemoryBackplane } from './backplane';
 import { type BroadcastHost, type BroadcastMember, BroadcastTarget } from './broadcast';
-import { type ClusterHost, ClusterView, answerMembership, checkName } from './cluster-view';
-import { PRESENCE_SIGNAL, PRESENCE_STATE_REQUEST, Presence, type PresenceDiff, type PresenceHost, type PresenceEntry, type PresenceListener, presenceMeta } from './presence';
+import { type ClusterHost, ClusterView, checkName } from './cluster-view';
+import { Presence, type PresenceDiff, type PresenceHost, type PresenceEntry, type PresenceListener, presenceMeta } from './presence';
 import { PRESENCE_DIFF_EVENT, PRESENCE_STATE_EVENT, sendPresenceEvent } from './presence-events';
-import { OPERATE_REQUEST, type Operation, checkDisconnect, operateLocally, readOperation } from './remote-operations';
+import { OPERATE_REQUEST, type Operation, checkDisconnect, operateLocally } from './remote-operations';
+import { RegistryNode } from './registry-node';
+import { RegistryCounters, type RegistryStats, type ResumeRefusal } from './registry-stats';
 import { Rooms } from './rooms';
 import { CompiledFilters } from './member-filter';
 import { targetRooms } from './target-selection';
@@ -27,32 +29,6 @@ export type RegistryMember = BroadcastMember;
 interface ServiceMembers {
   readonly path: string;
   readonly members: ReadonlySet<RegistryMember>;
-}
-
-/** Why a resume was refused (the client hears the same words in `{ resumed: false, reason }`). */
-export type ResumeRefusal = 'unknown session' | 'expired' | 'buffer overflowed' | 'principal mismatch';
-
-/** Resumable sessions since start (services with `resume`). */
-export interface SessionStats {
-  /** Resumes accepted. */
-  readonly resumed: number;
-  /** Resumes refused, by the reason the client was given. */
-  readonly refused: Readonly<Record<ResumeRefusal, number>>;
-  /** Sessions whose window passed without a resume (closed with 1006 `session expired`). */
-  readonly expired: number;
-  /** Sessions ended because their buffer overflowed while the client was away (1013). */
-  readonly overflowed: number;
-}
-
-export interface RegistryStats {
-  readonly connections: number;
-  readonly rooms: number;
-  /** Messages dropped for slow consumers under the 'drop' policy, since start. */
-  readonly droppedMessages: number;
-  /** Messages refused by a `rateLimit` (answered, dropped or closed for), since start. */
-  readonly rateLimited: number;
-  readonly backplane: BackplaneStats;
-  readonly sessions: SessionStats;
 }
 
 const NONE: ReadonlySet<RegistryMember> = new Set();
@@ -72,16 +48,11 @@ export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceH
   /** Membership over every live node of the backplane. */
   readonly cluster = new ClusterView(this);
   private readonly presenceState = new Presence(this);
+  /** Where the other nodes' traffic lands (handed to the backplane at start). */
+  private readonly node = new RegistryNode(this, this.presenceState);
   /** Whether some service sends presence events (else a diff looks at no room's members). */
   private presenceEvents = false;
-  private dropped = 0;
-  private limited = 0;
-  private readonly sessions = {
-    resumed: 0,
-    expired: 0,
-    overflowed: 0,
-    refused: { 'unknown session': 0, expired: 0, 'buffer overflowed': 0, 'principal mismatch': 0 } as Record<ResumeRefusal, number>,
-  };
+  private readonly counters = new RegistryCounters();
 
   /** Open connections, of one service class or of all. */
   count(service?: ServiceClass): number {
@@ -178,10 +149,10 @@ export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceH
     return {
       connections: this.byId.size,
       rooms: [...this.rooms.roomNames()].length,
-      droppedMessages: this.dropped,
-      rateLimited: this.limited,
+      droppedMessages: this.counters.dropped,
+      rateLimited: this.counters.rateLimited,
       backplane: this.backplane.stats(),
-      sessions: { ...this.sessions, refused: { ...this.sessions.refused } },
+      sessions: this.counters.sessionStats(),
     };
   }
 
@@ -203,24 +174,9 @@ export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceH
   async start(backplane: Backplane | undefined, logger: Logger = consoleLogger): Promise<void> {
     if (backplane !== undefined) this.backplane = backplane;
     this.logger = logger;
-    await this.backplane.start(this.nodeId, {
-      deliver: (message) => this.deliver(message),
-      answer: (request) => this.answer(request),
-      signal: (signal) => {
-        if (signal.kind === PRESENCE_SIGNAL) this.presenceState.signalled(signal.origin, signal.body);
-      },
-      nodesLeft: (nodes) => this.presenceState.nodesLeft(nodes),
-    });
+    await this.backplane.start(this.nodeId, this.node);
     this.backplane.reportCount(this.byId.size);
-    let answers: ClusterAnswer[] = [];
-    try {
-      answers = await this.backplane.request(PRESENCE_STATE_REQUEST, null);
-    } catch (error) {
-      this.logger.warn('presence: the other nodes\' presence could not be asked for at start; it fills in from their next changes', {
-        error: error instanceof Error ? error.message : String(error),
-      });
-    }
-    for (const answer of answers) this.presenceState.replaced(answer.node, answer.body);
+    await this.node.syncPresence('at start');
   }
 
   /** @internal */
@@ -288,22 +244,22 @@ export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceH
 
   /** @internal */
   countDropped(): void {
-    this.dropped++;
+    this.counters.dropped++;
   }
 
   /** @internal A message a `rateLimit` refused. */
   countRateLimited(): void {
-    this.limited++;
+    this.counters.rateLimited++;
   }
 
   /** @internal A resumable session was resumed, expired, or ended by an overflow while down. */
   countSession(outcome: 'resumed' | 'expired' | 'overflowed'): void {
-    this.sessions[outcome]++;
+    this.counters.sessions[outcome]++;
   }
 
   /** @internal A resume was refused. */
   countRefusedResume(reason: ResumeRefusal): void {
-    this.sessions.refused[reason]++;
+    this.counters.sessions.refused[reason]++;
   }
 
   // --- SelectionHost, BroadcastHost, ClusterHost, PresenceHost ------------------------------
@@ -357,24 +313,6 @@ export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceH
   /** @internal A presence diff, to the room's members whose service has `presenceEvents`. */
   tellMembers(diff: PresenceDiff): void {
     if (this.presenceEvents) sendPresenceEvent(this.rooms.membersOf(diff.room), PRESENCE_DIFF_EVENT, diff);
-  }
-
-  /** Another node's request: this node's answer, a JSON value (undefined for a kind it does not know). */
-  private answer(request: ClusterRequest): unknown {
-    if (request.kind === PRESENCE_STATE_REQUEST) return this.presenceState.snapshot();
-    if (request.kind === OPERATE_REQUEST) {
-      const operation = readOperation(request.body);
-      return operation === undefined ? 0 : operateLocally(this, operation);
-    }
-    return answerMembership(this, request.kind, request.body);
-  }
-
-  private deliver(message: BackplaneMessage): void {
-    if (message.origin === this.nodeId || message.rooms?.length === 0) return;
-    const binary = message.binary !== undefined;
-    const data = binary ? Buffer.from(message.binary!, 'base64') : Buffer.from(message.text ?? '');
-    // The message is its own target: its rooms, service, exceptions and filter.
-    new BroadcastTarget(this, message).deliverLocally(data, binary);
   }
 
   private pathOf(service: ServiceClass): string {
