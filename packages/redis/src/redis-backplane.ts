@@ -1,28 +1,28 @@
 // `RedisBackplane`: carries Duet's broadcasts, cluster requests and signals between processes
 // over Redis pub/sub, sums their connection counts, and tells each node which others left.
-// Two connections, as Redis requires: one publishes and writes counts, one only listens.
-// Broadcasts, signals, requests and left notices go on the shared channel; answers go on the
-// asker's own channel (`<channel>:<node>`), so that N nodes answering do not make every node
-// read N answers meant for one. Both channels are read by the one subscriber connection, and
-// everything a node sends goes through its one publisher: Redis hands a subscriber connection
-// its messages in the order the PUBLISHes ran, across channels, so a node's answers and signals
-// reach each other node in the order it sent them (ordered-inbox.ts keeps that order up to the
-// registry). When Redis goes away, or keeps its socket
-// open but stops answering (see watched-connection.ts), publishing is refused at once and
-// counted (never queued without bound), the outage and the recovery are logged once each, and
-// ioredis reconnects with a bounded backoff; local clients never notice.
+// Two connections, as Redis requires: one publishes and writes counts (outbound-messages.ts),
+// one only listens (inbound-messages.ts). Broadcasts, signals, requests and left notices go on
+// the shared channel; answers go on the asker's own channel (`<channel>:<node>`), so that N
+// nodes answering do not make every node read N answers meant for one. Both channels are read
+// by the one subscriber connection, and everything a node sends goes through its one
+// publisher: Redis hands a subscriber connection its messages in the order the PUBLISHes ran,
+// across channels, so a node's answers and signals reach each other node in the order it sent
+// them. When Redis goes away, or keeps its socket open but stops answering (see
+// watched-connection.ts), publishing is refused at once and counted (never queued without
+// bound), the outage and the recovery are logged once each (outage.ts), and ioredis
+// reconnects with a bounded backoff; local clients never notice.
 import { Redis } from 'ioredis';
 import type { Backplane, BackplaneMessage, BackplaneNode, BackplaneStats, ClusterAnswer, Logger } from '@duet/websocket';
 import { RedisBackplaneError } from './errors';
 import { NodeCounts } from './node-counts';
+import { InboundMessages } from './inbound-messages';
 import { NodeLiveness } from './node-liveness';
-import { OrderedInbox } from './ordered-inbox';
+import { Outage } from './outage';
 import { OutboundMessages } from './outbound-messages';
 import { PendingRequests } from './pending-requests';
 import { type RedisBackplaneOptions, type ResolvedOptions, resolveOptions } from './redis-backplane-options';
-import { SequenceTracker } from './sequence-tracker';
 import { WatchedConnection } from './watched-connection';
-import { type WireAnswer, type WireRequest, decodeWireMessage } from './wire-message';
+import type { WireRequest } from './wire-message';
 
 /** `stats()` of a `RedisBackplane`. */
 export interface RedisBackplaneStats extends BackplaneStats {
@@ -62,14 +62,13 @@ const FORGET_SILENT_ORIGINS_MS = 10 * 60_000;
 export class RedisBackplane implements Backplane {
   private readonly options: ResolvedOptions;
   private readonly logger: Logger;
-  private readonly sequences = new SequenceTracker();
   private readonly outbound: OutboundMessages;
   private publisher: WatchedConnection | undefined;
   private subscriber: WatchedConnection | undefined;
   private counts: NodeCounts | undefined;
   private liveness: NodeLiveness | undefined;
   private requests: PendingRequests | undefined;
-  private inbox: OrderedInbox | undefined;
+  private inbound: InboundMessages | undefined;
   private node: BackplaneNode | undefined;
   private nodeId = '';
   /** This node's own channel, where the answers to its requests arrive. */
@@ -78,7 +77,7 @@ export class RedisBackplane implements Backplane {
   private isSubscribed = false;
   private started = false;
   private stopped = false;
-  private outage: { since: number; undelivered: number; missed: number } | undefined;
+  private outage: Outage | undefined;
   private lastError: Error | undefined;
   private housekeeping: NodeJS.Timeout | undefined;
 
@@ -102,12 +101,12 @@ export class RedisBackplane implements Backplane {
     const publisher = (this.publisher = this.outbound.publisher = this.connection('publisher'));
     const subscriber = (this.subscriber = this.connection('subscriber'));
     const counts = (this.counts = new NodeCounts(publisher, keyPrefix, nodeId, countTtlMs));
-    const inbox = (this.inbox = new OrderedInbox((origin) => requests.holds(origin), this.handOver));
-    const requests = (this.requests = new PendingRequests(nodeId, commandTimeoutMs, maxPendingRequests, (answered) => inbox.requestSettled(answered)));
-    const liveness = (this.liveness = new NodeLiveness(counts, publisher, nodeId, countTtlMs, (nodes) => this.onNodesLeft(nodes)));
+    const inbound = (this.inbound = new InboundMessages(nodeId, node, this.outbound, this.logger));
+    const requests = (this.requests = inbound.requests = new PendingRequests(nodeId, commandTimeoutMs, maxPendingRequests, (answered) => inbound.inbox.requestSettled(answered)));
+    const liveness = (this.liveness = inbound.liveness = new NodeLiveness(counts, publisher, nodeId, countTtlMs, (nodes) => inbound.nodesLeft(nodes)));
     publisher.redis.on('ready', () => this.onPublisherReady());
     subscriber.redis.on('ready', () => void this.subscribe());
-    subscriber.redis.on('message', (from: string, raw: string) => this.receive(from, raw));
+    subscriber.redis.on('message', (from: string, raw: string) => inbound.receive(from, raw));
     // Each attempt is bounded, and so is the whole: SUBSCRIBE and the first count write too.
     let deadline: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
@@ -138,7 +137,7 @@ export class RedisBackplane implements Backplane {
     }
     this.started = true;
     this.housekeeping = setInterval(() => {
-      this.sequences.forgetSilent(Date.now() - FORGET_SILENT_ORIGINS_MS);
+      inbound.forgetSilent(Date.now() - FORGET_SILENT_ORIGINS_MS);
       liveness.forgetReported(Date.now() - FORGET_SILENT_ORIGINS_MS);
     }, FORGET_SILENT_ORIGINS_MS);
     this.housekeeping.unref();
@@ -220,9 +219,7 @@ export class RedisBackplane implements Backplane {
       if (!this.publisher!.usable) throw new Error(`not connected (last error: ${this.lastError?.message ?? 'none'})`);
       return await this.counts.sum();
     } catch (error) {
-      // ioredis fails a command in flight this way when its socket closes: say why it closed.
-      const closed = (error as Error).name === 'MaxRetriesPerRequestError';
-      const reason = closed ? `the connection closed before Redis answered: ${this.lastError?.message}` : (error as Error).message;
+      const reason = this.reasonOf(error as Error);
       throw new RedisBackplaneError(`RedisBackplane: the cluster count could not be read from Redis at ${this.address()}: ${reason}`, {
         cause: error,
       });
@@ -234,7 +231,7 @@ export class RedisBackplane implements Backplane {
     return {
       undelivered: this.outbound.undelivered,
       connected: this.publisher?.usable === true && this.subscriber?.usable === true && this.isSubscribed,
-      missed: this.sequences.missed,
+      missed: this.inbound?.missed ?? 0,
       unanswered: this.requests?.unanswered ?? 0,
     };
   }
@@ -250,28 +247,22 @@ export class RedisBackplane implements Backplane {
     clearInterval(this.housekeeping);
     this.liveness?.stop();
     this.requests?.failAll((kind) => new RedisBackplaneError(`RedisBackplane: cluster request '${kind}' failed: the backplane stopped`));
-    this.inbox?.clear();
+    this.inbound?.stop();
     const farewell = [this.options.channel, JSON.stringify({ type: 'left', origin: this.nodeId })] as const;
     await this.counts?.stop(farewell).catch(() => {});
     await Promise.all([this.publisher?.close(), this.subscriber?.close()]);
   }
 
-  /** Hands a message to the registry; what it throws is logged, never thrown into ioredis. */
-  private readonly handOver = (hand: () => void): void => {
-    try {
-      hand();
-    } catch (error) {
-      this.logger.error('Redis backplane could not hand a message from another node to the registry', { error: (error as Error).message });
-    }
-  };
-
   private requestError(kind: string, error: Error): RedisBackplaneError {
-    // ioredis fails a command in flight this way when its socket closes: say why it closed.
-    const closed = error.name === 'MaxRetriesPerRequestError';
-    const reason = closed ? `the connection closed before Redis answered: ${this.lastError?.message}` : error.message;
+    const reason = this.reasonOf(error);
     return new RedisBackplaneError(`RedisBackplane: cluster request '${kind}' could not be answered over Redis at ${this.address()}: ${reason}`, {
       cause: error,
     });
+  }
+
+  /** Why a command failed. ioredis fails a command in flight by name when its socket closes: say why it closed. */
+  private reasonOf(error: Error): string {
+    return error.name === 'MaxRetriesPerRequestError' ? `the connection closed before Redis answered: ${this.lastError?.message}` : error.message;
   }
 
   private connection(role: 'publisher' | 'subscriber'): WatchedConnection {
@@ -327,92 +318,14 @@ export class RedisBackplane implements Backplane {
       }
     }
     if (!this.started || this.stopped || this.outage !== undefined) return;
-    this.outage = { since: Date.now(), undelivered: this.outbound.undelivered, missed: this.sequences.missed };
-    this.logger.warn('Redis backplane lost its connection to Redis; reconnecting. Broadcasts to other processes are counted as undelivered meanwhile', {
-      redis: this.address(),
-      connection: role,
-      error: this.lastError?.message,
-    });
+    this.outage = new Outage(this.logger, this.address(), role, this.lastError, this.outbound.undelivered, this.inbound!.missed);
   }
 
   private checkRecovered(): void {
     const outage = this.outage;
     if (outage === undefined || this.stopped || !this.stats().connected) return;
     this.outage = undefined;
-    this.logger.warn('Redis backplane reconnected to Redis', {
-      redis: this.address(),
-      outageMs: Date.now() - outage.since,
-      undelivered: this.outbound.undelivered - outage.undelivered,
-      missed: this.sequences.missed - outage.missed,
-    });
-  }
-
-  private receive(channel: string, raw: string): void {
-    const message = decodeWireMessage(raw);
-    if (message === undefined) {
-      this.logger.warn('Redis backplane ignored a malformed message on its channel', { channel });
-      return;
-    }
-    if (message.origin === this.nodeId) return; // its own, echoed by the shared channel
-    switch (message.type) {
-      case undefined:
-      case 'broadcast': {
-        if (!this.sequences.accept(message.origin, message.seq, message.failed)) return;
-        const { seq: _seq, failed: _failed, type: _type, ...broadcast } = message;
-        try {
-          this.node!.deliver(broadcast);
-        } catch (error) {
-          this.logger.error('Redis backplane could not deliver a message locally', { error: (error as Error).message });
-        }
-        return;
-      }
-      case 'signal': {
-        if (!this.sequences.accept(message.origin, message.seq, message.failed)) return;
-        this.liveness!.heardFrom(message.origin);
-        const signal = { origin: message.origin, kind: message.kind, body: message.body };
-        this.inbox!.push(message.origin, () => this.node!.signal(signal));
-        return;
-      }
-      case 'request':
-        return this.answer(message);
-      case 'answer':
-        if (message.to !== this.nodeId) return;
-        this.liveness!.heardFrom(message.origin);
-        this.requests!.answer(message.id, message.origin, message.body, message.failed === true);
-        return;
-      case 'left':
-        return this.liveness!.left(message.origin);
-    }
-  }
-
-  /**
-   * Answers another node's request at once, on its channel: the registry's answer is computed
-   * and published in the same turn, so whatever this node signals later is published after it.
-   */
-  private answer(request: WireRequest): void {
-    if (this.stopped) return; // its left notice is on the way: the asker does not wait for it
-    const reply = { type: 'answer', origin: this.nodeId, to: request.origin, id: request.id } as const;
-    let payload: string;
-    try {
-      const body = this.node!.answer({ origin: request.origin, kind: request.kind, body: request.body });
-      payload = JSON.stringify({ ...reply, body } satisfies WireAnswer);
-    } catch (error) {
-      this.logger.error('Redis backplane could not answer a cluster request; the asker counts it as unanswered', {
-        kind: request.kind,
-        error: (error as Error).message,
-      });
-      payload = JSON.stringify({ ...reply, failed: true } satisfies WireAnswer);
-    }
-    this.outbound.answer(request.origin, payload);
-  }
-
-  /** Nodes that left: no request waits for them, and the registry hears of it after what they sent before. */
-  private onNodesLeft(nodes: readonly string[]): void {
-    for (const node of nodes) {
-      this.requests?.nodeLeft(node);
-      this.sequences.forget(node);
-      this.inbox?.push(node, () => this.node!.nodesLeft([node]));
-    }
+    outage.ended(this.outbound.undelivered, this.inbound!.missed);
   }
 
   /** host:port only: a URL may carry a password, which never goes to a log. */
