@@ -8,38 +8,25 @@ import {
   type ReplyOf,
   type RequestName,
   type SendName,
-  encodeMessage,
   isPlainObject,
   isProtocolMessage,
 } from '@duet/contract';
 import { reconnectDelay } from './backoff';
 import { type CloseInfo, isRetried } from './close-info';
-import {
-  ClientArgumentError,
-  ClientClosedError,
-  ConnectionLostError,
-  OfflineQueueFullError,
-} from './errors';
+import { ClientArgumentError, ClientClosedError, ConnectionLostError } from './errors';
 import { type ResolvedOptions, seconds } from './options';
 import type { Transport, TransportFactory } from './transport';
 import { Listeners } from './listeners';
+import { OfflineQueue } from './offline-queue';
+import { checkOutgoingName, encodeOutgoing } from './outgoing-message';
 import { PendingRequests } from './requests';
 import { PRESENCE_DIFF, PRESENCE_STATE, type PresenceDiff, type PresenceState } from './presence';
 import { ClientSession, type ResumeResult } from './resume';
+import { SilenceTimer } from './silence-timer';
+import { StateWaiters } from './state-waiters';
 import { ClientTokens } from './token-refresh';
-import { activeTraceparent } from './trace-context';
 
 export type ClientState = 'connecting' | 'open' | 'reconnecting' | 'closed';
-
-interface QueuedMessage {
-  readonly name: string;
-  readonly text: string;
-  /** A request's id: when its request is no longer pending (timed out), it is not sent. */
-  readonly id: number | undefined;
-}
-
-/** How long close() waits for the server's half of the close handshake before dropping the socket. */
-const CLOSE_HANDSHAKE_MS = 5000;
 
 export class DuetClient<K extends AnyContract = AnyContract> {
   #state: ClientState = 'connecting';
@@ -47,13 +34,12 @@ export class DuetClient<K extends AnyContract = AnyContract> {
   #transport: Transport | undefined;
   #attempts = 0;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  #silenceTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #silence: SilenceTimer;
   readonly #requests = new PendingRequests();
-  #queue: QueuedMessage[] = [];
+  readonly #queue: OfflineQueue;
   readonly #listeners = new Listeners<[unknown]>();
   readonly #stateListeners = new Listeners<[ClientState, ClientState]>();
-  #openWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
-  #closeWaiters: (() => void)[] = [];
+  readonly #waiters = new StateWaiters();
   /** With `resume: true`: the session's counts and what waits for the server's acknowledgement. */
   readonly #session: ClientSession | undefined;
   readonly #resumeListeners = new Listeners<[ResumeResult]>();
@@ -71,6 +57,8 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     private readonly transports: TransportFactory,
     private readonly typed: boolean,
   ) {
+    this.#queue = new OfflineQueue(options.offlineQueue);
+    this.#silence = new SilenceTimer(options.serverTimeout, (timeout) => this.#serverSilent(timeout));
     if (options.resume) {
       this.#session = new ClientSession(contract.dispatcherKey, {
         send: (text) => this.#transport?.send(text),
@@ -116,10 +104,8 @@ export class DuetClient<K extends AnyContract = AnyContract> {
    * @throws OfflineQueueFullError, ClientClosedError, ClientArgumentError
    */
   send<N extends SendName<K>>(name: N, data: MessageData<K, N>): void {
-    if (this.typed && !Object.hasOwn(this.contract.requests, name) && !Object.hasOwn(this.contract.messages, name)) {
-      throw new ClientArgumentError(`'${String(name)}' is neither a request nor a message of the contract.`);
-    }
-    this.#write(name, this.#encode(name, data, undefined), undefined);
+    if (this.typed) checkOutgoingName(this.contract, String(name), 'send');
+    this.#write(name, encodeOutgoing(this.contract, name, data, undefined, this.options.traceparentField), undefined);
   }
 
   /**
@@ -129,13 +115,11 @@ export class DuetClient<K extends AnyContract = AnyContract> {
    */
   request<N extends RequestName<K>>(name: N, data: MessageData<K, N>, options?: { timeout?: number }): Promise<ReplyOf<K, N>> {
     return new Promise((resolve, reject) => {
-      if (this.typed && !Object.hasOwn(this.contract.requests, name)) {
-        throw new ClientArgumentError(`'${String(name)}' is not a request of the contract.`);
-      }
+      if (this.typed) checkOutgoingName(this.contract, String(name), 'request');
       const timeout = options?.timeout === undefined ? this.options.requestTimeout : seconds('timeout', options.timeout);
       const id = this.#requests.nextId();
-      const text = this.#encode(name, data, id);
-      const dequeue = () => void (this.#queue = this.#queue.filter((queued) => queued.id !== id));
+      const text = encodeOutgoing(this.contract, name, data, id, this.options.traceparentField);
+      const dequeue = () => this.#queue.remove(id);
       this.#requests.add(id, name, resolve as (value: unknown) => void, reject, timeout, dequeue);
       try {
         this.#write(name, text, id);
@@ -180,7 +164,7 @@ export class DuetClient<K extends AnyContract = AnyContract> {
   opened(): Promise<void> {
     if (this.#state === 'open') return Promise.resolve();
     if (this.#state === 'closed') return Promise.reject(new ClientClosedError(this.#closeInfo!));
-    return new Promise((resolve, reject) => this.#openWaiters.push({ resolve, reject }));
+    return this.#waiters.untilOpen();
   }
 
   /** Closes for good (no reconnect); resolves when the socket is closed. Pending requests reject with ClientClosedError. */
@@ -188,23 +172,21 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     if (code !== 1000 && !(Number.isInteger(code) && code >= 3000 && code <= 4999)) {
       return Promise.reject(new ClientArgumentError(`A client may close with 1000 or 3000–4999 (got ${code}).`));
     }
-    const closed = new Promise<void>((resolve) => this.#closeWaiters.push(resolve));
+    const closed = this.#waiters.untilClosed();
     if (this.#state === 'closed') {
-      if (this.#transport === undefined) this.#settleClose();
+      if (this.#transport === undefined) this.#waiters.closed();
       return closed;
     }
     const transport = this.#transport;
     this.#finish({ code, reason, by: 'client' });
     if (transport === undefined) {
-      this.#settleClose();
+      this.#waiters.closed();
     } else {
       transport.close(code, reason);
-      const bound = setTimeout(() => {
+      this.#waiters.boundHandshake(() => {
         transport.abort();
         this.#transport = undefined;
-        this.#settleClose();
-      }, CLOSE_HANDSHAKE_MS);
-      this.#closeWaiters.push(() => clearTimeout(bound));
+      });
     }
     return closed;
   }
@@ -237,24 +219,20 @@ export class DuetClient<K extends AnyContract = AnyContract> {
     const previous = this.#state;
     this.#state = 'open';
     this.#attempts = 0;
-    this.#armSilenceTimer();
+    this.#silence.arm();
     this.#tokens.opened();
     // The queue goes out before anyone hears of 'open', so what they send then comes after it.
-    const queue = this.#queue;
-    this.#queue = [];
-    for (const queued of queue) {
+    for (const queued of this.#queue.take()) {
       if (queued.id === undefined || this.#requests.has(queued.id)) this.#sendNow(queued.text);
     }
-    const waiters = this.#openWaiters;
-    this.#openWaiters = [];
-    for (const waiter of waiters) waiter.resolve();
+    this.#waiters.opened();
     this.#stateListeners.emit('', this.#state, previous);
   }
 
   #lost(code: number, reason: string, status?: number): void {
-    clearTimeout(this.#silenceTimer);
+    this.#silence.clear();
     if (this.#state === 'closed') {
-      this.#settleClose();
+      this.#waiters.closed();
       return;
     }
     this.#lastDrop = { code, reason };
@@ -279,26 +257,20 @@ export class DuetClient<K extends AnyContract = AnyContract> {
 
   /** Requests already on the wire may or may not have run: they fail; queued ones wait. */
   #failInFlight(code: number, reason: string): void {
-    const queuedIds = new Set(this.#queue.map((queued) => queued.id));
-    this.#requests.failAll((name) => new ConnectionLostError(name, code, reason), queuedIds);
+    this.#requests.failAll((name) => new ConnectionLostError(name, code, reason), this.#queue.requestIds());
   }
 
-  /** `serverTimeout`: a server that sends nothing for that long is taken for dead. */
-  #armSilenceTimer(): void {
-    const timeout = this.options.serverTimeout;
-    if (timeout === undefined) return;
-    clearTimeout(this.#silenceTimer);
-    this.#silenceTimer = setTimeout(() => {
-      const transport = this.#transport;
-      if (transport === undefined) return;
-      this.#transport = undefined;
-      transport.abort();
-      this.#lost(1006, `no message from the server within serverTimeout (${timeout} s)`);
-    }, timeout * 1000);
+  /** `serverTimeout` passed without a message: the server is taken for dead. */
+  #serverSilent(timeout: number): void {
+    const transport = this.#transport;
+    if (transport === undefined) return;
+    this.#transport = undefined;
+    transport.abort();
+    this.#lost(1006, `no message from the server within serverTimeout (${timeout} s)`);
   }
 
   #received(data: string | Uint8Array): void {
-    this.#armSilenceTimer();
+    this.#silence.arm();
     let message: unknown = data;
     if (typeof data === 'string') {
       try {
@@ -328,30 +300,13 @@ export class DuetClient<K extends AnyContract = AnyContract> {
 
   // --- writing -------------------------------------------------------------------------
 
-  #encode(name: string, data: unknown, id: number | undefined): string {
-    const message = encodeMessage(this.contract, name, data, id);
-    if (message === undefined) throw new ClientArgumentError(`The data of '${name}' must be a plain object of fields.`);
-    // The span active at the call (not at a later write from the offline queue) is the parent.
-    const field = this.options.traceparentField;
-    if (field !== undefined && message[field] === undefined) {
-      const traceparent = activeTraceparent();
-      if (traceparent !== undefined) message[field] = traceparent;
-    }
-    try {
-      return JSON.stringify(message);
-    } catch (error) {
-      throw new ClientArgumentError(`The data of '${name}' has no JSON form.`, { cause: error });
-    }
-  }
-
   #write(name: string, text: string, id: number | undefined): void {
     if (this.#state === 'open') {
       this.#sendNow(text);
     } else if (this.#state === 'closed') {
       throw new ClientClosedError(this.#closeInfo!);
     } else {
-      if (this.#queue.length >= this.options.offlineQueue) throw new OfflineQueueFullError(this.options.offlineQueue, name);
-      this.#queue.push({ name, text, id });
+      this.#queue.push(name, text, id);
     }
   }
 
@@ -364,24 +319,15 @@ export class DuetClient<K extends AnyContract = AnyContract> {
 
   #finish(info: Omit<CloseInfo, 'unsent'>): void {
     clearTimeout(this.#reconnectTimer);
-    clearTimeout(this.#silenceTimer);
+    this.#silence.clear();
     this.#tokens.lost(info.code, info.reason);
     this.#session?.disable();
-    const unsent = this.#queue.filter((queued) => queued.id === undefined).length;
-    this.#queue = [];
+    const unsent = this.#queue.drop();
     this.#closeInfo = Object.freeze({ ...info, unsent });
     const error = new ClientClosedError(this.#closeInfo);
     this.#requests.failAll(() => error);
-    const waiters = this.#openWaiters;
-    this.#openWaiters = [];
     this.#setState('closed');
-    for (const waiter of waiters) waiter.reject(error);
-  }
-
-  #settleClose(): void {
-    const waiters = this.#closeWaiters;
-    this.#closeWaiters = [];
-    for (const waiter of waiters) waiter();
+    this.#waiters.failOpen(error);
   }
 
   #setState(state: ClientState): void {
