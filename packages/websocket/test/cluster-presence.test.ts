@@ -1,7 +1,16 @@
 // Presence over the cluster: who is tracked in a room, the diffs, the leaves of a node that goes
 // away, and the `$presence_state` / `$presence_diff` frames a `presenceEvents` service sends,
 // with one app and with three apps sharing an InMemoryBus, over real sockets.
-import { InMemoryBackplane, InvalidArgumentError, type PresenceDiff, type PresenceEntry } from '@duet/websocket';
+import {
+  type BackplaneMessage,
+  type BackplaneNode,
+  type ClusterSignal,
+  InMemoryBackplane,
+  InMemoryBus,
+  InvalidArgumentError,
+  type PresenceDiff,
+  type PresenceEntry,
+} from '@duet/websocket';
 import { closeTestApps, createTestApp } from '@duet/testing';
 import { cleanup, eventually, pause } from './helpers';
 import { SERVICES, command, connectPeer, startCluster, takeFrames } from './cluster-support';
@@ -14,6 +23,36 @@ function summary(entries: readonly PresenceEntry[]): Record<string, string[]> {
   const result: Record<string, string[]> = {};
   for (const { key, metas } of entries) result[key] = [...(result[key] ?? []), ...metas.map((meta) => meta.connectionId)].sort();
   return result;
+}
+
+/**
+ * An in-memory backplane whose link can be cut, as Redis connections drop: while cut, the other
+ * nodes' broadcasts and signals do not reach its node, and its own signals are lost;
+ * `reconnect()` tells its node it is connected again, as RedisBackplane does after an outage.
+ */
+class CuttableBackplane extends InMemoryBackplane {
+  cut = false;
+  private node: BackplaneNode | undefined;
+
+  override start(nodeId: string, node: BackplaneNode): Promise<void> {
+    this.node = node;
+    const link: BackplaneNode = {
+      deliver: (message: BackplaneMessage) => this.cut || node.deliver(message),
+      signal: (signal: ClusterSignal) => this.cut || node.signal(signal),
+      answer: (request) => node.answer(request),
+      nodesLeft: (nodes) => node.nodesLeft(nodes),
+    };
+    return super.start(nodeId, link);
+  }
+
+  override signal(kind: string, body: unknown): void {
+    if (!this.cut) super.signal(kind, body);
+  }
+
+  reconnect(): void {
+    this.cut = false;
+    this.node!.reconnected?.();
+  }
 }
 
 function diffSummary(diff: PresenceDiff): { joins: Record<string, string[]>; leaves: Record<string, string[]> } {
@@ -141,6 +180,50 @@ describe('presence', () => {
     await three.close();
     await pause(30);
     expect(heard[0].flatMap((diff) => diff.leaves).filter((entry) => entry.key === 'bob')).toHaveLength(1);
+  });
+
+  it('after its backplane reconnects, tells the other apps its presence and asks for theirs; each side hears what it missed as one diff', async () => {
+    const bus = new InMemoryBus();
+    const one = await createTestApp({ services: SERVICES, backplane: new InMemoryBackplane(bus) });
+    const cuttable = new CuttableBackplane(bus);
+    const two = await createTestApp({ services: SERVICES, backplane: cuttable });
+    const ann = await connectPeer(one, '/users?name=ann');
+    const bob = await connectPeer(one, '/users?name=bob');
+    const watcher = await connectPeer(two, '/presence?name=eve');
+    await command(ann, 'track:lobby');
+    await command(watcher, 'join:lobby');
+    const heard: PresenceDiff[] = [];
+    two.registry.onPresence('lobby', (diff) => heard.push(diff));
+    const heardOnOne: PresenceDiff[] = [];
+    one.registry.onPresence('lobby', (diff) => heardOnOne.push(diff));
+
+    cuttable.cut = true;
+    await command(ann, 'untrack:lobby');
+    await command(bob, 'track:lobby');
+    const cal = await connectPeer(two, '/users?name=cal');
+    await command(cal, 'track:lobby');
+    // Stale both ways: the signals were lost.
+    expect(summary(await two.registry.presence('lobby'))).toEqual({ ann: [ann.id], cal: [cal.id] });
+    expect(summary(await one.registry.presence('lobby'))).toEqual({ bob: [bob.id] });
+    heardOnOne.length = 0;
+    await watcher.client.until(() => watcher.client.messages.length === 1, 2000, "cal's join");
+    takeFrames(watcher.client);
+    cuttable.reconnect();
+    await eventually(() => heard.length > 1, 2000, 'two to ask again');
+    expect(summary(await two.registry.presence('lobby'))).toEqual({ bob: [bob.id], cal: [cal.id] });
+    expect(summary(await one.registry.presence('lobby'))).toEqual({ bob: [bob.id], cal: [cal.id] });
+    expect(heard.slice(1).map(diffSummary)).toEqual([{ joins: { bob: [bob.id] }, leaves: { ann: [ann.id] } }]);
+    expect(heardOnOne.map(diffSummary)).toEqual([{ joins: { cal: [cal.id] }, leaves: {} }]);
+    // A presenceEvents member hears the same, as one $presence_diff.
+    await watcher.client.until(() => watcher.client.messages.length === 1, 2000, 'the diff');
+    expect(takeFrames(watcher.client)).toEqual([
+      {
+        type: '$presence_diff',
+        room: 'lobby',
+        joins: [{ key: 'bob', metas: [{ connectionId: bob.id, node: one.registry.nodeId }] }],
+        leaves: [{ key: 'ann', metas: [{ connectionId: ann.id, node: one.registry.nodeId }] }],
+      },
+    ]);
   });
 
   it('refuses a meta that is not a plain JSON object, and a bad room or listener, with InvalidArgumentError', async () => {

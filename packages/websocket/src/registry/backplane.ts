@@ -63,6 +63,14 @@ export interface BackplaneNode {
    * backplane's liveness window (`countTtl` for Redis). Each node is reported once.
    */
   nodesLeft(nodes: readonly string[]): void;
+  /**
+   * The backplane is connected again after an outage (for Redis: both connections ready and
+   * subscribed). Signals may have been lost both ways meanwhile, so the registry resyncs
+   * presence: it signals its whole state and asks the others for theirs (docs/cluster.md, "After
+   * an outage"). Optional: call it once each time the link is back; a backplane that cannot lose
+   * its link never calls it.
+   */
+  reconnected?(): void;
 }
 
 /** Reports from a backplane about what it could not do. */

@@ -1,7 +1,8 @@
 // Presence: who is in a room across the cluster, in the manner of Phoenix Presence. Each node
 // keeps the entries it tracks itself and a replica of every other node's, fed by their
-// 'presence' signals (one per change) and, at start, by their 'presence-state' answers (which
-// replace that node's replica wholesale). A node that leaves the cluster takes its entries
+// 'presence' signals (one per change) and by their whole state, which replaces that node's
+// replica wholesale: their 'presence-state' answers, asked for at start and after this node's
+// backplane reconnects, and their 'presence-state' signals, sent when theirs reconnects. A node that leaves the cluster takes its entries
 // with it: every node drops that replica and tells its own listeners the leaves, so each
 // listener hears each leave once. All of this runs on track, untrack and close only — never
 // per message.
@@ -35,6 +36,8 @@ export type PresenceListener = (diff: PresenceDiff) => void;
 /** The signal kind of presence changes, and the request kind of a node's whole state. */
 export const PRESENCE_SIGNAL = 'presence';
 export const PRESENCE_STATE_REQUEST = 'presence-state';
+/** The signal kind of a node's whole state, sent unasked when its backplane reconnects. */
+export const PRESENCE_STATE_SIGNAL = 'presence-state';
 
 /** One tracked connection in one room, as it is kept and as it travels. */
 interface Tracked {

@@ -1,17 +1,19 @@
 // This node as its backplane sees it: where the other nodes' traffic lands — their broadcasts,
-// requests, signals and departures — and which part of the registry each goes to. Built once at start; nothing here allocates per
+// requests, signals and departures, and the backplane's news that it is connected again — and
+// which part of the registry each goes to. Built once at start; nothing here allocates per
 // message beyond the broadcast target a delivery needs.
 import type { Logger } from '../logger';
 import type { BackplaneMessage, BackplaneNode, ClusterAnswer, ClusterRequest, ClusterSignal } from './backplane';
 import { type BroadcastHost, BroadcastTarget } from './broadcast';
 import { answerMembership } from './cluster-view';
-import { PRESENCE_SIGNAL, PRESENCE_STATE_REQUEST, type Presence } from './presence';
+import { PRESENCE_SIGNAL, PRESENCE_STATE_REQUEST, PRESENCE_STATE_SIGNAL, type Presence } from './presence';
 import { OPERATE_REQUEST, operateLocally, readOperation } from './remote-operations';
 
-/** What the node needs of the registry: its connections, and a way to ask the other nodes. */
+/** What the node needs of the registry: its connections, and ways to ask and tell the other nodes. */
 export interface RegistryNodeHost extends BroadcastHost {
   readonly logger: Logger;
   request(kind: string, body: unknown): Promise<ClusterAnswer[]>;
+  signal(kind: string, body: unknown): void;
 }
 
 /** @internal Handed to `Backplane.start` by the registry. */
@@ -41,10 +43,24 @@ export class RegistryNode implements BackplaneNode {
 
   signal(signal: ClusterSignal): void {
     if (signal.kind === PRESENCE_SIGNAL) this.presence.signalled(signal.origin, signal.body);
+    else if (signal.kind === PRESENCE_STATE_SIGNAL) this.presence.replaced(signal.origin, signal.body);
   }
 
   nodesLeft(nodes: readonly string[]): void {
     this.presence.nodesLeft(nodes);
+  }
+
+  /**
+   * The backplane is connected again after an outage. Signals may have been lost both ways:
+   * this node's own (refused while it was cut off) and the others' (sent while it was not
+   * listening). So it tells the others its whole presence, which replaces their replica of it,
+   * and asks for theirs, as at start. Each replaced replica's differences are told as ordinary
+   * diffs (to `onPresence` listeners and `presenceEvents` members), one per room: what changed
+   * while the two were apart.
+   */
+  reconnected(): void {
+    this.host.signal(PRESENCE_STATE_SIGNAL, this.presence.snapshot());
+    void this.syncPresence('after the backplane reconnected');
   }
 
   /**
