@@ -1,7 +1,9 @@
 // One outage of a backplane's connection to Redis, from the first connection lost to both
 // being ready and subscribed again: when it began and what it cost (publishes refused here,
-// messages missed from the others), logged once as it begins and once as it ends.
-import type { Logger } from '@duet/websocket';
+// messages missed from the others), logged once as it begins and once as it ends. At its end
+// the node is told (`reconnected`): what the others signalled meanwhile may be lost, and the
+// registry rebuilds what it keeps of them (their presence).
+import type { BackplaneNode, Logger } from '@duet/websocket';
 
 /** @internal */
 export class Outage {
@@ -9,6 +11,7 @@ export class Outage {
 
   /** Logs the outage; `undelivered` and `missed` are the backplane's totals so far. */
   constructor(
+    private readonly node: BackplaneNode,
     private readonly logger: Logger,
     private readonly redis: string,
     connection: 'publisher' | 'subscriber',
@@ -23,7 +26,7 @@ export class Outage {
     });
   }
 
-  /** Logs the recovery, with what the outage cost; `undelivered` and `missed` are the totals now. */
+  /** Logs the recovery, with what the outage cost, and tells the node; `undelivered` and `missed` are the totals now. */
   ended(undelivered: number, missed: number): void {
     this.logger.warn('Redis backplane reconnected to Redis', {
       redis: this.redis,
@@ -31,5 +34,10 @@ export class Outage {
       undelivered: undelivered - this.undelivered,
       missed: missed - this.missed,
     });
+    try {
+      this.node.reconnected?.();
+    } catch (error) {
+      this.logger.error('Redis backplane could not tell the registry it reconnected', { error: (error as Error).message });
+    }
   }
 }

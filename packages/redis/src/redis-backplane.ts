@@ -318,7 +318,7 @@ export class RedisBackplane implements Backplane {
       }
     }
     if (!this.started || this.stopped || this.outage !== undefined) return;
-    this.outage = new Outage(this.logger, this.address(), role, this.lastError, this.outbound.undelivered, this.inbound!.missed);
+    this.outage = new Outage(this.node!, this.logger, this.address(), role, this.lastError, this.outbound.undelivered, this.inbound!.missed);
   }
 
   private checkRecovered(): void {
