@@ -71,8 +71,12 @@ describe('a Redis restart in the middle of traffic', () => {
     const oneStats = (await ann.stats()).backplane;
     const twoStats = (await bob.stats()).backplane;
     expect(oneStats.undelivered).toBeGreaterThan(0);
-    // Each message reached bob, or was counted as undelivered by one, or as missed by two.
-    expect(bobNumbers.length + oneStats.undelivered + twoStats.missed).toBe(total);
+    // Each message reached bob, or was counted as undelivered by one, or as missed by two. One
+    // other numbered message may be among those counts: the presence state one signals as it
+    // reconnects, which two misses when it is not subscribed again yet (two asks one for it).
+    const counted = bobNumbers.length + oneStats.undelivered + twoStats.missed;
+    expect(counted - total).toBeGreaterThanOrEqual(0);
+    expect(counted - total).toBeLessThanOrEqual(1);
     for (const node of [one, two]) {
       expect(node.logs('warn').some((line) => line.includes('lost its connection to Redis'))).toBe(true);
       expect(node.logs('warn').some((line) => line.includes('reconnected to Redis'))).toBe(true);
