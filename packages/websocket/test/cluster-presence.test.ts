@@ -37,8 +37,12 @@ class CuttableBackplane extends InMemoryBackplane {
   override start(nodeId: string, node: BackplaneNode): Promise<void> {
     this.node = node;
     const link: BackplaneNode = {
-      deliver: (message: BackplaneMessage) => this.cut || node.deliver(message),
-      signal: (signal: ClusterSignal) => this.cut || node.signal(signal),
+      deliver: (message: BackplaneMessage) => {
+        if (!this.cut) node.deliver(message);
+      },
+      signal: (signal: ClusterSignal) => {
+        if (!this.cut) node.signal(signal);
+      },
       answer: (request) => node.answer(request),
       nodesLeft: (nodes) => node.nodesLeft(nodes),
     };
