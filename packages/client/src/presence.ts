@@ -5,35 +5,9 @@
 import type { DuetClient } from './client';
 import { ClientArgumentError } from './errors';
 import { Listeners } from './listeners';
+import { PRESENCE_DIFF, PRESENCE_STATE, type PresenceDiff, type PresenceEntry, type PresenceMeta, type PresenceState } from '@duet/contract';
 
-export const PRESENCE_STATE = '$presence_state';
-export const PRESENCE_DIFF = '$presence_diff';
-
-/** One connection's presence: the meta it was tracked with, plus where it is. */
-export interface PresenceMeta {
-  readonly connectionId: string;
-  readonly node: string;
-  readonly [field: string]: unknown;
-}
-
-/** One key (a user's name, or a connection id) with a meta per tracked connection (tab). */
-export interface PresenceEntry {
-  readonly key: string;
-  readonly metas: readonly PresenceMeta[];
-}
-
-/** `$presence_state`: everyone in `room`. */
-export interface PresenceState {
-  readonly room: string;
-  readonly presences: readonly PresenceEntry[];
-}
-
-/** `$presence_diff`: the metas that joined and left `room`. */
-export interface PresenceDiff {
-  readonly room: string;
-  readonly joins: readonly PresenceEntry[];
-  readonly leaves: readonly PresenceEntry[];
-}
+export { PRESENCE_DIFF, PRESENCE_STATE, type PresenceDiff, type PresenceEntry, type PresenceMeta, type PresenceState } from '@duet/contract';
 
 /**
  * Who is in one room now, kept from the server's presence events: a state replaces the list,

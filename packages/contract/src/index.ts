@@ -17,6 +17,7 @@ export type {
   SendName,
 } from './contract';
 export type { CompressionOptions } from './compression-options';
+export { PRESENCE_DIFF, PRESENCE_STATE, type PresenceDiff, type PresenceEntry, type PresenceMeta, type PresenceState } from './presence';
 export { CodedError, ContractError } from './errors';
 export { isStandardSchema } from './standard-schema';
 export type { InferInput, InferOutput, StandardIssue, StandardResult, StandardSchemaV1 } from './standard-schema';

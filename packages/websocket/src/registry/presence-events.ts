@@ -4,10 +4,10 @@
 // then each diff. Encoded once per dispatcher key, written under each member's slow-consumer bound.
 import { type EncodedFrame, encodeFrame } from '../transport/frame-encoding';
 import type { BroadcastMember } from './broadcast';
-import type { PresenceDiff, PresenceEntry } from './presence';
+import { PRESENCE_DIFF, PRESENCE_STATE, type PresenceDiff, type PresenceEntry } from '@duet/contract';
 
-export const PRESENCE_STATE_EVENT = '$presence_state';
-export const PRESENCE_DIFF_EVENT = '$presence_diff';
+export const PRESENCE_STATE_EVENT = PRESENCE_STATE;
+export const PRESENCE_DIFF_EVENT = PRESENCE_DIFF;
 
 /** Writes `event` with `body` to the `members` whose service has `presenceEvents`. */
 export function sendPresenceEvent(members: Iterable<BroadcastMember>, event: string, body: PresenceDiff | { room: string; presences: PresenceEntry[] }): void {

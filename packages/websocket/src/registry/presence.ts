@@ -7,29 +7,10 @@
 // listener hears each leave once. All of this runs on track, untrack and close only — never
 // per message.
 import { InvalidArgumentError } from '../errors';
-import { isPlainObject } from '@duet/contract';
+import { type PresenceDiff, type PresenceEntry, type PresenceMeta, isPlainObject } from '@duet/contract';
 import type { Logger } from '../logger';
 
-/** One connection's presence in a room: the meta given to `caller.track`, plus where it is. */
-export interface PresenceMeta {
-  readonly connectionId: string;
-  /** The node (process) the connection is on. */
-  readonly node: string;
-  readonly [field: string]: unknown;
-}
-
-/** The presence of one key (the principal's `name`, else the connection id): one meta per tracked connection. */
-export interface PresenceEntry {
-  readonly key: string;
-  readonly metas: readonly PresenceMeta[];
-}
-
-/** What changed in a room: only the metas that joined or left. */
-export interface PresenceDiff {
-  readonly room: string;
-  readonly joins: readonly PresenceEntry[];
-  readonly leaves: readonly PresenceEntry[];
-}
+export type { PresenceDiff, PresenceEntry, PresenceMeta } from '@duet/contract';
 
 export type PresenceListener = (diff: PresenceDiff) => void;
 
