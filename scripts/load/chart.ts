@@ -1,7 +1,7 @@
 // Draws load runs as one SVG: how long the broadcast took to reach each share of the
 // receivers (one line per run, the 2 s target dashed), and how the connections opened over time.
-//   node -r ts-node/register/transpile-only scripts/load/chart.ts <result.json>… -o <chart.svg>
-// Each result is what `npm run -s load -- … --json` printed.
+//   node -r ts-node/register/transpile-only scripts/load/chart.ts <result.json>[=label]… -o <chart.svg>
+// Each result is what `npm run -s load -- … --json` printed; a label names its line in the legend.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { BROADCAST_TARGET_MS, type LoadResult, kib } from './result';
 
@@ -60,7 +60,7 @@ function polyline(points: Array<[number, number]>, color: string): string {
   return `<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(' ')}"/>`;
 }
 
-export function renderChart(runs: readonly LoadResult[]): string {
+export function renderChart(runs: readonly LoadResult[], labels: readonly (string | undefined)[] = []): string {
   const out: string[] = [];
   const legendTop = 40;
   const legendHeight = 18 * runs.length + 10;
@@ -73,9 +73,9 @@ export function renderChart(runs: readonly LoadResult[]): string {
   runs.forEach((run, index) => {
     const b = run.broadcast;
     const text =
-      `run ${index + 1} (${run.date.slice(0, 16).replace('T', ' ')} UTC, ${run.options.allocator}): ` +
-      `opened ${run.open.opened} in ${(run.open.ms / 1000).toFixed(1)} s; RSS ${kib(run.rssPerConnection)}/connection; ` +
-      `broadcast first ${b.firstMs.toFixed(0)} ms, 50 % ${b.p50Ms.toFixed(0)} ms, 99 % ${b.p99Ms.toFixed(0)} ms, all ${b.allMs === undefined ? 'never' : `${b.allMs.toFixed(0)} ms`}; ${b.once} exactly once`;
+      `${labels[index] ?? `run ${index + 1}`} (${run.date.slice(11, 16)} UTC, ${run.options.allocator ?? 'glibc'}): ` +
+      `open in ${(run.open.ms / 1000).toFixed(1)} s, RSS ${kib(run.rssPerConnection, 1)}/conn., ` +
+      `broadcast 50 % ${b.p50Ms.toFixed(0)} ms, all ${b.allMs === undefined ? 'never' : `${b.allMs.toFixed(0)} ms`}, ${b.once.toLocaleString('en')} exactly once`;
     const y = legendTop + 14 + 18 * index;
     out.push(`<line x1="${LEFT}" y1="${y - 4}" x2="${LEFT + 24}" y2="${y - 4}" stroke="${COLORS[index % COLORS.length]}" stroke-width="3"/>`);
     out.push(`<text x="${LEFT + 32}" y="${y}">${escape(text)}</text>`);
@@ -96,7 +96,7 @@ export function renderChart(runs: readonly LoadResult[]): string {
   const b = axes(broadcastPanel, out);
   const bottom = broadcastPanel.top + PANEL_HEIGHT - 50;
   out.push(`<line x1="${b.x(BROADCAST_TARGET_MS)}" y1="${broadcastPanel.top + 30}" x2="${b.x(BROADCAST_TARGET_MS)}" y2="${bottom}" stroke="#d9534f" stroke-dasharray="6 4"/>`);
-  out.push(`<text x="${b.x(BROADCAST_TARGET_MS) - 4}" y="${broadcastPanel.top + 44}" text-anchor="end" fill="#d9534f">target: all within ${BROADCAST_TARGET_MS} ms</text>`);
+  out.push(`<text x="${b.x(BROADCAST_TARGET_MS) + 6}" y="${bottom - 8}" fill="#d9534f">target: all within ${BROADCAST_TARGET_MS} ms</text>`);
   runs.forEach((run, index) => {
     const cdf = run.broadcast.cdf;
     const share = run.broadcast.receivers / run.open.wanted;
@@ -132,9 +132,9 @@ function main(): void {
     process.exit(2);
   }
   const output = args[at + 1];
-  const inputs = args.filter((_, index) => index !== at && index !== at + 1);
-  const runs = inputs.map((file) => JSON.parse(readFileSync(file, 'utf8').trim().split('\n').at(-1)!) as LoadResult);
-  writeFileSync(output, renderChart(runs));
+  const inputs = args.filter((_, index) => index !== at && index !== at + 1).map((input) => input.split('='));
+  const runs = inputs.map(([file]) => JSON.parse(readFileSync(file, 'utf8').trim().split('\n').at(-1)!) as LoadResult);
+  writeFileSync(output, renderChart(runs, inputs.map(([, label]) => label)));
   console.log(`wrote ${output} from ${inputs.length} runs`);
 }
 

@@ -27,8 +27,8 @@ export interface OpenResult {
   /** Why connections failed, by message (the first few kinds). */
   errors: Record<string, number>;
   ms: number;
-  /** Connections open at each PROGRESS_MS tick since the open began. */
-  progress: number[];
+  /** [milliseconds since the open began, connections open then], about every PROGRESS_MS (timers run late on a busy machine). */
+  progress: Array<[number, number]>;
 }
 
 export interface DeliveryReport {
@@ -118,10 +118,10 @@ async function open(spec: OpenSpec): Promise<OpenResult> {
   latencies = new Float64Array(spec.connections).fill(Number.NaN);
   const opened: WebSocket[] = new Array(spec.connections);
   const errors: Record<string, number> = {};
-  const progress: number[] = [];
+  const progress: Array<[number, number]> = [];
   let openCount = 0;
   let failed = 0;
-  const ticker = setInterval(() => progress.push(openCount), PROGRESS_MS);
+  const ticker = setInterval(() => progress.push([performance.now() - started, openCount]), PROGRESS_MS);
   let next = 0;
   // `concurrency` workers take the next connection until all are tried or the time is up.
   const worker = async () => {
@@ -140,7 +140,7 @@ async function open(spec: OpenSpec): Promise<OpenResult> {
   };
   await Promise.all(Array.from({ length: Math.min(spec.concurrency, spec.connections) }, worker));
   clearInterval(ticker);
-  progress.push(openCount);
+  progress.push([performance.now() - started, openCount]);
   const notTried = spec.connections - next;
   if (notTried > 0) errors[`not tried within ${spec.timeoutMs} ms`] = notTried;
   sockets = opened.filter((socket) => socket !== undefined);

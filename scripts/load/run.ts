@@ -30,11 +30,28 @@ const MEMORY_ROUNDS = 10;
 type Server = LoadChild<ServerReady>;
 type Generator = LoadChild<GeneratorReady>;
 
+const seconds = (value: number) => Math.round(value * 100) / 100;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `count` items spread over `parts` as evenly as whole numbers allow. */
 function shares(count: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, part) => Math.floor(count / parts) + (part < count % parts ? 1 : 0));
+}
+
+/** Connections open over all generators at each PROGRESS_TICK_MS, from each one's timed samples. */
+function openProgress(opens: readonly OpenResult[], openMs: number): number[] {
+  const at = opens.map(() => 0);
+  const progress: number[] = [];
+  for (let time = PROGRESS_TICK_MS; time < openMs + PROGRESS_TICK_MS; time += PROGRESS_TICK_MS) {
+    let open = 0;
+    opens.forEach((result, index) => {
+      const samples = result.progress;
+      while (at[index] + 1 < samples.length && samples[at[index] + 1][0] <= time) at[index]++;
+      open += samples[at[index]]?.[0] <= time ? samples[at[index]][1] : 0;
+    });
+    progress.push(open);
+  }
+  return progress;
 }
 
 async function statsOf(servers: readonly Server[]): Promise<ServerStats[]> {
@@ -133,8 +150,7 @@ export async function runLoad(options: LoadOptions, started: StartedProcesses, c
   const opened = opens.reduce((sum, open) => sum + open.opened, 0);
   const errors: Record<string, number> = {};
   for (const open of opens) for (const [kind, n] of Object.entries(open.errors)) errors[kind] = (errors[kind] ?? 0) + n;
-  const ticks = Math.max(...opens.map((open) => open.progress.length));
-  const progress = Array.from({ length: ticks }, (_, tick) => opens.reduce((sum, open) => sum + (open.progress[tick] ?? open.progress.at(-1) ?? 0), 0));
+  const progress = openProgress(opens, openMs);
   const cpuOpened = redisCpu();
   log(`opened ${opened} in ${(openMs / 1000).toFixed(1)} s`);
 
@@ -271,12 +287,13 @@ export async function runLoad(options: LoadOptions, started: StartedProcesses, c
         ? undefined
         : {
             pid: redisPid,
+            // /proc counts in ticks of 10 ms: two decimals say all there is.
             cpuSeconds: {
-              open: cpuOpened - cpuAtStart,
-              hold: cpuHeld - cpuOpened,
-              broadcast: cpuBroadcast - cpuHeld,
-              close: cpuEnd - cpuBroadcast,
-              total: cpuEnd - cpuAtStart,
+              open: seconds(cpuOpened - cpuAtStart),
+              hold: seconds(cpuHeld - cpuOpened),
+              broadcast: seconds(cpuBroadcast - cpuHeld),
+              close: seconds(cpuEnd - cpuBroadcast),
+              total: seconds(cpuEnd - cpuAtStart),
             },
           },
   };
