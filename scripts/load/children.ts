@@ -26,16 +26,23 @@ export interface Stoppable {
 /** Everything a run started, stopped in reverse order whatever happens. */
 export class StartedProcesses {
   private readonly started: Stoppable[] = [];
+  private stopping: Promise<void> | undefined;
 
+  /** Records `process`; one started after stopAll() began is stopped at once. */
   add<T extends Stoppable>(process: T): T {
-    this.started.push(process);
+    if (this.stopping !== undefined) void process.stop().catch(() => {});
+    else this.started.push(process);
     return process;
   }
 
-  /** Stops every process still recorded; never rejects. */
-  async stopAll(): Promise<void> {
-    const all = this.started.splice(0).reverse();
-    await Promise.all(all.map((process) => process.stop().catch(() => {})));
+  /**
+   * Stops every process recorded, in reverse order of start; never rejects. Every call answers
+   * the same promise, so that an exit path that comes second (the timeout, then the run's own
+   * `finally`) still waits for the stops the first one began.
+   */
+  stopAll(): Promise<void> {
+    this.stopping ??= Promise.all(this.started.splice(0).reverse().map((process) => process.stop().catch(() => {}))).then(() => {});
+    return this.stopping;
   }
 }
 
