@@ -37,6 +37,8 @@ export interface LoadResult {
     /** Connections open over all generators at each tick of `progressTickMs`. */
     progress: number[];
     progressTickMs: number;
+    /** How long each generator took to open its share. */
+    generatorMs?: number[];
   };
   clusterCount: { count: number; expected: number; via: string; waitedMs: number };
   servers: ServerFigures[];

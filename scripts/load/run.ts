@@ -152,7 +152,7 @@ export async function runLoad(options: LoadOptions, started: StartedProcesses, c
   for (const open of opens) for (const [kind, n] of Object.entries(open.errors)) errors[kind] = (errors[kind] ?? 0) + n;
   const progress = openProgress(opens, openMs);
   const cpuOpened = redisCpu();
-  log(`opened ${opened} in ${(openMs / 1000).toFixed(1)} s`);
+  log(`opened ${opened} in ${(openMs / 1000).toFixed(1)} s; per generator ${opens.map((open) => `${(open.ms / 1000).toFixed(1)} s`).join(', ')}`);
 
   // The cluster-wide count: each node writes its own within 500 ms of a change.
   const count = await pollUntil(
@@ -245,6 +245,7 @@ export async function runLoad(options: LoadOptions, started: StartedProcesses, c
       perSecond: opened / (openMs / 1000),
       progress,
       progressTickMs: PROGRESS_TICK_MS,
+      generatorMs: opens.map((open) => Math.round(open.ms)),
     },
     clusterCount: { count: count.value.count, expected: options.connections, via: count.value.via, waitedMs: count.waitedMs },
     servers: serverFigures,
