@@ -31,17 +31,35 @@ function fixtureArgs(fixture: string): string[] {
     : ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'fixtures', fixture)];
 }
 
-/** A Duet app with a RedisBackplane, in a process of its own. */
-export class DuetProcess {
+/** A fixture in a process of its own: what it printed, and its end, by its PID only. */
+class FixtureProcess {
   output = '';
   private readonly exited: Promise<void>;
 
-  private constructor(private readonly child: ChildProcess) {
+  protected constructor(protected readonly child: ChildProcess) {
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
   }
 
+  /** Ends the process at once, as a crash would (SIGKILL): it says nothing to anyone. */
+  async crash(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** Stops the process gracefully (SIGTERM), or kills it after 5 s. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGTERM');
+    const force = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await this.exited;
+    clearTimeout(force);
+  }
+}
+
+/** A Duet app with a RedisBackplane, in a process of its own. */
+export class DuetProcess extends FixtureProcess {
   /** Starts fixtures/chat-node.ts (or another fixture) on `redisUrl`; resolves with the process once it listens. */
   static async start(redisUrl: string, env: Record<string, string> = {}, fixture = 'chat-node.ts'): Promise<DuetProcess> {
     // Under `bun test` the process is Bun too (Bun's native engine), on the sources as the test is.
@@ -80,20 +98,6 @@ export class DuetProcess {
     return this.output.split('\n').filter((line) => line.startsWith(`log ${level} `));
   }
 
-  /** Ends the process at once, as a crash would (SIGKILL). */
-  async crash(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-    await this.exited;
-  }
-
-  /** Stops the process gracefully (SIGTERM), or kills it after 5 s. */
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill('SIGTERM');
-    const force = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-    await this.exited;
-    clearTimeout(force);
-  }
 }
 
 /** A `ws` client that keeps every text frame it receives. */
@@ -203,16 +207,7 @@ export class RecordingNode implements BackplaneNode {
  * fixtures/backplane-node.ts: it answers every request with its id and PID, and prints what
  * reaches it. Stopped gracefully (SIGTERM) or crashed (SIGKILL), by its PID.
  */
-export class BackplaneProcess {
-  output = '';
-  private readonly exited: Promise<void>;
-
-  private constructor(private readonly child: ChildProcess) {
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-  }
-
+export class BackplaneProcess extends FixtureProcess {
   /** Starts a node `nodeId` on `redisUrl`; `env` may set COUNT_TTL, CHANNEL, KEY_PREFIX. Resolves once it started. */
   static async start(redisUrl: string, nodeId: string, env: Record<string, string> = {}): Promise<BackplaneProcess> {
     const child = spawn(process.execPath, fixtureArgs('backplane-node.ts'), {
@@ -235,18 +230,4 @@ export class BackplaneProcess {
     return this.child.pid!;
   }
 
-  /** Ends the process at once (SIGKILL): it says nothing to the other nodes. */
-  async crash(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-    await this.exited;
-  }
-
-  /** Stops the node gracefully (SIGTERM: its backplane stops), or kills it after 5 s. */
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill('SIGTERM');
-    const force = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-    await this.exited;
-    clearTimeout(force);
-  }
 }
