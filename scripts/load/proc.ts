@@ -1,20 +1,7 @@
-// What Linux says about a process, read from /proc: CPU seconds, resident memory and the
-// open-file limit. The load test reads them for processes it started (redis-server, its children).
+// What Linux says about a process, read from /proc: resident memory, the open-file limit and
+// kernel settings, for the load test's children (transpiled alone: this file imports nothing of
+// the repository). CPU seconds come from the bench's reader (bench/src/proc.ts).
 import { readFileSync } from 'node:fs';
-
-const TICKS_PER_SECOND = 100; // USER_HZ: 100 on the Linux kernels this runs on
-
-/** User + system CPU seconds `pid` has used so far (NaN when it cannot be read). */
-export function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // The command name may hold spaces and parentheses: the fields start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime
-  } catch {
-    return Number.NaN;
-  }
-}
 
 /** The soft limit on open files of `pid` (what `ulimit -n` prints in it); NaN when unreadable. */
 export function openFileLimit(pid: number | 'self' = 'self'): number {

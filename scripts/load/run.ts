@@ -9,7 +9,8 @@ import { ChildScripts } from './child-scripts';
 import { LoadChild, StartedProcesses } from './children';
 import type { CloseResult, DeliveryReport, GeneratorReady, OpenResult, OpenSpec } from './generator';
 import type { LoadOptions } from './options';
-import { cpuSeconds, kernelSetting, openFileLimit } from './proc';
+import { cpuSeconds } from '../../bench/src/proc';
+import { kernelSetting, openFileLimit } from './proc';
 import { type LoadResult, MEMORY_BACK_WITHIN, type ServerFigures, quantile, targetsOf } from './result';
 import type { BroadcastSent, ClusterCount, ServerReady, ServerStats } from './server';
 
