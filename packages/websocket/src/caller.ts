@@ -28,8 +28,8 @@ export interface CallerLink {
   readonly outbound: Outbound;
   join(room: string): void;
   leave(room: string): void;
-  track(room: string, meta: unknown): void;
-  untrack(room: string): void;
+  /** Tracks (`tracked`) or untracks its presence in `room`. */
+  presence(room: string, meta: unknown, tracked: boolean): void;
   rooms(): ReadonlySet<string>;
   /** Close code and reason once the connection has closed. */
   readonly closeCode: number | undefined;
@@ -199,12 +199,12 @@ export class Caller<K extends AnyContract = AnyContract> {
    * caller.track('lobby', { status: 'online' });
    */
   track(room: string, meta?: Record<string, unknown>): void {
-    this.link.track(room, meta);
+    this.link.presence(room, meta, true);
   }
 
   /** Stops tracking this connection's presence in `room`; it stays in the room. */
   untrack(room: string): void {
-    this.link.untrack(room);
+    this.link.presence(room, undefined, false);
   }
 
   /** The rooms this connection is in. */

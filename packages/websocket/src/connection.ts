@@ -95,12 +95,9 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
     this.subscriptions?.left(room);
   }
 
-  track(room: string, meta: unknown): void {
-    this.options.registry.track(this, room, meta);
-  }
-
-  untrack(room: string): void {
-    this.options.registry.untrack(this, room);
+  presence(room: string, meta: unknown, tracked: boolean): void {
+    if (tracked) this.options.registry.track(this, room, meta);
+    else this.options.registry.untrack(this, room);
   }
 
   /** Its subscriptions, on an engine with topics (there must be a `topicSocket`). */
@@ -230,12 +227,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
    * Messages still waiting behind that handler can no longer be answered and are not handled.
    */
   private closePastBusyHandler(code: number, reason: string): void {
-    const skipped = this.pending?.discard(isMessageEvent) ?? 0;
-    if (skipped > 0) {
-      const message = 'connection closed while a handler was still running; messages waiting behind it were not handled';
-      this.options.report.logger.warn(message, this.options.report.fields(this.caller, { skipped }));
-    }
-    this.runner.runCloseBesideBusy(code, reason);
+    this.runner.runCloseBesideBusy(code, reason, this.pending?.discard(isMessageEvent) ?? 0);
   }
 
   private enqueue(event: HandlerEvent, first: unknown, second: unknown): void {

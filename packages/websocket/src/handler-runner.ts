@@ -55,9 +55,14 @@ export class HandlerRunner implements ReplyFailures {
 
   /**
    * `@OnClose` while another handler is still pending: called on its own, not through `call`,
-   * because the pending handler still owns the connection's busy state.
+   * because the pending handler still owns the connection's busy state. `skipped` messages that
+   * waited behind it can no longer be answered: they were dropped, and are logged here.
    */
-  runCloseBesideBusy(code: number, reason: string): void {
+  runCloseBesideBusy(code: number, reason: string, skipped: number): void {
+    if (skipped > 0) {
+      const message = 'connection closed while a handler was still running; messages waiting behind it were not handled';
+      this.report.logger.warn(message, this.report.fields(this.host.caller, { skipped }));
+    }
     let result: unknown;
     try {
       result = this.handlers[HandlerEvent.Close]?.call(this.instance, this.host.caller, code, reason);
