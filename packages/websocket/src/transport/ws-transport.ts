@@ -24,6 +24,7 @@ import { acceptsDirectFrames, writeEncodedFrame, writeFrame, writeTextBytes } fr
 import type { NodeUpgrade } from './node-listener';
 import type { EngineOptions, PendingUpgrade, Transport, TransportEngine, TransportHandler } from './transport';
 import { WriteBatch } from './write-batch';
+import { WsHandshake } from './ws-handshake';
 import { kTransport, takeReceiverEvents, treatTooManyFragmentsAsTooBig } from './ws-receiver-events';
 
 const OPEN: typeof WebSocket.OPEN = 1;
@@ -38,6 +39,8 @@ type RequestWithHeaders = IncomingMessage & { [kExtraHeaders]?: Readonly<Record<
 /** The handshakes of one service, on ws. */
 export class WsEngine implements TransportEngine {
   private readonly server: WebSocketServer;
+  /** Completes the handshakes that agree no compression (ws's server does the others). */
+  private readonly handshake: WsHandshake;
   private readonly compression: ResolvedCompression | undefined;
   /** How sockets that agreed each answer are written, made at the first socket to agree it. */
   private readonly sendings = new Map<string, DeflateSending>();
@@ -59,6 +62,7 @@ export class WsEngine implements TransportEngine {
       handleProtocols: (offered: Set<string>) => options.selectSubProtocol(offered),
     };
     this.server = new WebSocketServer(serverOptions);
+    this.handshake = new WsHandshake(this.server, (offered) => options.selectSubProtocol(offered));
     // Only services that add headers to the 101 (@OnUpgrade) listen: a listener costs every handshake.
     if (options.addsHeaders) this.server.on('headers', appendExtraHeaders);
   }
@@ -70,11 +74,12 @@ export class WsEngine implements TransportEngine {
   ): void {
     // A Node listener hands its ws engines only the upgrades its node:http server made.
     const { request, stream, head } = upgrade as NodeUpgrade;
-    if (headers !== undefined) (request as RequestWithHeaders)[kExtraHeaders] = headers;
     if (this.compression === undefined) {
-      this.server.handleUpgrade(request, stream, head, (ws: WebSocket) => onAccepted(new WsTransport(ws, undefined)));
+      const ws = this.handshake.complete(request, stream, head, headers);
+      if (ws !== undefined) onAccepted(new WsTransport(ws, undefined));
       return;
     }
+    if (headers !== undefined) (request as RequestWithHeaders)[kExtraHeaders] = headers;
     const sending = this.agree(request);
     this.server.handleUpgrade(request, stream, head, (ws: WebSocket) => onAccepted(new WsTransport(ws, ws.extensions === '' ? undefined : sending)));
   }

@@ -46,6 +46,14 @@ describe('opening handshake — Duet echo sample', () => {
     expect(acceptFor('dGhlIHNhbXBsZSBub25jZQ==')).toBe('s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
   });
 
+  it("answers the RFC 6455 §1.3 example key with the RFC's accept value, and with no header it did not negotiate", async () => {
+    // The server's own hash against the value printed in the RFC (Duet writes the 101 itself).
+    const response = await httpExchange(target.port, withClose(upgradeRequest(Path.Echo, 'dGhlIHNhbXBsZSBub25jZQ==')));
+    expect(response.status).toBe(101);
+    expect(response.headers['sec-websocket-accept']).toBe('s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+    expect(Object.keys(response.headers).sort()).toEqual(['connection', 'sec-websocket-accept', 'upgrade']);
+  });
+
   it('accepts upgrade header values in any letter case and among other tokens', async () => {
     const key = newKey();
     const headers = { ...upgradeHeaders(key), Upgrade: 'WebSocket', Connection: 'keep-alive, Upgrade' };
