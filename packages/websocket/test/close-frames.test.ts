@@ -6,6 +6,7 @@ import {
   CloseFrame,
   ConnectionClosedError,
   InvalidArgumentError,
+  OnClose,
   OnError,
   OnMessage,
   OnOpen,
@@ -13,7 +14,7 @@ import {
   WebSocketService,
 } from '@duet/websocket';
 import { closeTestApps, createTestApp, eventually } from '@duet/testing';
-import { Opcode, RawClient } from './conformance/raw-client';
+import { Opcode, RawClient, closePayload } from './conformance/raw-client';
 
 afterEach(closeTestApps);
 
@@ -130,6 +131,16 @@ class ConnectionClosureTimeoutService {
 
 @WebSocketService({ path: '/idle', idleTimeout: 0.3, connectionClosureTimeout: 1 })
 class IdleClosureService {}
+
+const clientCloses: { code: number; at: number }[] = [];
+
+@WebSocketService({ path: '/client-closes', connectionClosureTimeout: 5 })
+class ClientClosingService {
+  @OnClose()
+  onClose(_caller: Caller, code: number): void {
+    clientCloses.push({ code, at: Date.now() });
+  }
+}
 
 async function closeAfterSending(path: string, text = 'Hi'): Promise<ConnectionClosedError> {
   const app = await createTestApp({ services: [CloseFrameService] });
@@ -282,6 +293,22 @@ describe('connectionClosureTimeout (connection_closure_timeout.bal)', () => {
     const closeSeen = Date.now();
     await client.ended(5000);
     expectWaitedClosureTimeout((Date.now() - closeSeen) / 1000);
+  });
+
+  it('a client that keeps its side of TCP open after the close handshake does not hold the connection until the timeout', async () => {
+    const app = await createTestApp({ services: [ClientClosingService] });
+    const client = await RawClient.connect(app.port(), '/client-closes');
+    // The client never sends its FIN: only the server can end the connection.
+    client.socket.allowHalfOpen = true;
+    const sent = Date.now();
+    client.send({ opcode: Opcode.Close, payload: closePayload(1000, 'bye') });
+    expect((await client.nextClose()).code).toBe(1000);
+    await client.ended(1000);
+    await eventually(() => clientCloses.length > 0, 1000, "the server's @OnClose");
+    expect(clientCloses.map((close) => close.code)).toEqual([1000]);
+    // Well inside connectionClosureTimeout (5 s): the server closed its socket, it did not wait.
+    expect(clientCloses[0].at - sent).toBeLessThan(1000);
+    expect(app.registry.count()).toBe(0);
   });
 
   it('testConnectionClosureTimeoutCallerNegativeTimeout', async () => {

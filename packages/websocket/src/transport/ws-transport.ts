@@ -24,6 +24,7 @@ import { acceptsDirectFrames, writeEncodedFrame, writeFrame, writeTextBytes } fr
 import type { NodeUpgrade } from './node-listener';
 import type { EngineOptions, PendingUpgrade, Transport, TransportEngine, TransportHandler } from './transport';
 import { WriteBatch } from './write-batch';
+import { closeAtOnceAfterCloseHandshake } from './close-at-once';
 import { WsHandshake } from './ws-handshake';
 import { kTransport, takeReceiverEvents, treatTooManyFragmentsAsTooBig } from './ws-receiver-events';
 
@@ -150,6 +151,7 @@ export class WsTransport implements Transport {
   ) {
     this.direct = acceptsDirectFrames(socket);
     this.stream = (socket as unknown as { _socket: Socket })._socket;
+    closeAtOnceAfterCloseHandshake(this.stream, socket);
   }
 
   get isOpen(): boolean {
