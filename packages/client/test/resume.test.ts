@@ -318,7 +318,12 @@ describe('resumable sessions', () => {
     liar.socket.send(JSON.stringify({ type: '$ack', n: 5 })); // acknowledges messages never sent
     const [code] = await new Promise<[number]>((resolve) => liar.socket.on('close', (closeCode) => resolve([closeCode])));
     expect(code).toBe(1002);
-    await eventually(() => seen.closes.length === 1, 2000, '@OnClose'); // the session ended with its socket
+    // Both sessions ended with their sockets: the forged one's clean close, then the liar's.
+    await eventually(() => seen.closes.length === 2, 2000, '@OnClose');
+    expect(seen.closes).toEqual([
+      [1005, ''],
+      [1002, 'invalid acknowledgement'],
+    ]);
   });
 
   it('costs nothing without resume: no session frames for a plain client, nor from a service without resume', async () => {

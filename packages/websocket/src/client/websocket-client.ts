@@ -22,6 +22,7 @@ import { Reconnection } from './reconnection';
 import { PendingRefreshes } from './token-refresh';
 
 const OPEN: typeof WebSocket.OPEN = 1;
+const CLOSING: typeof WebSocket.CLOSING = 2;
 const CLOSED: typeof WebSocket.CLOSED = 3;
 const kClient = Symbol('duet.client');
 type LinkedSocket = WebSocket & { [kClient]: WebSocketClient };
@@ -261,10 +262,16 @@ export class WebSocketClient implements AsyncIterable<string | Buffer> {
     return written;
   }
 
-  // While reconnecting, a write waits for the new connection; otherwise it fails.
+  // While reconnecting, a write waits for the new connection; otherwise it fails. Between the
+  // close handshake and the socket's close (the server may close TCP at once, before this
+  // client has read its FIN) whether a reconnect follows is not known yet: it is at the close.
   private notOpen(retry: () => Promise<void>): Promise<void> {
     const reconnecting = this.reconnection.pending;
     if (reconnecting !== undefined) return reconnecting.then(retry);
+    const socket = this.socket;
+    if (socket !== undefined && socket.readyState === CLOSING) {
+      return new Promise<void>((closed) => socket.once('close', () => closed())).then(() => this.notOpen(retry));
+    }
     return Promise.reject(this.closedError());
   }
 
