@@ -1,10 +1,13 @@
 // `UpgradeRequest`: what a service, an authenticator or `@OnUpgrade` sees of the HTTP upgrade
 // request. Query and cookies are parsed only when read; the object stays reachable from the
-// connection's Caller as `caller.request`.
+// connection's Caller as `caller.request`, for as long as the connection lives: headers that
+// no one read by the handshake are then kept as one string (request-head.ts), and made into
+// the object again on the first read.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { PeerCertificate } from 'node:tls';
 import { UpgradeAbandonedError } from './errors';
 import type { PathParams } from './path-matcher';
+import { packHeaders, unpackHeaders } from './request-head';
 import type { PeerSocket, UpgradeSource } from './transport/transport';
 
 /** Who is connecting, as an authenticator accepted them. */
@@ -20,20 +23,27 @@ export interface Principal {
   readonly expiresAt?: Date;
 }
 
+/** What few requests use, made at the first use: most connections never need it. */
+interface RequestExtras {
+  query: URLSearchParams | undefined;
+  cookies: Readonly<Record<string, string>> | undefined;
+  // A handshake without checks never needs one.
+  abandonment: AbortController | undefined;
+}
+
 export class UpgradeRequest {
   /** Set once authentication has accepted the request. */
   principal: Principal | undefined;
-  private parsedQuery: URLSearchParams | undefined;
-  private parsedCookies: Readonly<Record<string, string>> | undefined;
-  // Made on first use: a handshake without checks never needs one.
-  private abandonment: AbortController | undefined;
+  private extras: RequestExtras | undefined;
 
   /** The HTTP method (always `GET` for a valid upgrade). */
   readonly method: string;
   /** The request target as sent: path and query. */
   readonly url: string;
-  /** The request headers, lower-case names. */
-  readonly headers: IncomingHttpHeaders;
+  /** The headers as received, not read yet: the engine's object, or (`packHeaders`) one string. */
+  private unread: IncomingHttpHeaders | string | undefined;
+  /** The headers object, once read: from then on always this one. */
+  private readHeaders: IncomingHttpHeaders | undefined;
   // The request itself is not kept: a live connection holds only what is read from here.
   private readonly socket: PeerSocket;
 
@@ -45,8 +55,30 @@ export class UpgradeRequest {
   ) {
     this.method = message.method ?? 'GET';
     this.url = message.url ?? '/';
-    this.headers = message.headers;
+    this.unread = message.headers;
     this.socket = message.socket;
+  }
+
+  /** The request headers, lower-case names. */
+  get headers(): IncomingHttpHeaders {
+    if (this.readHeaders === undefined) {
+      const unread = this.unread!;
+      this.readHeaders = typeof unread === 'string' ? unpackHeaders(unread) : unread;
+      this.unread = undefined;
+    }
+    return this.readHeaders;
+  }
+
+  /**
+   * @internal The handshake is made: the connection keeps this request as long as it lives, so
+   * headers no one has read are kept as one string until they are (what can be read stays the same).
+   */
+  connectionMade(source: UpgradeSource): void {
+    if (source.ownHeaders === true && typeof this.unread === 'object') this.unread = packHeaders(this.unread);
+  }
+
+  private get extra(): RequestExtras {
+    return (this.extras ??= { query: undefined, cookies: undefined, abandonment: undefined });
   }
 
   /**
@@ -68,12 +100,13 @@ export class UpgradeRequest {
 
   /** The query string, parsed. */
   get query(): URLSearchParams {
-    if (this.parsedQuery === undefined) {
+    const extra = this.extra;
+    if (extra.query === undefined) {
       const url = this.url;
       const queryAt = url.indexOf('?');
-      this.parsedQuery = new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
+      extra.query = new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
     }
-    return this.parsedQuery;
+    return extra.query;
   }
 
   /**
@@ -81,8 +114,9 @@ export class UpgradeRequest {
    * a cookie may be named `constructor` or `__proto__` and is read like any other.
    */
   get cookies(): Readonly<Record<string, string>> {
-    this.parsedCookies ??= parseCookies(this.headers.cookie);
-    return this.parsedCookies;
+    const extra = this.extra;
+    extra.cookies ??= parseCookies(this.headers.cookie);
+    return extra.cookies;
   }
 
   /**
@@ -99,14 +133,16 @@ export class UpgradeRequest {
    * ```
    */
   get signal(): AbortSignal {
-    this.abandonment ??= new AbortController();
-    return this.abandonment.signal;
+    const extra = this.extra;
+    extra.abandonment ??= new AbortController();
+    return extra.abandonment.signal;
   }
 
   /** @internal The upgrade was answered or its client left: whatever still checks it may stop. */
   abandon(reason: string): void {
-    this.abandonment ??= new AbortController();
-    if (!this.abandonment.signal.aborted) this.abandonment.abort(new UpgradeAbandonedError(reason));
+    const extra = this.extra;
+    extra.abandonment ??= new AbortController();
+    if (!extra.abandonment.signal.aborted) extra.abandonment.abort(new UpgradeAbandonedError(reason));
   }
 
   /** The peer's IP address. */

@@ -160,6 +160,7 @@ class BunUpgrade implements PendingUpgrade {
   readonly socket: PeerSocket;
   readonly untrustedCertificate = false;
   readonly othersMayServe = false;
+  readonly ownHeaders = true;
   private answered = false;
   private response: Response | undefined;
   private settle: ((response: Response | undefined) => void) | undefined;
