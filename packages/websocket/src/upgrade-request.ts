@@ -2,12 +2,12 @@
 // request. Query and cookies are parsed only when read; the object stays reachable from the
 // connection's Caller as `caller.request`, for as long as the connection lives: headers that
 // no one read by the handshake are then kept as one string (request-head.ts), and made into
-// the object again on the first read.
+// the object again on the first read. On Bun the peer address and target are packed with them.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { PeerCertificate } from 'node:tls';
 import { UpgradeAbandonedError } from './errors';
 import type { PathParams } from './path-matcher';
-import { packHeaders, unpackHeaders } from './request-head';
+import { packHead, packedAddress, packedHeaders, packedSecure, packedUrl } from './request-head';
 import type { PeerSocket, UpgradeSource } from './transport/transport';
 
 /** Who is connecting, as an authenticator accepted them. */
@@ -38,14 +38,15 @@ export class UpgradeRequest {
 
   /** The HTTP method (always `GET` for a valid upgrade). */
   readonly method: string;
-  /** The request target as sent: path and query. */
-  readonly url: string;
-  /** The headers as received, not read yet: the engine's object, or (`packHeaders`) one string. */
-  private unread: IncomingHttpHeaders | string | undefined;
+  /** The target, until the head is packed. */
+  private target: string | undefined;
+  /** The headers as received, until read or packed. */
+  private unread: IncomingHttpHeaders | undefined;
   /** The headers object, once read: from then on always this one. */
   private readHeaders: IncomingHttpHeaders | undefined;
-  // The request itself is not kept: a live connection holds only what is read from here.
-  private readonly socket: PeerSocket;
+  // The request itself is not kept: a live connection holds only what is read from here, and
+  // once the connection is made, possibly only its head packed in one string (request-head.ts).
+  private peer: PeerSocket | string;
 
   /** @internal Built by the listener for each upgrade, from what its engine received. */
   constructor(
@@ -54,27 +55,39 @@ export class UpgradeRequest {
     readonly params: PathParams,
   ) {
     this.method = message.method ?? 'GET';
-    this.url = message.url ?? '/';
+    this.target = message.url ?? '/';
     this.unread = message.headers;
-    this.socket = message.socket;
+    this.peer = message.socket;
+  }
+
+  /** The request target as sent: path and query. */
+  get url(): string {
+    const peer = this.peer;
+    return typeof peer === 'string' ? packedUrl(peer) : this.target!;
   }
 
   /** The request headers, lower-case names. */
   get headers(): IncomingHttpHeaders {
     if (this.readHeaders === undefined) {
-      const unread = this.unread!;
-      this.readHeaders = typeof unread === 'string' ? unpackHeaders(unread) : unread;
+      const peer = this.peer;
+      this.readHeaders = this.unread ?? packedHeaders(peer as string);
       this.unread = undefined;
     }
     return this.readHeaders;
   }
 
   /**
-   * @internal The handshake is made: the connection keeps this request as long as it lives, so
-   * headers no one has read are kept as one string until they are (what can be read stays the same).
+   * @internal The handshake is made, and the connection keeps this request as long as it lives:
+   * what an engine made for this request alone (`ownHeaders`) is packed in one string, the
+   * headers too unless someone read them. What can be read stays the same.
    */
   connectionMade(source: UpgradeSource): void {
-    if (source.ownHeaders === true && typeof this.unread === 'object') this.unread = packHeaders(this.unread);
+    const peer = this.peer;
+    if (source.ownHeaders !== true || typeof peer === 'string' || peer.getPeerCertificate !== undefined) return;
+    const head = packHead(peer.encrypted === true, peer.remoteAddress, this.target!, this.unread);
+    if (head === undefined) return;
+    this.peer = head;
+    this.target = this.unread = undefined;
   }
 
   private get extra(): RequestExtras {
@@ -87,7 +100,9 @@ export class UpgradeRequest {
    */
   withBearerToken(token: string): UpgradeRequest {
     const { cookie: _cookie, ...headers } = this.headers;
-    const source = { method: this.method, url: this.url, headers: { ...headers, authorization: `Bearer ${token}` }, socket: this.socket };
+    const peer = this.peer;
+    const socket = typeof peer === 'string' ? { remoteAddress: packedAddress(peer), encrypted: packedSecure(peer) } : peer;
+    const source = { method: this.method, url: this.url, headers: { ...headers, authorization: `Bearer ${token}` }, socket };
     return new UpgradeRequest(source, this.params);
   }
 
@@ -147,18 +162,22 @@ export class UpgradeRequest {
 
   /** The peer's IP address. */
   get remoteAddress(): string | undefined {
-    return this.socket.remoteAddress;
+    const peer = this.peer;
+    return typeof peer === 'string' ? packedAddress(peer) : peer.remoteAddress;
   }
 
   /** True on a TLS listener. */
   get secure(): boolean {
-    return this.socket.encrypted === true;
+    const peer = this.peer;
+    return typeof peer === 'string' ? packedSecure(peer) : peer.encrypted === true;
   }
 
   /** The client certificate of a mutual-TLS connection, when the client presented one. */
   get clientCertificate(): PeerCertificate | undefined {
     if (!this.secure) return undefined;
-    const certificate = this.socket.getPeerCertificate?.();
+    const peer = this.peer;
+    if (typeof peer === 'string') return undefined;
+    const certificate = peer.getPeerCertificate?.();
     return certificate && Object.keys(certificate).length > 0 ? (certificate as PeerCertificate) : undefined;
   }
 }
