@@ -1,6 +1,7 @@
-// `Caller`: what a handler holds to talk back to its connection. One per connection, made at
-// the handshake. Writes resolve once the frame is handed to the socket; on a connection that
-// is not open they reject with ConnectionClosedError.
+// `Caller`: what a handler holds to talk back to its connection. One per connection, made when
+// first needed (an idle connection whose handlers never ran holds none). Writes resolve once
+// the frame is handed to the socket; on a connection that is not open they reject with
+// ConnectionClosedError.
 import type { AnyContract, EventName } from '@duet/contract';
 import { WriteOutcome } from './backpressure';
 import { ConnectionClosedError, InvalidArgumentError } from './errors';
@@ -38,6 +39,9 @@ export interface CallerLink {
   stopStream(id: unknown): boolean;
   /** Its service's configuration: the contract (for `emit`), `connectionClosureTimeout` (for `close`). */
   readonly config: ResolvedServiceConfig;
+  readonly connectionId: string;
+  /** The upgrade request the connection came from. */
+  readonly request: UpgradeRequest;
 }
 
 
@@ -49,26 +53,22 @@ export class Caller<K extends AnyContract = AnyContract> {
   /** Made at the first `setAttribute`: a connection that stores nothing allocates nothing. */
   private attributes: Attributes | undefined;
 
-  private readonly secure: boolean;
+  /** @internal Made by the connection, when first asked for. */
+  constructor(private readonly link: CallerLink) {}
 
-  /** @internal Made by the connection at the handshake. */
-  constructor(
-    private readonly link: CallerLink,
-    private readonly connectionId: string,
-    /** The upgrade request this connection came from. */
-    readonly request: UpgradeRequest,
-  ) {
-    this.secure = request.secure;
+  /** The upgrade request this connection came from. */
+  get request(): UpgradeRequest {
+    return this.link.request;
   }
 
   /** Path parameters of the upgrade request (`/chat/:room` → `{ room }`). */
   get params(): PathParams {
-    return this.request.params;
+    return this.link.request.params;
   }
 
   /** Who authentication accepted, when the service has `auth`. */
   get principal(): Principal | undefined {
-    return this.request.principal;
+    return this.link.request.principal;
   }
 
   /**
@@ -140,7 +140,7 @@ export class Caller<K extends AnyContract = AnyContract> {
 
   /** A unique id for this connection. */
   getConnectionId(): string {
-    return this.connectionId;
+    return this.link.connectionId;
   }
 
   /** True until a close has begun (from either side). */
@@ -150,7 +150,7 @@ export class Caller<K extends AnyContract = AnyContract> {
 
   /** True on a TLS (`wss`) connection. */
   isSecure(): boolean {
-    return this.secure;
+    return this.link.request.secure;
   }
 
   setAttribute(key: string, value: unknown): void {

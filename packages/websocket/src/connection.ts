@@ -26,61 +26,115 @@ import type { UpgradeRequest } from './upgrade-request';
 
 const SLOW_CONSUMER_CLOSE_TIMEOUT_MS = 5000;
 
+// Flags of `Connection.flags`: one number instead of four boolean fields.
+const AWAITING_PONG = 1;
+const SETTLED_SINCE_PING = 2;
+/** A handler's promise is pending: events wait in `pending`. */
+const BUSY = 4;
+/** The socket closed and `@OnClose` has finished. */
+const FINISHED = 8;
+
 export class Connection implements CallerLink, RegistryMember, TransportHandler, OutboundOwner, RunnerHost {
-  readonly caller: Caller;
-  /** Awaiting the pong of a heartbeat ping (heartbeat.ts sends it); a handler settled since it (a paused connection's sign of life). */
-  awaitingPong = false;
-  settledSincePing = false;
+  /** A unique id (`caller.getConnectionId()`). */
+  readonly connectionId = newConnectionId();
   closeCode: number | undefined;
   closeReason = '';
-  readonly outbound: Outbound;
   /** What observers are told of this connection; made only when some are bound. */
   readonly info: ConnectionInfo | undefined;
   /** Set when the connection is being closed because of a failure; later messages are not handled. */
   failureCloseCode: number | undefined;
-  /** Its socket in its server's topics, when the engine fans broadcasts out itself (Bun). */
-  readonly topicSocket: TopicSocket | undefined;
   /** Its subscriptions (`topics()`); made at its first room or publish, so most connections hold none. */
   subscriptions: MemberTopics | undefined;
-
-  private readonly runner: HandlerRunner;
-  private readonly idle: IdleTimer | undefined;
   /** Its principal's expiry and the client's token refreshes, on a service with `auth`. */
   readonly token: TokenLifetime | undefined;
-  readonly config: ResolvedServiceConfig;
-  /** A handler's promise is pending: events wait in `pending`. */
-  private busy = false;
+
+  // An idle connection is most connections: what it may never need is made at its first use
+  // (the Caller at the first handler or lookup, the writer at the first write, the runner at
+  // the first event with a handler), so that one costs only this object.
+  private madeCaller: Caller | undefined;
+  private madeOutbound: Outbound | undefined;
+  private madeRunner: HandlerRunner | undefined;
+  private readonly idle: IdleTimer | undefined;
+  private flags = 0;
   private pending: InboundQueue | undefined;
   /** Made when something waits for the close (a stop, `caller.close`); most connections never need it. */
   private closing: Closing | undefined;
-  /** The socket closed and `@OnClose` has finished. */
-  private finished = false;
 
   constructor(
     readonly transport: Transport,
     private readonly options: ConnectionOptions,
-    instance: object,
-    request: UpgradeRequest,
+    private readonly instance: object,
+    /** The upgrade request this connection came from (`caller.request`). */
+    readonly request: UpgradeRequest,
   ) {
     const { table, report } = options;
-    this.config = table.config;
-    this.caller = new Caller(this, newConnectionId(), request);
-    this.topicSocket = transport.topics;
     if (table.config.idleTimeout > 0) {
       this.idle = new IdleTimer(table.config.idleTimeout, () => this.idleTimedOut());
     }
-    this.outbound = new Outbound(transport, table.config, options.registry, this.idle, this);
-    this.info = report.infoFor(this.caller);
-    this.runner = new HandlerRunner(this, table, instance, report);
+    if (report.observer !== undefined) this.info = report.infoFor(this.caller);
     this.token = options.tokens?.lifetimeFor(this);
     transport.attach(this, this.idle !== undefined);
     options.members.add(this);
     options.registry.add(this);
-    if (this.info !== undefined) {
-      this.outbound.observeWith(report.observer!, this.info);
-      report.observer!.connectionOpened?.(this.info);
-    }
-    this.dispatch(HandlerEvent.Open);
+    if (this.info !== undefined) report.observer!.connectionOpened?.(this.info);
+    // Without an @OnOpen nothing follows the open (handler-runner.ts, `complete`).
+    if (table.handlers[HandlerEvent.Open] !== undefined) this.dispatch(HandlerEvent.Open);
+  }
+
+  /** What a handler holds to talk back to this connection. */
+  get caller(): Caller {
+    return (this.madeCaller ??= new Caller(this));
+  }
+
+  /** Every write, under the slow-consumer policy. */
+  get outbound(): Outbound {
+    return (this.madeOutbound ??= this.newOutbound());
+  }
+
+  private newOutbound(): Outbound {
+    const outbound = new Outbound(this.transport, this.config, this.options.registry, this.idle, this);
+    if (this.info !== undefined) outbound.observeWith(this.options.report.observer!, this.info);
+    return outbound;
+  }
+
+  private get runner(): HandlerRunner {
+    return (this.madeRunner ??= new HandlerRunner(this, this.options.table, this.instance, this.options.report));
+  }
+
+  get config(): ResolvedServiceConfig {
+    return this.options.table.config;
+  }
+
+  /** Its socket in its server's topics, when the engine fans broadcasts out itself (Bun). */
+  get topicSocket(): TopicSocket | undefined {
+    return this.transport.topics;
+  }
+
+  /** Awaiting the pong of a heartbeat ping (heartbeat.ts sends it). */
+  get awaitingPong(): boolean {
+    return (this.flags & AWAITING_PONG) !== 0;
+  }
+
+  set awaitingPong(value: boolean) {
+    this.flags = value ? this.flags | AWAITING_PONG : this.flags & ~AWAITING_PONG;
+  }
+
+  /** A handler settled since the last heartbeat ping (a paused connection's sign of life). */
+  get settledSincePing(): boolean {
+    return (this.flags & SETTLED_SINCE_PING) !== 0;
+  }
+
+  set settledSincePing(value: boolean) {
+    this.flags = value ? this.flags | SETTLED_SINCE_PING : this.flags & ~SETTLED_SINCE_PING;
+  }
+
+  private get busy(): boolean {
+    return (this.flags & BUSY) !== 0;
+  }
+
+  /** Reading is held for a slow reader (there is a writer to hold it). */
+  private get readingHeld(): boolean {
+    return this.madeOutbound?.readingHeld === true;
   }
 
   // --- what the Caller, broadcasts and the heartbeat ask ----------------------------------
@@ -111,7 +165,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
 
   /** Ends the running stream of `id` (`dispatcherStreamId`); false when there is none. */
   stopStream(id: unknown): boolean {
-    return this.runner.stopStream(id);
+    return this.madeRunner?.stopStream(id) ?? false;
   }
 
   /** Closes (if open) and resolves when the socket has closed or `timeoutMs` passed (then it is terminated). */
@@ -127,7 +181,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
 
   /** Resolves once the socket has closed and `@OnClose` has finished. */
   whenFinished(): Promise<void> {
-    return this.finished ? Promise.resolve() : (this.closing ??= new Closing(this.transport)).whenFinished();
+    return (this.flags & FINISHED) !== 0 ? Promise.resolve() : (this.closing ??= new Closing(this.transport)).whenFinished();
   }
 
   // --- OutboundOwner --------------------------------------------------------------------
@@ -175,13 +229,13 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   }
 
   transportPing(data: Buffer): void {
-    if (this.runner.has(HandlerEvent.Ping)) this.dispatch(HandlerEvent.Ping, data);
+    if (this.options.table.handlers[HandlerEvent.Ping] !== undefined) this.dispatch(HandlerEvent.Ping, data);
     else this.outbound.writeControl(HandlerEvent.Pong, data);
   }
 
   transportPong(data: Buffer): void {
     this.awaitingPong = false;
-    if (this.runner.has(HandlerEvent.Pong)) this.dispatch(HandlerEvent.Pong, data);
+    if (this.options.table.handlers[HandlerEvent.Pong] !== undefined) this.dispatch(HandlerEvent.Pong, data);
   }
 
   transportActivity(): void {
@@ -199,9 +253,9 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
     this.closeReason = reason;
     this.idle?.stop();
     this.token?.stop();
-    this.outbound.closed();
+    this.madeOutbound?.closed();
     this.closing?.closed();
-    this.runner.stopStreams();
+    this.madeRunner?.stopStreams();
     this.options.members.delete(this);
     this.options.registry.remove(this);
     if (this.info !== undefined) this.options.report.observer!.connectionClosed?.(this.info, code, reason);
@@ -217,7 +271,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
       this.closePastBusyHandler(first as number, second as string);
       return;
     }
-    if (this.busy || (this.outbound.readingHeld && isMessageEvent(event))) this.enqueue(event, first, second);
+    if (this.busy || (this.readingHeld && isMessageEvent(event))) this.enqueue(event, first, second);
     else this.runner.run(event, first, second);
   }
 
@@ -251,14 +305,14 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
     const queue = this.pending;
     while (!this.busy && queue !== undefined && queue.count > 0) {
       // Reading is held for a slow reader: messages wait, a close or an error does not.
-      if (this.outbound.readingHeld && queue.nextIsMessage(isMessageEvent)) break;
+      if (this.readingHeld && queue.nextIsMessage(isMessageEvent)) break;
       const event = queue.shift();
       const { first, second } = queue;
       queue.release();
       if (this.failureCloseCode !== undefined && isMessageEvent(event)) continue;
       this.runner.run(event, first, second);
     }
-    queue?.handled(this.outbound.readingHeld, this.busy);
+    queue?.handled(this.readingHeld, this.busy);
   }
 
   private overflow(): void {
@@ -271,24 +325,23 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   // --- RunnerHost: what the handler runner asks ----------------------------------------------
 
   handlerPending(): void {
-    this.busy = true;
+    this.flags |= BUSY;
   }
 
   handlerSettled(): void {
-    this.busy = false;
-    this.settledSincePing = true;
+    this.flags = (this.flags & ~BUSY) | SETTLED_SINCE_PING;
   }
 
   closeIfOpen(code: number, reason: string): void {
     if (!this.transport.isOpen) return;
     // The peer's close frame completes the handshake: reading must go on.
-    this.outbound.resumeForClose();
+    this.madeOutbound?.resumeForClose();
     this.pending?.resumeForClose();
     this.transport.close(code, reason);
   }
 
   closeFinished(): void {
-    this.finished = true;
+    this.flags |= FINISHED;
     this.closing?.finish();
   }
 

@@ -1,10 +1,13 @@
 // `UpgradeRequest`: what a service, an authenticator or `@OnUpgrade` sees of the HTTP upgrade
 // request. Query and cookies are parsed only when read; the object stays reachable from the
-// connection's Caller as `caller.request`.
+// connection's Caller as `caller.request`, for as long as the connection lives: headers that
+// no one read by the handshake are then kept as one string (request-head.ts), and made into
+// the object again on the first read. On Bun the peer address and target are packed with them.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { PeerCertificate } from 'node:tls';
 import { UpgradeAbandonedError } from './errors';
 import type { PathParams } from './path-matcher';
+import { packHead, packedAddress, packedHeaders, packedSecure, packedUrl } from './request-head';
 import type { PeerSocket, UpgradeSource } from './transport/transport';
 
 /** Who is connecting, as an authenticator accepted them. */
@@ -20,22 +23,30 @@ export interface Principal {
   readonly expiresAt?: Date;
 }
 
+/** What few requests use, made at the first use: most connections never need it. */
+interface RequestExtras {
+  query: URLSearchParams | undefined;
+  cookies: Readonly<Record<string, string>> | undefined;
+  // A handshake without checks never needs one.
+  abandonment: AbortController | undefined;
+}
+
 export class UpgradeRequest {
   /** Set once authentication has accepted the request. */
   principal: Principal | undefined;
-  private parsedQuery: URLSearchParams | undefined;
-  private parsedCookies: Readonly<Record<string, string>> | undefined;
-  // Made on first use: a handshake without checks never needs one.
-  private abandonment: AbortController | undefined;
+  private extras: RequestExtras | undefined;
 
   /** The HTTP method (always `GET` for a valid upgrade). */
   readonly method: string;
-  /** The request target as sent: path and query. */
-  readonly url: string;
-  /** The request headers, lower-case names. */
-  readonly headers: IncomingHttpHeaders;
-  // The request itself is not kept: a live connection holds only what is read from here.
-  private readonly socket: PeerSocket;
+  /** The target, until the head is packed. */
+  private target: string | undefined;
+  /** The headers as received, until read or packed. */
+  private unread: IncomingHttpHeaders | undefined;
+  /** The headers object, once read: from then on always this one. */
+  private readHeaders: IncomingHttpHeaders | undefined;
+  // The request itself is not kept: a live connection holds only what is read from here, and
+  // once the connection is made, possibly only its head packed in one string (request-head.ts).
+  private peer: PeerSocket | string;
 
   /** @internal Built by the listener for each upgrade, from what its engine received. */
   constructor(
@@ -44,9 +55,43 @@ export class UpgradeRequest {
     readonly params: PathParams,
   ) {
     this.method = message.method ?? 'GET';
-    this.url = message.url ?? '/';
-    this.headers = message.headers;
-    this.socket = message.socket;
+    this.target = message.url ?? '/';
+    this.unread = message.headers;
+    this.peer = message.socket;
+  }
+
+  /** The request target as sent: path and query. */
+  get url(): string {
+    const peer = this.peer;
+    return typeof peer === 'string' ? packedUrl(peer) : this.target!;
+  }
+
+  /** The request headers, lower-case names. */
+  get headers(): IncomingHttpHeaders {
+    if (this.readHeaders === undefined) {
+      const peer = this.peer;
+      this.readHeaders = this.unread ?? packedHeaders(peer as string);
+      this.unread = undefined;
+    }
+    return this.readHeaders;
+  }
+
+  /**
+   * @internal The handshake is made, and the connection keeps this request as long as it lives:
+   * what an engine made for this request alone (`ownHeaders`) is packed in one string, the
+   * headers too unless someone read them. What can be read stays the same.
+   */
+  connectionMade(source: UpgradeSource): void {
+    const peer = this.peer;
+    if (source.ownHeaders !== true || typeof peer === 'string' || peer.getPeerCertificate !== undefined) return;
+    const head = packHead(peer.encrypted === true, peer.remoteAddress, this.target!, this.unread);
+    if (head === undefined) return;
+    this.peer = head;
+    this.target = this.unread = undefined;
+  }
+
+  private get extra(): RequestExtras {
+    return (this.extras ??= { query: undefined, cookies: undefined, abandonment: undefined });
   }
 
   /**
@@ -55,7 +100,9 @@ export class UpgradeRequest {
    */
   withBearerToken(token: string): UpgradeRequest {
     const { cookie: _cookie, ...headers } = this.headers;
-    const source = { method: this.method, url: this.url, headers: { ...headers, authorization: `Bearer ${token}` }, socket: this.socket };
+    const peer = this.peer;
+    const socket = typeof peer === 'string' ? { remoteAddress: packedAddress(peer), encrypted: packedSecure(peer) } : peer;
+    const source = { method: this.method, url: this.url, headers: { ...headers, authorization: `Bearer ${token}` }, socket };
     return new UpgradeRequest(source, this.params);
   }
 
@@ -68,12 +115,13 @@ export class UpgradeRequest {
 
   /** The query string, parsed. */
   get query(): URLSearchParams {
-    if (this.parsedQuery === undefined) {
+    const extra = this.extra;
+    if (extra.query === undefined) {
       const url = this.url;
       const queryAt = url.indexOf('?');
-      this.parsedQuery = new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
+      extra.query = new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
     }
-    return this.parsedQuery;
+    return extra.query;
   }
 
   /**
@@ -81,8 +129,9 @@ export class UpgradeRequest {
    * a cookie may be named `constructor` or `__proto__` and is read like any other.
    */
   get cookies(): Readonly<Record<string, string>> {
-    this.parsedCookies ??= parseCookies(this.headers.cookie);
-    return this.parsedCookies;
+    const extra = this.extra;
+    extra.cookies ??= parseCookies(this.headers.cookie);
+    return extra.cookies;
   }
 
   /**
@@ -99,30 +148,36 @@ export class UpgradeRequest {
    * ```
    */
   get signal(): AbortSignal {
-    this.abandonment ??= new AbortController();
-    return this.abandonment.signal;
+    const extra = this.extra;
+    extra.abandonment ??= new AbortController();
+    return extra.abandonment.signal;
   }
 
   /** @internal The upgrade was answered or its client left: whatever still checks it may stop. */
   abandon(reason: string): void {
-    this.abandonment ??= new AbortController();
-    if (!this.abandonment.signal.aborted) this.abandonment.abort(new UpgradeAbandonedError(reason));
+    const extra = this.extra;
+    extra.abandonment ??= new AbortController();
+    if (!extra.abandonment.signal.aborted) extra.abandonment.abort(new UpgradeAbandonedError(reason));
   }
 
   /** The peer's IP address. */
   get remoteAddress(): string | undefined {
-    return this.socket.remoteAddress;
+    const peer = this.peer;
+    return typeof peer === 'string' ? packedAddress(peer) : peer.remoteAddress;
   }
 
   /** True on a TLS listener. */
   get secure(): boolean {
-    return this.socket.encrypted === true;
+    const peer = this.peer;
+    return typeof peer === 'string' ? packedSecure(peer) : peer.encrypted === true;
   }
 
   /** The client certificate of a mutual-TLS connection, when the client presented one. */
   get clientCertificate(): PeerCertificate | undefined {
     if (!this.secure) return undefined;
-    const certificate = this.socket.getPeerCertificate?.();
+    const peer = this.peer;
+    if (typeof peer === 'string') return undefined;
+    const certificate = peer.getPeerCertificate?.();
     return certificate && Object.keys(certificate).length > 0 ? (certificate as PeerCertificate) : undefined;
   }
 }

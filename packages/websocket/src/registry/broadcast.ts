@@ -38,6 +38,8 @@ export interface BroadcastResult {
 
 /** A connection as a broadcast sees it. */
 export interface BroadcastMember extends TopicMember {
+  /** Its id (`caller.getConnectionId()`), read without making its Caller. */
+  readonly connectionId: string;
   readonly caller: Caller;
   readonly transport: { readonly isOpen: boolean };
   /** Its service's configuration: the contract (for `emit`), its path, and what presence events need. */

@@ -186,13 +186,13 @@ export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceH
 
   /** @internal */
   add(member: RegistryMember): void {
-    this.byId.set(member.caller.getConnectionId(), member);
+    this.byId.set(member.connectionId, member);
     this.backplane.reportCount(this.byId.size);
   }
 
   /** @internal Removes a closed connection from everything: rooms, and its presence (its leaves). */
   remove(member: RegistryMember): void {
-    const id = member.caller.getConnectionId();
+    const id = member.connectionId;
     if (!this.byId.delete(id)) return;
     // leaveAll forgets the member's set of rooms without emptying it: it still names the rooms
     // whose presence the connection leaves.
@@ -204,7 +204,7 @@ export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceH
 
   /** @internal A connection joins a room; with `presenceEvents`, it is sent the room's presence. */
   join(member: RegistryMember, room: string): void {
-    if (!this.byId.has(member.caller.getConnectionId())) return;
+    if (!this.byId.has(member.connectionId)) return;
     const joining = member.config.presenceEvents && !this.rooms.roomsOf(member).has(room);
     this.rooms.join(member, room);
     if (joining) sendPresenceEvent([member], PRESENCE_STATE_EVENT, { room, presences: this.presenceState.list(room) });
@@ -213,7 +213,7 @@ export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceH
   /** @internal Leaves a room, and its presence there. */
   leave(member: RegistryMember, room: string): void {
     this.rooms.leave(member, room);
-    this.presenceState.untrack(room, member.caller.getConnectionId());
+    this.presenceState.untrack(room, member.connectionId);
   }
 
   /**
@@ -223,7 +223,7 @@ export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceH
    */
   track(member: RegistryMember, room: string, meta: unknown): void {
     checkName('track', 'room', room);
-    const id = member.caller.getConnectionId();
+    const id = member.connectionId;
     const tracked = presenceMeta(meta, id, this.nodeId);
     if (tracked instanceof InvalidArgumentError) throw tracked;
     if (!this.byId.has(id)) return;
@@ -234,7 +234,7 @@ export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceH
   /** @internal `caller.untrack`: stops tracking, stays in the room. */
   untrack(member: RegistryMember, room: string): void {
     checkName('untrack', 'room', room);
-    this.presenceState.untrack(room, member.caller.getConnectionId());
+    this.presenceState.untrack(room, member.connectionId);
   }
 
   /** @internal */

@@ -10,7 +10,7 @@ import type { Logger } from '../logger';
 import { refusalOf } from '../upgrade-refusal';
 import { type BunTlsOptions, bunTlsOf } from './bun-tls';
 import { type BunPerMessageDeflate, type BunServer, bunRuntime } from './bun-types';
-import { BunTopics, BunTransport, bunSocketHandlers } from './bun-transport';
+import { type BunSocketOptions, BunTopics, BunTransport, bunSocketHandlers } from './bun-transport';
 import type { EngineOptions, ListenerServer, PendingUpgrade, PeerSocket, Transport, TransportEngine, UpgradeLine } from './transport';
 
 /** Bun.serve's longest HTTP idle timeout (seconds). */
@@ -112,10 +112,16 @@ export class BunListenerServer implements ListenerServer {
 
 /** The handshakes of one service on a Bun server. */
 class BunEngine implements TransportEngine {
+  /** What every socket of this service shares. */
+  private readonly sockets: BunSocketOptions;
+
   constructor(
     private readonly options: EngineOptions,
-    private readonly topics: BunTopics,
-  ) {}
+    topics: BunTopics,
+  ) {
+    const { compression } = options;
+    this.sockets = { maxPayload: options.maxPayload, threshold: compression === undefined ? -1 : compression.threshold, topics };
+  }
 
   accept(
     pending: PendingUpgrade,
@@ -139,8 +145,7 @@ class BunEngine implements TransportEngine {
     // compression never sees the client's offer.
     const { compression } = this.options;
     if (compression === undefined) request.headers.delete('sec-websocket-extensions');
-    const threshold = compression === undefined ? -1 : compression.threshold;
-    const transport = new BunTransport(protocol, this.options.maxPayload, threshold, onAccepted, this.topics);
+    const transport = new BunTransport(protocol, this.sockets, onAccepted);
     transport.onEnded = upgrade.endedCallback;
     // Bun opens the socket (and the connection is made) inside upgrade().
     if (upgrade.server.upgrade(request, { data: transport, headers: added })) upgrade.upgraded();
@@ -155,6 +160,7 @@ class BunUpgrade implements PendingUpgrade {
   readonly socket: PeerSocket;
   readonly untrustedCertificate = false;
   readonly othersMayServe = false;
+  readonly ownHeaders = true;
   private answered = false;
   private response: Response | undefined;
   private settle: ((response: Response | undefined) => void) | undefined;

@@ -48,42 +48,76 @@ export class BunTopics implements TopicServer {
   }
 }
 
+/** What every socket of one service shares on a Bun server: made once by its engine. */
+export interface BunSocketOptions {
+  /** The service's maxFrameSize (the server may allow more for another service). */
+  readonly maxPayload: number;
+  /**
+   * The service's compression threshold, or -1 without compression: then every send leaves
+   * as before, with no flag. Bun compresses only a send that asks for it, and only where the
+   * extension was agreed.
+   */
+  readonly threshold: number;
+  readonly topics: BunTopics;
+}
+
+// `BunTransport.bits`: its state (the low two bits) and its flags, in one number — an idle
+// socket costs only what it must hold.
+const STATE = 3;
+/** Report every read to the connection (for idleTimeout). */
+const WATCH_ACTIVITY = 4;
+/** Inside our own `close()`/`terminate()`: Bun reports the close synchronously there. */
+const CLOSING_NOW = 8;
+/** The peer broke a limit: the connection hears 1006 whatever was sent, as on ws. */
+const FAILED = 16;
+/** Inside the connection's handling of a ping: its pong would be Bun's second. */
+const ANSWERING_PING = 32;
+/**
+ * A send found Bun's buffer holding data for the peer, or a publish may have left some there:
+ * `backlog()` asks Bun until it is empty.
+ */
+const PRESSED = 64;
+/** Whether everything sent had been flushed when the socket closed (what sendAndFlush waits for). */
+const FLUSHED_AT_CLOSE = 128;
+
 export class BunTransport implements Transport, TopicSocket {
   private socket!: BunSocket<BunTransport>;
   private handler: TransportHandler | undefined;
-  private watchActivity = false;
-  private state = OPEN;
-  /** Inside our own `close()`/`terminate()`: Bun reports the close synchronously there. */
-  private closingNow = false;
-  /** The peer broke a limit: the connection hears 1006 whatever was sent, as on ws. */
-  private failed = false;
-  /** Inside the connection's handling of a ping: its pong would be Bun's second. */
-  private answeringPing = false;
-  /**
-   * A send found Bun's buffer holding data for the peer, or a publish may have left some there:
-   * `backlog()` asks Bun until it is empty.
-   */
-  private pressed = false;
+  private bits = OPEN;
   private flushWaiters: (() => void)[] | undefined;
-  /** Whether everything sent had been flushed when the socket closed (what sendAndFlush waits for). */
-  private flushedAtClose = false;
-  readonly extensions = '';
   /** Called once the socket closed (the listener's count of connections per address). */
   onEnded: (() => void) | undefined;
 
   constructor(
     readonly protocol: string,
-    /** The service's maxFrameSize (the server may allow more for another service). */
-    private readonly maxPayload: number,
-    /**
-     * The service's compression threshold, or -1 without compression: then every send leaves
-     * as before, with no flag. Bun compresses only a send that asks for it, and only where the
-     * extension was agreed.
-     */
-    private readonly threshold: number,
+    private readonly options: BunSocketOptions,
     private onAccepted: ((transport: Transport) => void) | undefined,
-    readonly server: BunTopics,
   ) {}
+
+  /** No extension but permessage-deflate, which Bun negotiates and does not report. */
+  get extensions(): string {
+    return '';
+  }
+
+  get server(): BunTopics {
+    return this.options.topics;
+  }
+
+  private get state(): number {
+    return this.bits & STATE;
+  }
+
+  private set state(state: number) {
+    this.bits = (this.bits & ~STATE) | state;
+  }
+
+  private flag(bit: number): boolean {
+    return (this.bits & bit) !== 0;
+  }
+
+  private mark(bit: number, on: boolean): void {
+    this.bits = on ? this.bits | bit : this.bits & ~bit;
+  }
 
   /** Broadcasts reach this socket through its server's topics. */
   get topics(): TopicSocket {
@@ -100,20 +134,20 @@ export class BunTransport implements Transport, TopicSocket {
 
   attach(handler: TransportHandler, watchActivity: boolean): void {
     this.handler = handler;
-    this.watchActivity = watchActivity;
+    this.mark(WATCH_ACTIVITY, watchActivity);
   }
 
   backlog(): number {
     // Bun writes at once what the kernel takes; nothing is held back for a batch. Until a send
     // reports backpressure the backlog is 0, without asking Bun on every message.
-    if (!this.pressed || this.state === CLOSED) return 0;
+    if (!this.flag(PRESSED) || this.state === CLOSED) return 0;
     const buffered = this.socket.getBufferedAmount();
-    if (buffered === 0) this.pressed = false;
+    if (buffered === 0) this.mark(PRESSED, false);
     return buffered;
   }
 
   send(data: FrameData): void {
-    if (this.threshold !== -1) {
+    if (this.options.threshold !== -1) {
       this.sendCompressible(data);
       return;
     }
@@ -121,28 +155,28 @@ export class BunTransport implements Transport, TopicSocket {
   }
 
   private sendCompressible(data: FrameData): number {
-    if (typeof data === 'string') return this.sent(this.socket.sendText(data, compressesText(data, this.threshold)));
+    if (typeof data === 'string') return this.sent(this.socket.sendText(data, compressesText(data, this.options.threshold)));
     const bytes = bytesOf(data);
-    return this.sent(this.socket.sendBinary(bytes, bytes.length >= this.threshold));
+    return this.sent(this.socket.sendBinary(bytes, bytes.length >= this.options.threshold));
   }
 
   /** Bun's answer to a send: -1 when the frame waits in its buffer behind what the peer has not read. */
   private sent(status: number): number {
-    if (status === -1) this.pressed = true;
+    if (status === -1) this.bits |= PRESSED;
     return status;
   }
 
   sendTextBytes(bytes: Buffer): void {
     // Bun sends text only from a string. (Its own messages reach the connection as strings, so
     // the echo shortcut that calls this is for bytes received on ws; here it is only decoding.)
-    if (this.threshold === -1) this.sent(this.socket.sendText(bytes.toString()));
-    else this.sent(this.socket.sendText(bytes.toString(), bytes.length >= this.threshold));
+    if (this.options.threshold === -1) this.sent(this.socket.sendText(bytes.toString()));
+    else this.sent(this.socket.sendText(bytes.toString(), bytes.length >= this.options.threshold));
   }
 
   sendEncoded(frame: EncodedFrame): void {
     // Under compression Bun deflates per send: with its shared compressor that is once per
     // socket, not once per broadcast (docs/engines.md).
-    const compress = this.threshold !== -1 && frame.payload.length >= this.threshold;
+    const compress = this.options.threshold !== -1 && frame.payload.length >= this.options.threshold;
     if (frame.binary) {
       this.sent(compress ? this.socket.sendBinary(frame.payload, true) : this.socket.sendBinary(frame.payload));
       return;
@@ -164,7 +198,7 @@ export class BunTransport implements Transport, TopicSocket {
   bufferedNow(): number {
     if (this.state === CLOSED) return 0;
     // What this publish leaves behind is seen by the next look, through backlog().
-    this.pressed = true;
+    this.bits |= PRESSED;
     return this.socket.getBufferedAmount();
   }
 
@@ -176,12 +210,12 @@ export class BunTransport implements Transport, TopicSocket {
   sendAndFlush(data: FrameData): Promise<boolean> {
     if (this.state !== OPEN) return Promise.resolve(false);
     const sent =
-      this.threshold !== -1
+      this.options.threshold !== -1
         ? this.sendCompressible(data)
         : this.sent(typeof data === 'string' ? this.socket.sendText(data) : this.socket.sendBinary(bytesOf(data)));
     // 0: dropped (only an empty message is "sent" as 0 bytes).
     if (sent === 0 && byteLengthOf(data) > 0) return Promise.resolve(false);
-    return new Promise((resolve) => this.onFlushed(() => resolve(this.state !== CLOSED || this.flushedAtClose)));
+    return new Promise((resolve) => this.onFlushed(() => resolve(this.state !== CLOSED || this.flag(FLUSHED_AT_CLOSE))));
   }
 
   ping(data?: FrameData): void {
@@ -190,29 +224,29 @@ export class BunTransport implements Transport, TopicSocket {
 
   pong(data?: FrameData): void {
     // Bun has answered the ping being handled already; a second pong would confuse a peer.
-    if (this.answeringPing) return;
+    if (this.flag(ANSWERING_PING)) return;
     this.sent(this.socket.pong(controlData(data)));
   }
 
   close(code: number, reason: string): void {
     if (this.state !== OPEN) return;
     this.state = CLOSING;
-    this.closingNow = true;
+    this.bits |= CLOSING_NOW;
     try {
       this.socket.close(code, reason);
     } finally {
-      this.closingNow = false;
+      this.mark(CLOSING_NOW, false);
     }
   }
 
   terminate(): void {
     if (this.state === CLOSED) return;
     this.state = CLOSING;
-    this.closingNow = true;
+    this.bits |= CLOSING_NOW;
     try {
       this.socket.terminate();
     } finally {
-      this.closingNow = false;
+      this.mark(CLOSING_NOW, false);
     }
   }
 
@@ -241,38 +275,38 @@ export class BunTransport implements Transport, TopicSocket {
   received(message: string | Buffer): void {
     const handler = this.handler!;
     if (typeof message !== 'string') {
-      if (message.length > this.maxPayload) return this.refuseTooBig();
-      if (this.watchActivity) handler.transportActivity();
+      if (message.length > this.options.maxPayload) return this.refuseTooBig();
+      if (this.flag(WATCH_ACTIVITY)) handler.transportActivity();
       handler.transportMessage(message, true);
       return;
     }
     // A UTF-16 unit is at most 3 bytes of UTF-8: the exact size is needed only near the limit.
-    if (message.length * 3 > this.maxPayload && Buffer.byteLength(message) > this.maxPayload) return this.refuseTooBig();
-    if (this.watchActivity) handler.transportActivity();
+    const { maxPayload } = this.options;
+    if (message.length * 3 > maxPayload && Buffer.byteLength(message) > maxPayload) return this.refuseTooBig();
+    if (this.flag(WATCH_ACTIVITY)) handler.transportActivity();
     handler.transportText(message);
   }
 
   pinged(data: Buffer): void {
-    if (this.watchActivity) this.handler!.transportActivity();
+    if (this.flag(WATCH_ACTIVITY)) this.handler!.transportActivity();
     // Bun has queued its pong already, unseen by `sent()`: the connection's pong (dropped here)
     // still meets maxBufferedBytes, so a peer that pings and never reads is a slow consumer.
-    this.pressed = true;
-    this.answeringPing = true;
+    this.bits |= PRESSED | ANSWERING_PING;
     try {
       this.handler!.transportPing(data);
     } finally {
-      this.answeringPing = false;
+      this.mark(ANSWERING_PING, false);
     }
   }
 
   ponged(data: Buffer): void {
-    if (this.watchActivity) this.handler!.transportActivity();
+    if (this.flag(WATCH_ACTIVITY)) this.handler!.transportActivity();
     this.handler!.transportPong(data);
   }
 
   drained(): void {
     const buffered = this.socket.getBufferedAmount();
-    this.pressed = buffered > 0;
+    this.mark(PRESSED, buffered > 0);
     const waiters = this.flushWaiters;
     if (waiters === undefined || buffered > 0) return;
     this.flushWaiters = undefined;
@@ -290,26 +324,26 @@ export class BunTransport implements Transport, TopicSocket {
     if (code === CloseCode.AbnormalClosure && reason === TOO_BIG_REASON) {
       // Bun closed with 1009 itself; the service is told why, as on ws.
       this.handler.transportError(tooBig());
-      this.failed = true;
+      this.bits |= FAILED;
     }
-    if (this.closingNow) queueMicrotask(() => this.finish(code, reason));
+    if (this.flag(CLOSING_NOW)) queueMicrotask(() => this.finish(code, reason));
     else this.finish(code, reason);
   }
 
   private finish(code: number, reason: string): void {
-    this.flushedAtClose = this.flushWaiters === undefined;
+    this.mark(FLUSHED_AT_CLOSE, this.flushWaiters === undefined);
     this.state = CLOSED;
     const waiters = this.flushWaiters;
     this.flushWaiters = undefined;
     if (waiters !== undefined) for (const callback of waiters) callback();
-    if (this.failed) this.handler!.transportClose(CloseCode.AbnormalClosure, '');
+    if (this.flag(FAILED)) this.handler!.transportClose(CloseCode.AbnormalClosure, '');
     else this.handler!.transportClose(code, reason);
   }
 
   /** A message over this service's maxFrameSize: the service is told, the peer gets 1009. */
   private refuseTooBig(): void {
     this.handler!.transportError(tooBig());
-    this.failed = true;
+    this.bits |= FAILED;
     this.close(CloseCode.MessageTooBig, '');
   }
 }

@@ -139,6 +139,11 @@ export interface UpgradeSource {
   /** Lower-case names; repeated headers joined as node:http joins them. */
   readonly headers: IncomingHttpHeaders;
   readonly socket: PeerSocket;
+  /**
+   * `headers` was made for this request alone (Bun's engine builds it from the fetch `Request`),
+   * so a connection may keep it in a compact form; node:http's object belongs to its request.
+   */
+  readonly ownHeaders?: boolean;
 }
 
 /**

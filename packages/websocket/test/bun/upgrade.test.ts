@@ -28,6 +28,30 @@ class RoomService {
   }
 }
 
+// Reads its request only once a message comes: by then the connection keeps it packed (request-head.ts).
+@WebSocketService({ path: '/late/:room' })
+class LateReaderService {
+  @OnText()
+  onText(caller: Caller): string {
+    const { request } = caller;
+    const first = request.headers;
+    return JSON.stringify({
+      method: request.method,
+      url: request.url,
+      path: request.path,
+      params: { ...request.params },
+      token: request.query.get('token'),
+      cookies: { ...request.cookies },
+      headers: first,
+      sameObject: first === request.headers,
+      remoteAddress: request.remoteAddress,
+      secure: request.secure,
+      isSecure: caller.isSecure(),
+      clientCertificate: request.clientCertificate ?? null,
+    });
+  }
+}
+
 @WebSocketService({ path: '/guarded/:room' })
 class GuardedService {
   private user = '';
@@ -94,6 +118,38 @@ describe(`the upgrade on ${NATIVE_ENGINE}`, () => {
     const { url } = await startApp([RoomService]);
     const client = await TestClient.connect(url('/rooms/l%C3%B6bby'), undefined, { origin: 'https://app.example.com' });
     expect(await client.nextText()).toBe('room löbby from 127.0.0.1');
+  });
+
+  it('gives a handler that reads it late the whole upgrade request: target, query, cookies, headers, peer', async () => {
+    const { url } = await startApp([LateReaderService]);
+    const client = await TestClient.connect(url('/late/r%C3%B6om?token=t%201&x=2'), undefined, {
+      headers: { 'X-Client': 'line one, line two', Cookie: 'a=1; b=%E2%9C%93' },
+    });
+    client.socket.send('tell me');
+    const seen = JSON.parse(await client.nextText());
+    expect(seen).toMatchObject({
+      method: 'GET',
+      url: '/late/r%C3%B6om?token=t%201&x=2',
+      path: '/late/r%C3%B6om',
+      params: { room: 'röom' },
+      token: 't 1',
+      cookies: { a: '1', b: '✓' },
+      sameObject: true,
+      remoteAddress: '127.0.0.1',
+      secure: false,
+      isSecure: false,
+      clientCertificate: null,
+    });
+    expect(Object.keys(seen.headers).sort()).toEqual([
+      'connection', 'cookie', 'host', 'sec-websocket-extensions', 'sec-websocket-key', 'sec-websocket-version', 'upgrade', 'x-client',
+    ]);
+    expect(seen.headers.connection).toBe('Upgrade');
+    expect(seen.headers.host).toBe(new URL(url('/')).host);
+    expect(seen.headers['x-client']).toBe('line one, line two');
+    expect(seen.headers.cookie).toBe('a=1; b=%E2%9C%93');
+    expect(seen.headers.upgrade).toBe('websocket');
+    expect(seen.headers['sec-websocket-key']).toMatch(/^[+/0-9A-Za-z]{22}==$/);
+    expect(seen.headers['sec-websocket-version']).toBe('13');
   });
 
   it('answers 403 to an Origin that is not allowed, and lets a client with no Origin (not a browser) in', async () => {
