@@ -6,7 +6,7 @@
 // async handler runs wait in a bounded queue. Writes and the slow-consumer policy: outbound.ts.
 import { Caller, type CallerLink } from './caller';
 import { CloseCode } from './close-codes';
-import { Closing } from './closing';
+import { ConnectionExtras } from './connection-extras';
 import { newConnectionId } from './connection-id';
 import { PendingMessagesOverflowError, type ProtocolError, SlowConsumerError } from './errors';
 import type { ConnectionOptions } from './connection-options';
@@ -33,32 +33,26 @@ const SETTLED_SINCE_PING = 2;
 const BUSY = 4;
 /** The socket closed and `@OnClose` has finished. */
 const FINISHED = 8;
+/** In the registry: opened, not yet closed. */
+const LISTED = 16;
+
+/** How many connections this process has opened: each one's `openedAs`. */
+let opened = 0;
 
 export class Connection implements CallerLink, RegistryMember, TransportHandler, OutboundOwner, RunnerHost {
-  /** A unique id (`caller.getConnectionId()`). */
-  readonly connectionId = newConnectionId();
-  closeCode: number | undefined;
-  closeReason = '';
   /** What observers are told of this connection; made only when some are bound. */
   readonly info: ConnectionInfo | undefined;
-  /** Set when the connection is being closed because of a failure; later messages are not handled. */
-  failureCloseCode: number | undefined;
-  /** Its subscriptions (`topics()`); made at its first room or publish, so most connections hold none. */
-  subscriptions: MemberTopics | undefined;
-  /** Its principal's expiry and the client's token refreshes, on a service with `auth`. */
-  readonly token: TokenLifetime | undefined;
+  readonly openedAs = ++opened;
 
   // An idle connection is most connections: what it may never need is made at its first use
   // (the Caller at the first handler or lookup, the writer at the first write, the runner at
-  // the first event with a handler), so that one costs only this object.
+  // the first event with a handler, the rest in `extras`), so that one costs only this object.
   private madeCaller: Caller | undefined;
   private madeOutbound: Outbound | undefined;
   private madeRunner: HandlerRunner | undefined;
+  private madeExtras: ConnectionExtras | undefined;
   private readonly idle: IdleTimer | undefined;
   private flags = 0;
-  private pending: InboundQueue | undefined;
-  /** Made when something waits for the close (a stop, `caller.close`); most connections never need it. */
-  private closing: Closing | undefined;
 
   constructor(
     readonly transport: Transport,
@@ -72,13 +66,65 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
       this.idle = new IdleTimer(table.config.idleTimeout, () => this.idleTimedOut());
     }
     if (report.observer !== undefined) this.info = report.infoFor(this.caller);
-    this.token = options.tokens?.lifetimeFor(this);
+    const token = options.tokens?.lifetimeFor(this);
+    if (token !== undefined) this.extras.token = token;
     transport.attach(this, this.idle !== undefined);
     options.members.add(this);
+    this.flags |= LISTED;
     options.registry.add(this);
     if (this.info !== undefined) report.observer!.connectionOpened?.(this.info);
     // Without an @OnOpen nothing follows the open (handler-runner.ts, `complete`).
     if (table.handlers[HandlerEvent.Open] !== undefined) this.dispatch(HandlerEvent.Open);
+  }
+
+  private get extras(): ConnectionExtras {
+    return (this.madeExtras ??= new ConnectionExtras());
+  }
+
+  /** A unique id (`caller.getConnectionId()`), drawn at the first ask. */
+  get connectionId(): string {
+    const extras = this.extras;
+    if (extras.id === undefined) {
+      extras.id = newConnectionId();
+      if (this.listed) this.options.registry.named(this);
+    }
+    return extras.id;
+  }
+
+  get drawnId(): string | undefined {
+    return this.madeExtras?.id;
+  }
+
+  get listed(): boolean {
+    return (this.flags & LISTED) !== 0;
+  }
+
+  /** Set once the socket closed. */
+  get closeCode(): number | undefined {
+    return this.madeExtras?.closeCode;
+  }
+
+  get closeReason(): string {
+    return this.madeExtras?.closeReason ?? '';
+  }
+
+  /** Set when the connection is being closed because of a failure; later messages are not handled. */
+  get failureCloseCode(): number | undefined {
+    return this.madeExtras?.failureCloseCode;
+  }
+
+  set failureCloseCode(code: number | undefined) {
+    this.extras.failureCloseCode = code;
+  }
+
+  /** Its subscriptions (`topics()`); made at its first room or publish, so most connections hold none. */
+  get subscriptions(): MemberTopics | undefined {
+    return this.madeExtras?.subscriptions;
+  }
+
+  /** Its principal's expiry and the client's token refreshes, on a service with `auth`. */
+  get token(): TokenLifetime | undefined {
+    return this.madeExtras?.token;
   }
 
   /** What a handler holds to talk back to this connection. */
@@ -156,7 +202,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
 
   /** Its subscriptions, on an engine with topics (there must be a `topicSocket`). */
   topics(): MemberTopics {
-    return (this.subscriptions ??= new MemberTopics(this.topicSocket!, this.options.serviceTopic));
+    return (this.extras.subscriptions ??= new MemberTopics(this.topicSocket!, this.options.serviceTopic));
   }
 
   rooms(): ReadonlySet<string> {
@@ -170,18 +216,18 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
 
   /** Closes (if open) and resolves when the socket has closed or `timeoutMs` passed (then it is terminated). */
   closeWithin(statusCode: number, reason: string, timeoutMs: number): Promise<void> {
-    return (this.closing ??= new Closing(this.transport)).closeWithin(timeoutMs, () => this.closeIfOpen(statusCode, reason));
+    return this.extras.closeWithin(this.transport, timeoutMs, () => this.closeIfOpen(statusCode, reason));
   }
 
   /** Resolves when no handler runs and no message waits (for a graceful stop). */
   whenIdle(): Promise<void> {
     if (!this.busy && (this.pending?.count ?? 0) === 0) return Promise.resolve();
-    return (this.pending ??= new InboundQueue(this.config, this.transport)).whenEmpty();
+    return this.pendingQueue().whenEmpty();
   }
 
   /** Resolves once the socket has closed and `@OnClose` has finished. */
   whenFinished(): Promise<void> {
-    return (this.flags & FINISHED) !== 0 ? Promise.resolve() : (this.closing ??= new Closing(this.transport)).whenFinished();
+    return (this.flags & FINISHED) !== 0 ? Promise.resolve() : this.extras.whenFinished();
   }
 
   // --- OutboundOwner --------------------------------------------------------------------
@@ -249,15 +295,16 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   }
 
   transportClose(code: number, reason: string): void {
-    this.closeCode = code;
-    this.closeReason = reason;
     this.idle?.stop();
     this.token?.stop();
     this.madeOutbound?.closed();
-    this.closing?.closed();
+    this.extras.closed(code, reason);
     this.madeRunner?.stopStreams();
     this.options.members.delete(this);
-    this.options.registry.remove(this);
+    if (this.listed) {
+      this.flags &= ~LISTED;
+      this.options.registry.remove(this);
+    }
     if (this.info !== undefined) this.options.report.observer!.connectionClosed?.(this.info, code, reason);
     this.dispatch(HandlerEvent.Close, code, reason);
   }
@@ -285,9 +332,18 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   }
 
   private enqueue(event: HandlerEvent, first: unknown, second: unknown): void {
-    const queue = (this.pending ??= new InboundQueue(this.config, this.transport));
+    const queue = this.pendingQueue();
     if (!isMessageEvent(event)) queue.push(event, first, second);
     else if (!queue.admitMessage(event, first, second)) this.overflow();
+  }
+
+  private get pending(): InboundQueue | undefined {
+    return this.madeExtras?.pending;
+  }
+
+  private pendingQueue(): InboundQueue {
+    const extras = this.extras;
+    return (extras.pending ??= new InboundQueue(this.config, this.transport));
   }
 
   /** Reading is paused because too many messages wait (`inboundOverflow: 'pause'`). */
@@ -342,7 +398,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
 
   closeFinished(): void {
     this.flags |= FINISHED;
-    this.closing?.finish();
+    this.madeExtras?.finish();
   }
 
   idleAgain(): void {
