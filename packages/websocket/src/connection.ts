@@ -3,11 +3,11 @@
 //   transport → transportMessage → dispatch → runner (compiled handler slot, or the router's
 //   decision for @OnMessage; handler-runner.ts) → outbound (reply, stream) → transport.
 // Handlers of one connection run one at a time in arrival order; events that arrive while an
-// async handler runs wait in a bounded queue. Writes and the slow-consumer policy: outbound.ts.
+// async handler runs wait in a bounded queue. Writes and the slow-consumer policy: outbound.ts;
+// the connection as the registry knows it (id, rooms, topics) and its rare state: connection-membership.ts.
 import { Caller, type CallerLink } from './caller';
 import { CloseCode } from './close-codes';
-import { Closing } from './closing';
-import { newConnectionId } from './connection-id';
+import { ConnectionMembership } from './connection-membership';
 import { PendingMessagesOverflowError, type ProtocolError, SlowConsumerError } from './errors';
 import type { ConnectionOptions } from './connection-options';
 import { HandlerRunner } from './handler-runner';
@@ -17,68 +17,55 @@ import { HandlerEvent } from './metadata';
 import type { ConnectionInfo } from './monitoring/observer';
 import { Outbound, type OutboundOwner } from './outbound';
 import { InboundQueue, isMessageEvent } from './inbound-queue';
-import type { RegistryMember } from './registry/connection-registry';
-import { MemberTopics } from './registry/topics';
-import type { ResolvedServiceConfig } from './service-config';
-import type { TokenLifetime } from './token-lifetime';
-import type { TopicSocket, Transport, TransportHandler } from './transport/transport';
-import type { UpgradeRequest } from './upgrade-request';
+import type { Transport, TransportHandler } from './transport/transport';
+import { UpgradeRequest } from './upgrade-request';
 
 const SLOW_CONSUMER_CLOSE_TIMEOUT_MS = 5000;
 
-// Flags of `Connection.flags`: one number instead of four boolean fields.
-const AWAITING_PONG = 1;
-const SETTLED_SINCE_PING = 2;
+// Connection's bits of `flags` (connection-membership.ts has the lower ones): one number, not several booleans.
 /** A handler's promise is pending: events wait in `pending`. */
-const BUSY = 4;
+const BUSY = 8;
 /** The socket closed and `@OnClose` has finished. */
-const FINISHED = 8;
+const FINISHED = 16;
 
-export class Connection implements CallerLink, RegistryMember, TransportHandler, OutboundOwner, RunnerHost {
-  /** A unique id (`caller.getConnectionId()`). */
-  readonly connectionId = newConnectionId();
-  closeCode: number | undefined;
-  closeReason = '';
+export class Connection extends ConnectionMembership implements CallerLink, TransportHandler, OutboundOwner, RunnerHost {
   /** What observers are told of this connection; made only when some are bound. */
   readonly info: ConnectionInfo | undefined;
-  /** Set when the connection is being closed because of a failure; later messages are not handled. */
-  failureCloseCode: number | undefined;
-  /** Its subscriptions (`topics()`); made at its first room or publish, so most connections hold none. */
-  subscriptions: MemberTopics | undefined;
-  /** Its principal's expiry and the client's token refreshes, on a service with `auth`. */
-  readonly token: TokenLifetime | undefined;
 
   // An idle connection is most connections: what it may never need is made at its first use
   // (the Caller at the first handler or lookup, the writer at the first write, the runner at
-  // the first event with a handler), so that one costs only this object.
+  // the first event with a handler, the rest in `extras`), so that one costs only this object.
   private madeCaller: Caller | undefined;
   private madeOutbound: Outbound | undefined;
   private madeRunner: HandlerRunner | undefined;
   private readonly idle: IdleTimer | undefined;
-  private flags = 0;
-  private pending: InboundQueue | undefined;
-  /** Made when something waits for the close (a stop, `caller.close`); most connections never need it. */
-  private closing: Closing | undefined;
 
   constructor(
-    readonly transport: Transport,
-    private readonly options: ConnectionOptions,
+    transport: Transport,
+    options: ConnectionOptions,
     private readonly instance: object,
-    /** The upgrade request this connection came from (`caller.request`). */
-    readonly request: UpgradeRequest,
+    /** The upgrade request this connection came from (`caller.request`), or its packed head alone. */
+    private requestOrHead: UpgradeRequest | string,
   ) {
+    super(transport, options);
     const { table, report } = options;
     if (table.config.idleTimeout > 0) {
       this.idle = new IdleTimer(table.config.idleTimeout, () => this.idleTimedOut());
     }
     if (report.observer !== undefined) this.info = report.infoFor(this.caller);
-    this.token = options.tokens?.lifetimeFor(this);
+    const token = options.tokens?.lifetimeFor(this);
+    if (token !== undefined) this.extras.token = token;
     transport.attach(this, this.idle !== undefined);
-    options.members.add(this);
-    options.registry.add(this);
+    this.list();
     if (this.info !== undefined) report.observer!.connectionOpened?.(this.info);
     // Without an @OnOpen nothing follows the open (handler-runner.ts, `complete`).
     if (table.handlers[HandlerEvent.Open] !== undefined) this.dispatch(HandlerEvent.Open);
+  }
+
+  /** The upgrade request this connection came from (`caller.request`), made again from its head at the first read. */
+  get request(): UpgradeRequest {
+    const request = this.requestOrHead;
+    return typeof request === 'string' ? (this.requestOrHead = UpgradeRequest.fromHead(request)) : request;
   }
 
   /** What a handler holds to talk back to this connection. */
@@ -101,33 +88,6 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
     return (this.madeRunner ??= new HandlerRunner(this, this.options.table, this.instance, this.options.report));
   }
 
-  get config(): ResolvedServiceConfig {
-    return this.options.table.config;
-  }
-
-  /** Its socket in its server's topics, when the engine fans broadcasts out itself (Bun). */
-  get topicSocket(): TopicSocket | undefined {
-    return this.transport.topics;
-  }
-
-  /** Awaiting the pong of a heartbeat ping (heartbeat.ts sends it). */
-  get awaitingPong(): boolean {
-    return (this.flags & AWAITING_PONG) !== 0;
-  }
-
-  set awaitingPong(value: boolean) {
-    this.flags = value ? this.flags | AWAITING_PONG : this.flags & ~AWAITING_PONG;
-  }
-
-  /** A handler settled since the last heartbeat ping (a paused connection's sign of life). */
-  get settledSincePing(): boolean {
-    return (this.flags & SETTLED_SINCE_PING) !== 0;
-  }
-
-  set settledSincePing(value: boolean) {
-    this.flags = value ? this.flags | SETTLED_SINCE_PING : this.flags & ~SETTLED_SINCE_PING;
-  }
-
   private get busy(): boolean {
     return (this.flags & BUSY) !== 0;
   }
@@ -139,30 +99,6 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
 
   // --- what the Caller, broadcasts and the heartbeat ask ----------------------------------
 
-  join(room: string): void {
-    this.options.registry.join(this, room);
-    if (this.topicSocket !== undefined) this.topics().joined(room);
-  }
-
-  leave(room: string): void {
-    this.options.registry.leave(this, room);
-    this.subscriptions?.left(room);
-  }
-
-  presence(room: string, meta: unknown, tracked: boolean): void {
-    if (tracked) this.options.registry.track(this, room, meta);
-    else this.options.registry.untrack(this, room);
-  }
-
-  /** Its subscriptions, on an engine with topics (there must be a `topicSocket`). */
-  topics(): MemberTopics {
-    return (this.subscriptions ??= new MemberTopics(this.topicSocket!, this.options.serviceTopic));
-  }
-
-  rooms(): ReadonlySet<string> {
-    return this.options.registry.roomsOf(this);
-  }
-
   /** Ends the running stream of `id` (`dispatcherStreamId`); false when there is none. */
   stopStream(id: unknown): boolean {
     return this.madeRunner?.stopStream(id) ?? false;
@@ -170,18 +106,18 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
 
   /** Closes (if open) and resolves when the socket has closed or `timeoutMs` passed (then it is terminated). */
   closeWithin(statusCode: number, reason: string, timeoutMs: number): Promise<void> {
-    return (this.closing ??= new Closing(this.transport)).closeWithin(timeoutMs, () => this.closeIfOpen(statusCode, reason));
+    return this.extras.closeWithin(this.transport, timeoutMs, () => this.closeIfOpen(statusCode, reason));
   }
 
   /** Resolves when no handler runs and no message waits (for a graceful stop). */
   whenIdle(): Promise<void> {
     if (!this.busy && (this.pending?.count ?? 0) === 0) return Promise.resolve();
-    return (this.pending ??= new InboundQueue(this.config, this.transport)).whenEmpty();
+    return this.pendingQueue().whenEmpty();
   }
 
   /** Resolves once the socket has closed and `@OnClose` has finished. */
   whenFinished(): Promise<void> {
-    return (this.flags & FINISHED) !== 0 ? Promise.resolve() : (this.closing ??= new Closing(this.transport)).whenFinished();
+    return (this.flags & FINISHED) !== 0 ? Promise.resolve() : this.extras.whenFinished();
   }
 
   // --- OutboundOwner --------------------------------------------------------------------
@@ -249,15 +185,12 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   }
 
   transportClose(code: number, reason: string): void {
-    this.closeCode = code;
-    this.closeReason = reason;
     this.idle?.stop();
     this.token?.stop();
     this.madeOutbound?.closed();
-    this.closing?.closed();
+    this.extras.closed(code, reason);
     this.madeRunner?.stopStreams();
-    this.options.members.delete(this);
-    this.options.registry.remove(this);
+    this.unlist();
     if (this.info !== undefined) this.options.report.observer!.connectionClosed?.(this.info, code, reason);
     this.dispatch(HandlerEvent.Close, code, reason);
   }
@@ -285,9 +218,18 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   }
 
   private enqueue(event: HandlerEvent, first: unknown, second: unknown): void {
-    const queue = (this.pending ??= new InboundQueue(this.config, this.transport));
+    const queue = this.pendingQueue();
     if (!isMessageEvent(event)) queue.push(event, first, second);
     else if (!queue.admitMessage(event, first, second)) this.overflow();
+  }
+
+  private get pending(): InboundQueue | undefined {
+    return this.madeExtras?.pending;
+  }
+
+  private pendingQueue(): InboundQueue {
+    const extras = this.extras;
+    return (extras.pending ??= new InboundQueue(this.config, this.transport));
   }
 
   /** Reading is paused because too many messages wait (`inboundOverflow: 'pause'`). */
@@ -329,7 +271,8 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
   }
 
   handlerSettled(): void {
-    this.flags = (this.flags & ~BUSY) | SETTLED_SINCE_PING;
+    this.flags &= ~BUSY;
+    this.settledSincePing = true;
   }
 
   closeIfOpen(code: number, reason: string): void {
@@ -342,7 +285,7 @@ export class Connection implements CallerLink, RegistryMember, TransportHandler,
 
   closeFinished(): void {
     this.flags |= FINISHED;
-    this.closing?.finish();
+    this.madeExtras?.finish();
   }
 
   idleAgain(): void {

@@ -14,7 +14,8 @@ interface ParamRoute<T> {
   readonly value: T;
 }
 
-const NO_PARAMS: PathParams = Object.freeze({});
+/** The parameters of a path without any (shared by every request to it). */
+export const NO_PARAMS: PathParams = Object.freeze({});
 
 export class PathMatcher<T> {
   private readonly staticRoutes = new Map<string, PathMatch<T>>();

@@ -13,6 +13,16 @@ export function bytesOf(data: Buffer | Uint8Array | ArrayBuffer): Buffer {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
+/** A ping's or pong's payload as an engine takes it: a string, or bytes over the same memory. */
+export function controlData(data: FrameData | undefined): string | Uint8Array | undefined {
+  return data === undefined || typeof data === 'string' ? data : bytesOf(data);
+}
+
+/** The length of frame data: UTF-16 units of a string (enough to tell an empty one), bytes otherwise. */
+export function byteLengthOf(data: FrameData): number {
+  return typeof data === 'string' ? data.length : data.byteLength;
+}
+
 export function toFrameData(value: unknown): FrameData {
   if (typeof value === 'string' || value instanceof Uint8Array || value instanceof ArrayBuffer) return value;
   return toJsonFrame(value, "the handler's return value");

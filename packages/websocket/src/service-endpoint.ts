@@ -210,8 +210,9 @@ export class ServiceEndpoint {
     this.engine.accept(upgrade, headers, (transport) => {
       // A client that asked for a session gets one: the connection runs on it as on a socket.
       const session = typeof ask === 'object' && ask.session === undefined ? this.sessions!.open(transport, upgradeRequest, ask.refusal) : transport;
-      upgradeRequest.connectionMade(upgrade);
-      new Connection(session, this.connectionOptions, instance, upgradeRequest);
+      // Only the synchronous path gives the request to no check or hook, and a session keeps it.
+      const unseen = !this.needsAsyncAdmission && session === transport;
+      new Connection(session, this.connectionOptions, instance, upgradeRequest.connectionMade(upgrade, unseen));
     });
   }
 

@@ -6,7 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { PeerCertificate } from 'node:tls';
 import { UpgradeAbandonedError } from './errors';
-import type { PathParams } from './path-matcher';
+import { NO_PARAMS, type PathParams } from './path-matcher';
 import { packHead, packedAddress, packedHeaders, packedSecure, packedUrl } from './request-head';
 import type { PeerSocket, UpgradeSource } from './transport/transport';
 
@@ -79,15 +79,28 @@ export class UpgradeRequest {
   /**
    * @internal The handshake is made, and the connection keeps this request as long as it lives:
    * what an engine made for this request alone (`ownHeaders`) is packed in one string, the
-   * headers too unless someone read them. What can be read stays the same.
+   * headers too unless someone read them. What can be read stays the same. Returns what the
+   * connection keeps: this request or, when no one else can hold it yet (`unseen`: no check
+   * or hook was given it) and it holds nothing but that string, the string alone, which
+   * `fromHead` makes into an equal request at the first read.
    */
-  connectionMade(source: UpgradeSource): void {
+  connectionMade(source: UpgradeSource, unseen: boolean): UpgradeRequest | string {
     const peer = this.peer;
-    if (source.ownHeaders !== true || typeof peer === 'string' || peer.getPeerCertificate !== undefined) return;
+    if (source.ownHeaders !== true || typeof peer === 'string' || peer.getPeerCertificate !== undefined) return this;
     const head = packHead(peer.encrypted === true, peer.remoteAddress, this.target!, this.unread);
-    if (head === undefined) return;
+    if (head === undefined) return this;
     this.peer = head;
     this.target = this.unread = undefined;
+    const headOnly = this.readHeaders === undefined && this.principal === undefined && this.extras === undefined;
+    return unseen && headOnly && this.params === NO_PARAMS && this.method === 'GET' ? head : this;
+  }
+
+  /** @internal A request equal to the one whose `connectionMade` returned `head`. */
+  static fromHead(head: string): UpgradeRequest {
+    const request = new UpgradeRequest(HEAD_ONLY, NO_PARAMS);
+    request.peer = head;
+    request.target = request.unread = undefined;
+    return request;
   }
 
   private get extra(): RequestExtras {
@@ -181,6 +194,9 @@ export class UpgradeRequest {
     return certificate && Object.keys(certificate).length > 0 ? (certificate as PeerCertificate) : undefined;
   }
 }
+
+/** What `fromHead` starts from: everything is read from the head. */
+const HEAD_ONLY: UpgradeSource = { method: 'GET', headers: {}, socket: {} };
 
 function parseCookies(header: string | undefined): Readonly<Record<string, string>> {
   // No prototype: `toString` or `__proto__` are cookie names here, not Object's members.

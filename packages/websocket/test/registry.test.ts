@@ -50,7 +50,46 @@ class OtherService {
   @OnClose() onClose() {}
 }
 
+@WebSocketService({ path: '/first' })
+class FirstService {
+  @OnText() onText(caller: Caller): string {
+    return caller.getConnectionId();
+  }
+}
+
+@WebSocketService({ path: '/second' })
+class SecondService {
+  @OnText() onText(caller: Caller): string {
+    return caller.getConnectionId();
+  }
+}
+
 describe('ConnectionRegistry', () => {
+  it('lists connections in the order they opened over every service, and finds each by the id it was told', async () => {
+    const { url, container } = await startServices([FirstService, SecondService]);
+    const registry = container.get(ConnectionRegistry);
+    const clients: TestClient[] = [];
+    for (const path of ['/second', '/first', '/first', '/second', '/first']) {
+      clients.push(await TestClient.connect(url(path)));
+      await eventually(() => registry.count() === clients.length, 2000, `${clients.length} connections`);
+    }
+    // Each client learns its id from its own handler, the latest first.
+    const ids: string[] = [];
+    for (const client of [...clients].reverse()) {
+      client.send('id');
+      ids.unshift(await client.nextText());
+    }
+    expect(registry.list().map((caller) => caller.getConnectionId())).toEqual(ids);
+    expect([...registry].map((caller) => caller.getConnectionId())).toEqual(ids);
+    expect(registry.list(FirstService).map((caller) => caller.getConnectionId())).toEqual([ids[1], ids[2], ids[4]]);
+    for (const id of ids) expect(registry.get(id)?.getConnectionId()).toBe(id);
+    clients[3]!.socket.close(1000);
+    await clients[3]!.waitClosed();
+    await eventually(() => registry.count() === 4, 2000, 'four connections');
+    expect(registry.get(ids[3]!)).toBeUndefined();
+    expect(registry.list().map((caller) => caller.getConnectionId())).toEqual([ids[0], ids[1], ids[2], ids[4]]);
+  });
+
   it('counts, lists, finds and iterates connections, per service and in all, and forgets them on every kind of close', async () => {
     const { url, container } = await startServices([ChatService, OtherService]);
     const registry = container.get(ConnectionRegistry);

@@ -23,7 +23,14 @@ import { CompiledFilters } from './member-filter';
 import { targetRooms } from './target-selection';
 
 /** A connection as the registry holds it. */
-export type RegistryMember = BroadcastMember;
+export interface RegistryMember extends BroadcastMember {
+  /** Its id if one was drawn (asking `connectionId` draws one, and names it here while listed). */
+  readonly drawnId: string | undefined;
+  /** When it opened, in this process (increasing): `list()` keeps this order over services. */
+  readonly openedAs: number;
+  /** Added and not yet removed: it is open. */
+  readonly listed: boolean;
+}
 
 /** One service of the app: its path, and the live set of its open connections (its endpoint's). */
 interface ServiceMembers {
@@ -37,8 +44,15 @@ const NONE: ReadonlySet<RegistryMember> = new Set();
 export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceHost {
   /** This process's id on the backplane. */
   readonly nodeId = randomUUID();
+  // An idle connection is named nowhere but in its service's set: an id is drawn only when
+  // asked for, and only a connection whose id was drawn can be looked up by it, as no one
+  // can know an id that was never drawn.
+  /** Open connections whose id was drawn, by id. */
   private readonly byId = new Map<string, RegistryMember>();
+  private open = 0;
   private readonly services = new Map<ServiceClass, ServiceMembers>();
+  /** Every service's set of open connections, in the order the services were added. */
+  private readonly memberSets: ReadonlySet<RegistryMember>[] = [];
   private readonly rooms = new Rooms<RegistryMember>();
   private backplane: Backplane = new InMemoryBackplane();
   /** @internal Set at start from the container's logger. */
@@ -56,12 +70,12 @@ export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceH
 
   /** Open connections, of one service class or of all. */
   count(service?: ServiceClass): number {
-    return service === undefined ? this.byId.size : (this.services.get(service)?.members.size ?? 0);
+    return service === undefined ? this.open : (this.services.get(service)?.members.size ?? 0);
   }
 
   /** The callers of open connections, of one service class or of all (a new array). */
   list(service?: ServiceClass): Caller[] {
-    const members = service === undefined ? this.byId.values() : (this.services.get(service)?.members ?? NONE).values();
+    const members = service === undefined ? this.allMembers() : (this.services.get(service)?.members ?? NONE).values();
     return Array.from(members, (member) => member.caller);
   }
 
@@ -71,7 +85,7 @@ export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceH
 
   /** Iterates the callers of every open connection without copying. */
   *[Symbol.iterator](): IterableIterator<Caller> {
-    for (const member of this.byId.values()) yield member.caller;
+    for (const member of this.allMembers()) yield member.caller;
   }
 
   /** The members of `room` on this process. */
@@ -147,7 +161,7 @@ export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceH
 
   stats(): RegistryStats {
     return {
-      connections: this.byId.size,
+      connections: this.open,
       rooms: [...this.rooms.roomNames()].length,
       droppedMessages: this.counters.dropped,
       rateLimited: this.counters.rateLimited,
@@ -164,6 +178,7 @@ export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceH
    */
   addService(service: ServiceClass, path: string, members: ReadonlySet<RegistryMember>, presenceEvents = false): void {
     this.services.set(service, { path, members });
+    this.memberSets.push(members);
     if (presenceEvents) this.presenceEvents = true;
   }
 
@@ -175,7 +190,7 @@ export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceH
     if (backplane !== undefined) this.backplane = backplane;
     this.logger = logger;
     await this.backplane.start(this.nodeId, this.node);
-    this.backplane.reportCount(this.byId.size);
+    this.backplane.reportCount(this.open);
     await this.node.syncPresence('at start');
   }
 
@@ -184,27 +199,36 @@ export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceH
     return this.backplane.stop();
   }
 
-  /** @internal */
+  /** @internal A connection opened (its service's set has it already). */
   add(member: RegistryMember): void {
-    this.byId.set(member.connectionId, member);
-    this.backplane.reportCount(this.byId.size);
+    this.open++;
+    if (member.drawnId !== undefined) this.byId.set(member.drawnId, member);
+    this.backplane.reportCount(this.open);
   }
 
-  /** @internal Removes a closed connection from everything: rooms, and its presence (its leaves). */
+  /** @internal An open connection's id was drawn: from now on it is found by it. */
+  named(member: RegistryMember): void {
+    this.byId.set(member.drawnId!, member);
+  }
+
+  /** @internal Removes a closed connection (once) from everything: rooms, and its presence (its leaves). */
   remove(member: RegistryMember): void {
-    const id = member.connectionId;
-    if (!this.byId.delete(id)) return;
+    this.open--;
     // leaveAll forgets the member's set of rooms without emptying it: it still names the rooms
     // whose presence the connection leaves.
     const rooms = this.rooms.roomsOf(member);
     this.rooms.leaveAll(member);
-    this.backplane.reportCount(this.byId.size);
+    this.backplane.reportCount(this.open);
+    // Without an id it was never tracked (tracking names it by id).
+    const id = member.drawnId;
+    if (id === undefined) return;
+    this.byId.delete(id);
     this.presenceState.closed(id, rooms);
   }
 
   /** @internal A connection joins a room; with `presenceEvents`, it is sent the room's presence. */
   join(member: RegistryMember, room: string): void {
-    if (!this.byId.has(member.connectionId)) return;
+    if (!member.listed) return;
     const joining = member.config.presenceEvents && !this.rooms.roomsOf(member).has(room);
     this.rooms.join(member, room);
     if (joining) sendPresenceEvent([member], PRESENCE_STATE_EVENT, { room, presences: this.presenceState.list(room) });
@@ -226,7 +250,7 @@ export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceH
     const id = member.connectionId;
     const tracked = presenceMeta(meta, id, this.nodeId);
     if (tracked instanceof InvalidArgumentError) throw tracked;
-    if (!this.byId.has(id)) return;
+    if (!member.listed) return;
     if (!this.rooms.roomsOf(member).has(room)) member.join(room);
     this.presenceState.track(room, member.caller.principal?.name ?? id, tracked);
   }
@@ -274,9 +298,9 @@ export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceH
     return this.byId.get(connectionId);
   }
 
-  /** @internal */
-  allMembers(): Iterable<RegistryMember> {
-    return this.byId.values();
+  /** @internal Every open connection, in the order they opened (over every service). */
+  allMembers(): IterableIterator<RegistryMember> {
+    return inOpeningOrder(this.memberSets);
   }
 
   /** @internal */
@@ -319,5 +343,30 @@ export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceH
     const path = this.services.get(service)?.path;
     if (path === undefined) throw new InvalidArgumentError(`${service.name} is not a service of this application`);
     return path;
+  }
+}
+
+/**
+ * The members of every set, in the order they opened: the sets merged by `openedAs` (each set
+ * is in that order already). A member closed while this is read is left out, as a Map's
+ * iterator leaves out what is deleted.
+ */
+function* inOpeningOrder(sets: readonly ReadonlySet<RegistryMember>[]): IterableIterator<RegistryMember> {
+  if (sets.length === 1) {
+    yield* sets[0]!;
+    return;
+  }
+  const cursors = sets.map((set) => set.values());
+  const heads = cursors.map((cursor) => cursor.next());
+  for (;;) {
+    let first = -1;
+    for (let at = 0; at < heads.length; at++) {
+      const head = heads[at]!;
+      if (!head.done && (first === -1 || head.value.openedAs < (heads[first]!.value as RegistryMember).openedAs)) first = at;
+    }
+    if (first === -1) return;
+    const member = heads[first]!.value as RegistryMember;
+    heads[first] = cursors[first]!.next();
+    if (member.listed) yield member;
   }
 }

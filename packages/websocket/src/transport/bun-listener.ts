@@ -10,7 +10,8 @@ import type { Logger } from '../logger';
 import { refusalOf } from '../upgrade-refusal';
 import { type BunTlsOptions, bunTlsOf } from './bun-tls';
 import { type BunPerMessageDeflate, type BunServer, bunRuntime } from './bun-types';
-import { type BunSocketOptions, BunTopics, BunTransport, bunSocketHandlers } from './bun-transport';
+import { type BunSocketOptions, BunTopics, bunSocketHandlers } from './bun-server-sockets';
+import { BunTransport } from './bun-transport';
 import type { EngineOptions, ListenerServer, PendingUpgrade, PeerSocket, Transport, TransportEngine, UpgradeLine } from './transport';
 
 /** Bun.serve's longest HTTP idle timeout (seconds). */

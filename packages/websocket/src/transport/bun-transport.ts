@@ -1,6 +1,6 @@
 // The Bun engine's sockets: a `BunTransport` is one socket accepted by `Bun.serve` (uWebSockets
 // inside). It is the socket's `data`, so Bun's handlers (`bunSocketHandlers`, one set for the
-// whole server) reach it without a closure per connection. Where Bun behaves unlike ws, the
+// whole server: bun-server-sockets.ts) reach it without a closure per connection. Where Bun behaves unlike ws, the
 // difference is absorbed here so a connection sees the same events (docs/engines.md):
 //   - a message over the service's maxFrameSize is caught here when the server's limit (the
 //     largest of its services') lets it through; Bun's own refusal arrives as a close with 1006.
@@ -12,11 +12,12 @@
 // `ws.subscribe`, one `server.publish` per server and topic; Bun unsubscribes a closed socket.
 import { CloseCode } from '../close-codes';
 import { ProtocolError } from '../errors';
-import { bytesOf, type FrameData } from '../replies';
+import { byteLengthOf, bytesOf, controlData, type FrameData } from '../replies';
 import { compressesText } from '../compression';
-import type { BunPerMessageDeflate, BunServer, BunSocket, BunWebSocketHandler } from './bun-types';
+import { type BunSocketOptions, type BunTopics, bunDataOf } from './bun-server-sockets';
+import type { BunSocket } from './bun-types';
 import type { EncodedFrame } from './frame-encoding';
-import type { TopicServer, TopicSocket, Transport, TransportHandler } from './transport';
+import type { TopicSocket, Transport, TransportHandler } from './transport';
 
 const OPEN = 0;
 const CLOSING = 1;
@@ -24,42 +25,6 @@ const CLOSED = 2;
 
 /** Bun's reason for the close it makes itself when a message is over `maxPayloadLength`. */
 const TOO_BIG_REASON = 'Received too big message';
-
-/** A broadcast's text, decoded once for every socket it goes to. */
-const textOfFrame = new WeakMap<EncodedFrame, string>();
-
-/** A broadcast as Bun sends it: a string for text (Bun sends text only from a string), bytes for binary. */
-function bunDataOf(frame: EncodedFrame): string | Uint8Array {
-  if (frame.binary) return frame.payload;
-  let text = textOfFrame.get(frame);
-  if (text === undefined) textOfFrame.set(frame, (text = frame.payload.toString()));
-  return text;
-}
-
-/** The topics of one `Bun.serve` server: a room or a service is one topic per server. */
-export class BunTopics implements TopicServer {
-  /** Set once the listener's server is up (no socket exists before). */
-  server!: BunServer;
-
-  publish(topic: string, frame: EncodedFrame, except: TopicSocket | undefined): void {
-    // Bun leaves the publishing socket out itself: one excepted member costs nothing more.
-    if (except === undefined) this.server.publish(topic, bunDataOf(frame));
-    else (except as BunTransport).publishFrom(topic, bunDataOf(frame));
-  }
-}
-
-/** What every socket of one service shares on a Bun server: made once by its engine. */
-export interface BunSocketOptions {
-  /** The service's maxFrameSize (the server may allow more for another service). */
-  readonly maxPayload: number;
-  /**
-   * The service's compression threshold, or -1 without compression: then every send leaves
-   * as before, with no flag. Bun compresses only a send that asks for it, and only where the
-   * extension was agreed.
-   */
-  readonly threshold: number;
-  readonly topics: BunTopics;
-}
 
 // `BunTransport.bits`: its state (the low two bits) and its flags, in one number — an idle
 // socket costs only what it must hold.
@@ -351,34 +316,4 @@ export class BunTransport implements Transport, TopicSocket {
 /** What ws reports for a message over maxPayload. */
 function tooBig(): ProtocolError {
   return new ProtocolError('Max payload size exceeded', CloseCode.MessageTooBig, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH');
-}
-
-function controlData(data: FrameData | undefined): string | Uint8Array | undefined {
-  return data === undefined || typeof data === 'string' ? data : bytesOf(data);
-}
-
-function byteLengthOf(data: FrameData): number {
-  return typeof data === 'string' ? data.length : data.byteLength;
-}
-
-/** Bun's handlers for every socket of one server, with the limits of its busiest service. */
-export function bunSocketHandlers(maxPayloadLength: number, perMessageDeflate: BunPerMessageDeflate | false): BunWebSocketHandler<BunTransport> {
-  return {
-    open: (socket) => socket.data.opened(socket),
-    message: (socket, message) => socket.data.received(message),
-    ping: (socket, data) => socket.data.pinged(data),
-    pong: (socket, data) => socket.data.ponged(data),
-    drain: (socket) => socket.data.drained(),
-    close: (socket, code, reason) => socket.data.closed(code, reason),
-    maxPayloadLength,
-    // Duet's own idle timer and heartbeat run these (idleTimeout, pingInterval), as on ws.
-    idleTimeout: 0,
-    sendPings: false,
-    // Never dropped by Bun: the slow-consumer policy (maxBufferedBytes) decides before a write.
-    backpressureLimit: 2 ** 31 - 1,
-    closeOnBackpressureLimit: false,
-    // Per server on Bun: services without compression have the client's offer taken out (bun-listener.ts).
-    perMessageDeflate,
-    publishToSelf: false,
-  };
 }

@@ -20,7 +20,8 @@ import {
   type WebSocketObserver,
   WebSocketService,
 } from '@duet/websocket';
-import { BunTopics, BunTransport } from '../../src/transport/bun-transport';
+import { BunTopics } from '../../src/transport/bun-server-sockets';
+import { BunTransport } from '../../src/transport/bun-transport';
 import type { EncodedFrame } from '../../src/transport/frame-encoding';
 import type { TopicSocket } from '../../src/transport/transport';
 import { TestClient, eventually, neverReads } from '../helpers';

@@ -52,6 +52,30 @@ class LateReaderService {
   }
 }
 
+// On a path without parameters and with no check or hook, the connection keeps only the packed
+// head and makes the request from it at the first read: the same request, then the same object.
+@WebSocketService({ path: '/late-plain' })
+class LatePlainReaderService {
+  private first: unknown;
+
+  @OnText()
+  onText(caller: Caller): string {
+    const { request } = caller;
+    this.first ??= request;
+    return JSON.stringify({
+      url: request.url,
+      method: request.method,
+      params: { ...request.params },
+      token: request.query.get('token'),
+      headers: request.headers,
+      remoteAddress: request.remoteAddress,
+      secure: request.secure,
+      principal: caller.principal ?? null,
+      sameObject: this.first === caller.request,
+    });
+  }
+}
+
 @WebSocketService({ path: '/guarded/:room' })
 class GuardedService {
   private user = '';
@@ -150,6 +174,21 @@ describe(`the upgrade on ${NATIVE_ENGINE}`, () => {
     expect(seen.headers.upgrade).toBe('websocket');
     expect(seen.headers['sec-websocket-key']).toMatch(/^[+/0-9A-Za-z]{22}==$/);
     expect(seen.headers['sec-websocket-version']).toBe('13');
+  });
+
+  it('gives a handler of a plain path that reads it late the same request, as one object', async () => {
+    const { url } = await startApp([LatePlainReaderService]);
+    const client = await TestClient.connect(url('/late-plain?token=t%201'), undefined, { headers: { 'X-Client': 'one, two' } });
+    client.socket.send('tell me');
+    const seen = JSON.parse(await client.nextText());
+    expect(seen).toMatchObject({ url: '/late-plain?token=t%201', method: 'GET', params: {}, token: 't 1', remoteAddress: '127.0.0.1', secure: false, principal: null, sameObject: true });
+    expect(Object.keys(seen.headers).sort()).toEqual([
+      'connection', 'host', 'sec-websocket-extensions', 'sec-websocket-key', 'sec-websocket-version', 'upgrade', 'x-client',
+    ]);
+    expect(seen.headers['x-client']).toBe('one, two');
+    expect(seen.headers['sec-websocket-key']).toMatch(/^[+/0-9A-Za-z]{22}==$/);
+    client.socket.send('again');
+    expect(JSON.parse(await client.nextText())).toMatchObject({ sameObject: true, headers: seen.headers });
   });
 
   it('answers 403 to an Origin that is not allowed, and lets a client with no Origin (not a browser) in', async () => {
