@@ -4,7 +4,7 @@
 import { OnOpen, WebSocketService } from '@duet/websocket';
 import { TestClient, eventually } from '../helpers';
 import { BunListenerServer } from '../../src/transport/bun-listener';
-import { startApp, stopAll } from './engine-helpers';
+import { RUNS_ON_BUN, startApp, stopAll } from './engine-helpers';
 
 afterEach(stopAll);
 
@@ -28,7 +28,7 @@ function liveRequests(): number {
   return requests.filter((ref) => ref.deref() !== undefined).length;
 }
 
-describe('maxConnectionsPerIp on Bun', () => {
+(RUNS_ON_BUN ? describe : describe.skip)('maxConnectionsPerIp on Bun', () => {
   it('keeps no upgrade request alive for an open connection, and frees the slot at its close', async () => {
     const { url } = await startApp([CountedService], { listener: { port: 0, host: '127.0.0.1', maxConnectionsPerIp: 4 } });
     const clients = await Promise.all([1, 2, 3, 4].map(() => TestClient.connect(url('/counted'))));
