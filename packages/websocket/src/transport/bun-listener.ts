@@ -191,15 +191,12 @@ class BunUpgrade implements PendingUpgrade {
   }
 
   onEnded(callback: () => void): void {
-    let called = false;
-    const once = (this.endedCallback = () => {
-      if (called) return;
-      called = true;
-      callback();
-    });
-    // A client that leaves before the answer; once upgraded, the socket's close counts instead.
-    const upgraded = () => this.answered && this.response === undefined;
-    this.request.signal.addEventListener('abort', () => upgraded() || once(), { once: true });
+    // Made apart from this upgrade: the socket keeps it as long as it lives.
+    this.endedCallback = calledOnce(callback);
+    // A client that leaves before the answer; once answered, the refusal or the socket's close
+    // counts instead, and the listener goes: Bun keeps an upgraded request's signal, with its
+    // listeners, as long as the socket is open.
+    this.request.signal.addEventListener('abort', this.endedCallback, { once: true });
   }
 
   refuse(status: number, body?: string, headers?: Readonly<Record<string, string>>): void {
@@ -223,9 +220,22 @@ class BunUpgrade implements PendingUpgrade {
     this.answered = true;
     this.response = response;
     this.settle?.(response);
+    const ended = this.endedCallback;
+    if (ended === undefined) return;
+    this.request.signal.removeEventListener('abort', ended);
     // Refused: the request's connection is over (an upgrade ends at its socket's close).
-    if (response !== undefined) this.endedCallback?.();
+    if (response !== undefined) ended();
   }
+}
+
+/** `callback`, run at most once however often the result is called. */
+function calledOnce(callback: () => void): () => void {
+  let called = false;
+  return () => {
+    if (called) return;
+    called = true;
+    callback();
+  };
 }
 
 function isUpgrade(request: Request): boolean {
