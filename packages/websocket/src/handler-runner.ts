@@ -1,29 +1,24 @@
 // Runs one event's handler for a connection and acts on what it gives back: the reply (or
 // stream) of a message, the pong of a ping, the default of an event without a handler, and a
 // failure (→ @OnError, then a close), or a refusal by a message's policy (policy/: the error
-// reply, or 1008). For @OnMessage it acts on the router's decision. The
+// reply, or 1008). For @OnMessage it acts on the router's decision (message-decisions.ts). The
 // connection decides *when* an event runs (in order, one at a time); this decides what running
 // it means. Nothing here is allocated per message: the message's context lives in the
 // connection's one `MessageRouting` record, and the settle callbacks are made once.
 import { CloseCode, closeReasonFor } from './close-codes';
 import { CloseFrame } from './close-frame';
-import type { CompiledService, Handler } from './compiled-service';
-import { AuthorizationError, type MessageValidationError, RateLimitError, UnsupportedMessageError } from './errors';
-import type { ConnectionReport } from './connection-report';
+import type { Handler } from './compiled-service';
+import { AuthorizationError, RateLimitError, UnsupportedMessageError } from './errors';
 import { InvalidReply } from './messages/contract-routes';
 import { ReplyStreams, isAsyncIterable } from './messages/reply-streams';
-import { MessageRouting, Routed } from './messages/router';
+import { MessageRouting } from './messages/router';
 import type { StandardResult } from './messages/standard-schema';
-import { type ErrorReplyCause, defaultErrorReply, unmatchedError } from './messages/validation';
 import { HandlerEvent } from './metadata';
 import { type ReplyFailures, ReplyWriter } from './reply-writer';
-import type { RunnerHost } from './runner-host';
-import type { ResolvedServiceConfig } from './service-config';
+import { MessageDecisions } from './message-decisions';
+import { isThenable } from './thenable';
 
-export class HandlerRunner implements ReplyFailures {
-  private readonly handlers: readonly (Handler | undefined)[];
-  private readonly config: ResolvedServiceConfig;
-  private readonly routing: MessageRouting | undefined;
+export class HandlerRunner extends MessageDecisions implements ReplyFailures {
   private runningEvent: HandlerEvent = HandlerEvent.Open;
   // Made at the first async handler: a connection whose handlers return values makes none.
   private onSettled: ((value: unknown) => void) | undefined;
@@ -32,17 +27,6 @@ export class HandlerRunner implements ReplyFailures {
   private streams: ReplyStreams | undefined;
   /** Made at the first reply: an idle connection holds none. */
   private replyWriter: ReplyWriter | undefined;
-
-  constructor(
-    private readonly host: RunnerHost,
-    private readonly table: CompiledService,
-    private readonly instance: object,
-    private readonly report: ConnectionReport,
-  ) {
-    this.handlers = table.handlers;
-    this.config = table.config;
-    if (table.router !== undefined) this.routing = new MessageRouting(table.router);
-  }
 
   has(event: HandlerEvent): boolean {
     return this.handlers[event] !== undefined;
@@ -109,7 +93,7 @@ export class HandlerRunner implements ReplyFailures {
   // --- calling a handler ------------------------------------------------------------------
 
   /** Calls a handler; a returned promise makes the connection busy until it settles. */
-  private call(event: HandlerEvent, handler: Handler | undefined, first: unknown, second: unknown): void {
+  protected call(event: HandlerEvent, handler: Handler | undefined, first: unknown, second: unknown): void {
     if (handler === undefined) {
       this.complete(event, undefined);
       return;
@@ -132,7 +116,7 @@ export class HandlerRunner implements ReplyFailures {
     this.complete(event, result);
   }
 
-  private awaitSettled(event: HandlerEvent, result: PromiseLike<unknown>): void {
+  protected awaitSettled(event: HandlerEvent, result: PromiseLike<unknown>): void {
     this.host.handlerPending();
     this.runningEvent = event;
     result.then(
@@ -162,14 +146,22 @@ export class HandlerRunner implements ReplyFailures {
   }
 
   /** What follows a handler that finished: its reply, or the event's default behaviour. */
-  private complete(event: HandlerEvent, value: unknown): void {
+  protected complete(event: HandlerEvent, value: unknown): void {
     switch (event) {
       case HandlerEvent.Text:
       case HandlerEvent.Binary:
-      case HandlerEvent.Message:
-        if (value !== undefined) this.answer(event, value, event === HandlerEvent.Message ? this.routing!.replyId : undefined);
-        this.host.outbound.paceReading();
+      case HandlerEvent.Message: {
+        const outbound = this.host.outbound;
+        // The echo shape (a text handler returning a string) goes straight out; anything else
+        // (a frame, a stream, a close, an object to encode, a reply id) through `answer`.
+        if (typeof value === 'string' && event === HandlerEvent.Text) {
+          if (!outbound.reply(value)) this.replies().notSent();
+        } else if (value !== undefined) {
+          this.answer(event, value, event === HandlerEvent.Message ? this.routing!.replyId : undefined);
+        }
+        outbound.paceReading();
         return;
+      }
       case HandlerEvent.Open:
         // A stream or a close, as a message handler's. Any other value is not sent: handlers
         // return the promise of a write or a broadcast (its result) for their errors to reach
@@ -200,7 +192,7 @@ export class HandlerRunner implements ReplyFailures {
    * A handler threw or rejected (or its reply could not be encoded): `@OnError` gets the thrown
    * value, or the log does, and then the connection is closed with 1011.
    */
-  private fail(event: HandlerEvent, error: unknown): void {
+  protected fail(event: HandlerEvent, error: unknown): void {
     if (event === HandlerEvent.Error || event === HandlerEvent.Close) {
       const which = event === HandlerEvent.Error ? '@OnError' : '@OnClose';
       this.report.logger.error(`${which} handler failed`, this.report.fields(this.host.caller, { error }));
@@ -227,87 +219,7 @@ export class HandlerRunner implements ReplyFailures {
     this.host.closeFinished();
   }
 
-  // --- @OnMessage: acting on the router's decision ------------------------------------------
-
-  private actOn(routed: Routed): void {
-    const routing = this.routing!;
-    switch (routed) {
-      case Routed.Call:
-        // The decoded message rides along (handlers may ignore it): interceptors read fields a schema stripped.
-        this.call(HandlerEvent.Message, routing.handler, routing.value, routing.decoded);
-        return;
-      case Routed.Validate:
-        this.validate(routing);
-        return;
-      case Routed.Invalid:
-        this.badMessage(routing.error!);
-        return;
-      default:
-        if (this.config.onUnmatched === 'ignore') {
-          this.report.logger.debug('message ignored: no handler matches it', this.report.fields(this.host.caller, { key: routing.unmatchedKey }));
-        } else {
-          this.badMessage(unmatchedError(routing.router.dispatcherKey, routing.unmatchedKey));
-        }
-    }
-  }
-
-  private validate(routing: MessageRouting): void {
-    let result: StandardResult<unknown> | Promise<StandardResult<unknown>>;
-    try {
-      result = routing.validating!.schema!['~standard'].validate(routing.value);
-    } catch (error) {
-      routing.validating = undefined;
-      this.fail(HandlerEvent.Message, error);
-      return;
-    }
-    if (isThenable(result)) this.awaitSettled(HandlerEvent.Message, result);
-    else this.actOn(routing.validated(result));
-  }
-
-  /** A message the service cannot take: the error reply (or a close), then @OnError. */
-  private badMessage(error: MessageValidationError): void {
-    if (this.handOverToErrorHandler(error)) return;
-    const config = this.config;
-    this.report.errorOccurred(this.host.info, error);
-    if (config.onInvalidMessage === 'close' || (config.onUnmatched === 'close' && error.kind === 'unmatched')) {
-      this.host.failureCloseCode = error.closeCode;
-      this.host.closeIfOpen(error.closeCode, error.kind === 'invalid-json' ? 'invalid JSON' : 'invalid message');
-    } else if (!this.replyError(error)) return;
-    if (this.handlers[HandlerEvent.Error] !== undefined) this.call(HandlerEvent.Error, this.handlers[HandlerEvent.Error], error, undefined);
-    else if (this.host.failureCloseCode !== undefined) this.complete(HandlerEvent.Error, undefined);
-  }
-
-  /**
-   * A message its policy refused (scopes, a rate limit, or an interceptor's refusal): a typed
-   * message gets the error reply and the connection stays open; a plain frame, or a rate limit
-   * under `onExceed: 'close'`, closes with 1008. `@OnError` hears it either way.
-   */
-  private refuse(event: HandlerEvent, error: AuthorizationError | RateLimitError): void {
-    if (event !== HandlerEvent.Message || (error instanceof RateLimitError && error.closeCode !== undefined)) {
-      this.failWith(CloseCode.PolicyViolation, error, error instanceof RateLimitError ? 'rate limit' : 'forbidden');
-      return;
-    }
-    this.report.errorOccurred(this.host.info, error);
-    if (this.replyError(error) && this.handlers[HandlerEvent.Error] !== undefined) {
-      this.call(HandlerEvent.Error, this.handlers[HandlerEvent.Error], error, undefined);
-    }
-  }
-
-  /** Sends the error reply of a typed message (`errorReply`, or Duet's); false when making it failed. */
-  private replyError(error: ErrorReplyCause): boolean {
-    const config = this.config;
-    let reply: unknown;
-    try {
-      reply = config.errorReply === undefined ? defaultErrorReply(config.dispatcherKey, error) : config.errorReply(error);
-    } catch (replyError) {
-      this.fail(HandlerEvent.Message, replyError);
-      return false;
-    }
-    if (reply !== undefined) this.replies().reply(HandlerEvent.Message, this.replies().withReplyId(reply, this.routing!.replyId));
-    return true;
-  }
-
-  private replies(): ReplyWriter {
+  protected replies(): ReplyWriter {
     return (this.replyWriter ??= new ReplyWriter(this.host, this.report, this.routing, this));
   }
 
@@ -320,18 +232,6 @@ export class HandlerRunner implements ReplyFailures {
       const replies = this.replies();
       replies.reply(event, replies.withReplyId(value, replyId));
     }
-  }
-
-  /**
-   * A failure of the message being handled, when its route has an `@OnMessageError`: that
-   * handler gets it (with the message), its return value is the reply, the connection stays open.
-   */
-  private handOverToErrorHandler(error: unknown): boolean {
-    const onError = this.routing?.takeErrorHandler();
-    if (onError === undefined) return false;
-    this.report.errorOccurred(this.host.info, error);
-    this.call(HandlerEvent.Message, onError, error, this.routing!.value);
-    return true;
   }
 
   // --- failures of replies and streams (reply-writer.ts writes them) ----------------------
@@ -357,8 +257,4 @@ export class HandlerRunner implements ReplyFailures {
 /** Text, binary and `@OnMessage`: the events a message policy refuses. */
 function isDataEvent(event: HandlerEvent): boolean {
   return event === HandlerEvent.Text || event === HandlerEvent.Binary || event === HandlerEvent.Message;
-}
-
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
 }

@@ -30,9 +30,12 @@ export class ReplyWriter implements StreamSink {
       this.failures.replyFailed(event, error);
       return;
     }
-    if (!this.host.outbound.reply(data)) {
-      this.report.logger.debug('reply not sent: the connection closed before the handler returned', this.report.fields(this.host.caller));
-    }
+    if (!this.host.outbound.reply(data)) this.notSent();
+  }
+
+  /** A reply the connection closed before: logged, as a handler may return after the close. */
+  notSent(): void {
+    this.report.logger.debug('reply not sent: the connection closed before the handler returned', this.report.fields(this.host.caller));
   }
 
   replyPong(value: unknown): void {

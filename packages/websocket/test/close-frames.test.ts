@@ -6,6 +6,8 @@ import {
   CloseFrame,
   ConnectionClosedError,
   InvalidArgumentError,
+  LOGGER,
+  type Logger,
   OnClose,
   OnError,
   OnMessage,
@@ -133,6 +135,18 @@ class ConnectionClosureTimeoutService {
 class IdleClosureService {}
 
 const clientCloses: { code: number; at: number }[] = [];
+
+let releaseLateReply: (() => void) | undefined;
+
+/** Answers only once the test lets it, after the client has gone. */
+@WebSocketService({ path: '/late-reply' })
+class LateReplyService {
+  @OnText()
+  async onText(_caller: Caller, text: string): Promise<string> {
+    await new Promise<void>((resolve) => (releaseLateReply = resolve));
+    return text;
+  }
+}
 
 @WebSocketService({ path: '/client-closes', connectionClosureTimeout: 5 })
 class ClientClosingService {
@@ -309,6 +323,19 @@ describe('connectionClosureTimeout (connection_closure_timeout.bal)', () => {
     // Well inside connectionClosureTimeout (5 s): the server closed its socket, it did not wait.
     expect(clientCloses[0].at - sent).toBeLessThan(1000);
     expect(app.registry.count()).toBe(0);
+  });
+
+  it("a text handler's reply that comes after the client has gone is not sent, and is logged", async () => {
+    const debug: string[] = [];
+    const logger: Logger = { debug: (message) => debug.push(message), info() {}, warn() {}, error() {} };
+    const app = await createTestApp({ services: [LateReplyService], bindings: [[LOGGER, logger]] });
+    const client = await RawClient.connect(app.port(), '/late-reply');
+    client.send({ opcode: Opcode.Text, payload: 'late' });
+    await eventually(() => releaseLateReply !== undefined, 1000, 'the handler to start');
+    client.socket.destroy();
+    await eventually(() => app.registry.count() === 0, 1000, 'the server to see the drop');
+    releaseLateReply!();
+    await eventually(() => debug.some((message) => message.startsWith('reply not sent')), 1000, 'the log line');
   });
 
   it('testConnectionClosureTimeoutCallerNegativeTimeout', async () => {

@@ -4,6 +4,7 @@
 import { ConnectionClosedError, InvalidArgumentError } from '../errors';
 import type { PingPongHandler } from './client-config';
 import type { WebSocketClient } from './websocket-client';
+import { isThenable } from '../thenable';
 
 export class PingPongHooks {
   // Bound once per client, so an async hook costs no closure per ping.
@@ -57,6 +58,3 @@ export class PingPongHooks {
   }
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
-}

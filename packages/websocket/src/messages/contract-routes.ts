@@ -7,6 +7,7 @@ import type { MessageRoute } from './dispatcher';
 import { isAsyncIterable } from './reply-streams';
 import type { StandardResult, StandardSchemaV1 } from './standard-schema';
 import { replySchemaError } from './validation';
+import { isThenable } from '../thenable';
 
 type MessageHandler = MessageRoute['handler'];
 
@@ -82,6 +83,3 @@ function names(table: object): string {
   return keys.length === 0 ? 'none' : keys.join(', ');
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
-}

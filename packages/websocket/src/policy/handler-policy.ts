@@ -9,6 +9,7 @@ import { AuthorizationError, RateLimitError } from '../errors';
 import { CloseCode } from '../close-codes';
 import type { HandlerContext, HandlerEventName, Interceptor } from './interceptor';
 import type { RateLimiter } from './rate-limit';
+import { isThenable } from '../thenable';
 
 /** What applies to one handler. */
 export interface HandlerPlan {
@@ -102,6 +103,3 @@ function intercepted(handler: Handler, plan: HandlerPlan): Handler {
   };
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
-}
