@@ -21,6 +21,7 @@ import { RegistryCounters, type RegistryStats, type ResumeRefusal } from './regi
 import { Rooms } from './rooms';
 import { CompiledFilters } from './member-filter';
 import { targetRooms } from './target-selection';
+import { inOpeningOrder } from './opening-order';
 
 /** A connection as the registry holds it. */
 export interface RegistryMember extends BroadcastMember {
@@ -343,30 +344,5 @@ export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceH
     const path = this.services.get(service)?.path;
     if (path === undefined) throw new InvalidArgumentError(`${service.name} is not a service of this application`);
     return path;
-  }
-}
-
-/**
- * The members of every set, in the order they opened: the sets merged by `openedAs` (each set
- * is in that order already). A member closed while this is read is left out, as a Map's
- * iterator leaves out what is deleted.
- */
-function* inOpeningOrder(sets: readonly ReadonlySet<RegistryMember>[]): IterableIterator<RegistryMember> {
-  if (sets.length === 1) {
-    yield* sets[0]!;
-    return;
-  }
-  const cursors = sets.map((set) => set.values());
-  const heads = cursors.map((cursor) => cursor.next());
-  for (;;) {
-    let first = -1;
-    for (let at = 0; at < heads.length; at++) {
-      const head = heads[at]!;
-      if (!head.done && (first === -1 || head.value.openedAs < (heads[first]!.value as RegistryMember).openedAs)) first = at;
-    }
-    if (first === -1) return;
-    const member = heads[first]!.value as RegistryMember;
-    heads[first] = cursors[first]!.next();
-    if (member.listed) yield member;
   }
 }

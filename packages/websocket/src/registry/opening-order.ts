@@ -1,0 +1,29 @@
+// The open connections of several services as one list, in the order they opened: `list()`,
+// iteration and broadcasts to everyone read them so, with no list of their own kept per
+// connection (each service's set is in that order already; registry/connection-registry.ts).
+import type { RegistryMember } from './connection-registry';
+
+/**
+ * The members of every set, in the order they opened: the sets merged by `openedAs` (each set
+ * is in that order already). A member closed while this is read is left out, as a Map's
+ * iterator leaves out what is deleted.
+ */
+export function* inOpeningOrder(sets: readonly ReadonlySet<RegistryMember>[]): IterableIterator<RegistryMember> {
+  if (sets.length === 1) {
+    yield* sets[0]!;
+    return;
+  }
+  const cursors = sets.map((set) => set.values());
+  const heads = cursors.map((cursor) => cursor.next());
+  for (;;) {
+    let first = -1;
+    for (let at = 0; at < heads.length; at++) {
+      const head = heads[at]!;
+      if (!head.done && (first === -1 || head.value.openedAs < (heads[first]!.value as RegistryMember).openedAs)) first = at;
+    }
+    if (first === -1) return;
+    const member = heads[first]!.value as RegistryMember;
+    heads[first] = cursors[first]!.next();
+    if (member.listed) yield member;
+  }
+}
