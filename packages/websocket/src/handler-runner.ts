@@ -150,18 +150,10 @@ export class HandlerRunner extends MessageDecisions implements ReplyFailures {
     switch (event) {
       case HandlerEvent.Text:
       case HandlerEvent.Binary:
-      case HandlerEvent.Message: {
-        const outbound = this.host.outbound;
-        // The echo shape (a text handler returning a string) goes straight out; anything else
-        // (a frame, a stream, a close, an object to encode, a reply id) through `answer`.
-        if (typeof value === 'string' && event === HandlerEvent.Text) {
-          if (!outbound.reply(value)) this.replies().notSent();
-        } else if (value !== undefined) {
-          this.answer(event, value, event === HandlerEvent.Message ? this.routing!.replyId : undefined);
-        }
-        outbound.paceReading();
+      case HandlerEvent.Message:
+        if (value !== undefined) this.answer(event, value, event === HandlerEvent.Message ? this.routing!.replyId : undefined);
+        this.host.outbound.paceReading();
         return;
-      }
       case HandlerEvent.Open:
         // A stream or a close, as a message handler's. Any other value is not sent: handlers
         // return the promise of a write or a broadcast (its result) for their errors to reach
@@ -225,7 +217,11 @@ export class HandlerRunner extends MessageDecisions implements ReplyFailures {
 
   /** What a handler returned: a reply, a reply stream, or a close. */
   private answer(event: HandlerEvent, value: unknown, replyId: unknown): void {
-    if (value instanceof CloseFrame) void this.host.caller.close(value.code, value.reason);
+    // A string without a reply id is a frame as it is (the echo's shape): no check below can
+    // match it, and the reply writer would only pass it through.
+    if (typeof value === 'string' && replyId === undefined) {
+      if (!this.host.outbound.reply(value)) this.replies().notSent();
+    } else if (value instanceof CloseFrame) void this.host.caller.close(value.code, value.reason);
     else if (isAsyncIterable(value)) (this.streams ??= new ReplyStreams(this.replies())).start(value, replyId);
     else if (value instanceof InvalidReply) this.badMessage(value.error); // refused by its contract's reply schema
     else {
