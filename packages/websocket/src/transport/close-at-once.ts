@@ -16,21 +16,24 @@ interface CloseHandshakeState {
   readonly _closeFrameSent: boolean;
 }
 
-const kClosing = Symbol('duet.closing');
-type WatchedSocket = Socket & { [kClosing]: CloseHandshakeState };
+/** ws's own key from a TCP socket to its WebSocket (set by `setSocket`), found at the first socket. */
+let wsKey: symbol | undefined;
 
 const endAsWsAsks = Socket.prototype.end;
 
 /** Makes `stream` (ws's socket `ws`) close at once when ws ends it after a completed close handshake. */
 export function closeAtOnceAfterCloseHandshake(stream: Socket, ws: WebSocket): void {
   if ((stream as Socket & { encrypted?: boolean }).encrypted === true || stream.end !== endAsWsAsks) return;
-  (stream as WatchedSocket)[kClosing] = ws as unknown as CloseHandshakeState;
+  const record = stream as unknown as Record<symbol, unknown>;
+  // ws links the socket to its WebSocket already: that link is followed, not a second one added.
+  wsKey ??= Object.getOwnPropertySymbols(stream).find((key) => record[key] === ws);
+  if (wsKey === undefined || record[wsKey] !== ws) return;
   stream.end = endOrClose as Socket['end'];
 }
 
 // Shared by every socket (no closure per connection); `this` is the socket ws ends.
-function endOrClose(this: WatchedSocket, data?: unknown, encoding?: unknown, callback?: unknown): Socket {
-  const ws = this[kClosing];
+function endOrClose(this: Socket, data?: unknown, encoding?: unknown, callback?: unknown): Socket {
+  const ws = (this as unknown as Record<symbol, CloseHandshakeState>)[wsKey!];
   // ws calls `end()` bare; an end with data or a callback is someone else's, and ends as asked.
   if (data === undefined && encoding === undefined && callback === undefined && ws._closeFrameReceived && ws._closeFrameSent && this.writableLength === 0) {
     this.destroy();
