@@ -100,16 +100,29 @@ export class DuetProcess extends FixtureProcess {
 
 }
 
-/** A `ws` client that keeps every text frame it receives. */
-export class ChatClient {
+/** A `ws` client that keeps every text frame it receives, and closes within a second. */
+export class TextRecorder {
   readonly texts: string[] = [];
 
-  private constructor(readonly socket: WebSocket) {
+  protected constructor(readonly socket: WebSocket) {
     socket.on('message', (data: Buffer, isBinary) => {
       if (!isBinary) this.texts.push(data.toString());
     });
     socket.on('error', () => {});
   }
+
+  close(): Promise<void> {
+    if (this.socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.socket.once('close', () => resolve());
+      this.socket.close();
+      setTimeout(() => this.socket.terminate(), 1000).unref();
+    });
+  }
+}
+
+/** A client of the chat fixture: its frames, and its `/count` and `/stats` questions. */
+export class ChatClient extends TextRecorder {
 
   static connect(url: string): Promise<ChatClient> {
     return new Promise((resolve, reject) => {
@@ -152,15 +165,6 @@ export class ChatClient {
   /** `registry.stats()` of the process this client is connected to. */
   async stats(): Promise<{ connections: number; backplane: { undelivered: number; connected: boolean; missed: number } }> {
     return JSON.parse(await this.ask('/stats'));
-  }
-
-  close(): Promise<void> {
-    if (this.socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.socket.once('close', () => resolve());
-      this.socket.close();
-      setTimeout(() => this.socket.terminate(), 1000).unref();
-    });
   }
 }
 

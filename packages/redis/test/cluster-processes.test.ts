@@ -4,7 +4,7 @@
 // connection reached once. (The same behaviour in one process, on the in-memory backplane:
 // packages/websocket/test/cluster*.test.ts.)
 import WebSocket from 'ws';
-import { DuetProcess, eventually, pause } from './cluster-helpers';
+import { DuetProcess, TextRecorder, eventually, pause } from './cluster-helpers';
 import { RedisServer } from './redis-server';
 
 const FIXTURE = 'cluster-node.ts';
@@ -12,15 +12,13 @@ const FIXTURE = 'cluster-node.ts';
 const COUNT_TTL = 1;
 
 /** A connection to one process: its id, its frames, and the fixture's commands. */
-class Peer {
-  readonly texts: string[] = [];
+class Peer extends TextRecorder {
   closed: { code: number; reason: string } | undefined;
   id = '';
 
-  private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data: Buffer) => this.texts.push(data.toString()));
+  private constructor(socket: WebSocket) {
+    super(socket);
     socket.on('close', (code, reason) => (this.closed = { code, reason: reason.toString() }));
-    socket.on('error', () => {});
   }
 
   static async connect(node: DuetProcess, path: string): Promise<Peer> {
@@ -56,15 +54,6 @@ class Peer {
   /** Frames that are neither greetings, command answers nor events. */
   get chat(): string[] {
     return this.texts.filter((text) => !/^(id:|ok:|a:|\{)/.test(text));
-  }
-
-  close(): Promise<void> {
-    if (this.socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.socket.once('close', () => resolve());
-      this.socket.close();
-      setTimeout(() => this.socket.terminate(), 1000).unref();
-    });
   }
 }
 
