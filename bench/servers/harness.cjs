@@ -1,4 +1,5 @@
-// Preloaded (`node -r`) into every bench server, whatever it is written in: answers the
+// Preloaded (`node -r`, or `bun --preload`) into every bench server, whatever it is written in
+// and whichever runtime runs it: answers the
 // runner's memory questions over IPC, profiles CPU and samples allocations for bench/src/profile.ts,
 // exits on request, and makes sure no server outlives its
 // runner or runs unbounded. Plain JavaScript so that the NestJS server (an ES module) needs no
@@ -23,6 +24,10 @@ function collectGarbage() {
   if (typeof global.gc === 'function') {
     global.gc();
     global.gc();
+  } else if (typeof Bun !== 'undefined') {
+    // JavaScriptCore's full, synchronous collection: the same treatment as Node's servers get.
+    Bun.gc(true);
+    Bun.gc(true);
   }
 }
 

@@ -21,6 +21,21 @@ export function pinned(cpu: number | undefined, command: string, args: string[])
   return cpu === undefined ? [command, args] : ['taskset', ['-c', String(cpu), command, ...args]];
 }
 
+/** Within this many bytes, two reads of RSS 50 ms apart count as settled. */
+const SETTLED_WITHIN = 64 * 1024;
+
+/** The process's RSS once two reads 50 ms apart agree (at most 1 s of reads). */
+async function settledResidentBytes(pid: number): Promise<number> {
+  let last = residentBytes(pid);
+  for (let read = 0; read < 20; read++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const now = residentBytes(pid);
+    if (Math.abs(now - last) <= SETTLED_WITHIN) return now;
+    last = now;
+  }
+  return last;
+}
+
 export class ServerProcess {
   output = '';
   private nextQuery = 1;
@@ -66,16 +81,18 @@ export class ServerProcess {
   }
 
   /**
-   * A server run by Bun: no Node harness (no IPC), so its memory is its RSS alone and it is
-   * stopped by signal. Run from the folder above the entry (samples/, bench/), whose tsconfig Bun reads (decorators).
+   * A server run by Bun, with the same harness preloaded (Bun speaks Node's IPC): its memory is
+   * read after two full collections, as a Node server's is. Its profile commands are Node's
+   * inspector alone (the harness answers them with an error there). Run from the folder above
+   * the entry (samples/, bench/), whose tsconfig Bun reads (decorators).
    */
   private static startOnBun(definition: ServerDefinition, cpu: number | undefined, timeoutMs: number): Promise<ServerProcess> {
     const bun = bunBinary();
     if (bun === undefined) return Promise.reject(new Error('no working Bun binary'));
     const entry = path.join(REPO_ROOT, definition.entry);
-    const [command, commandArgs] = pinned(cpu, bun, [entry]);
+    const [command, commandArgs] = pinned(cpu, bun, ['--preload', HARNESS, entry]);
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' };
-    const child = spawn(command, commandArgs, { cwd: path.dirname(path.dirname(entry)), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, commandArgs, { cwd: path.dirname(path.dirname(entry)), env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     return ServerProcess.listening(definition, child, timeoutMs);
   }
 
@@ -115,11 +132,12 @@ export class ServerProcess {
 
   /** The server's memory, after two full garbage collections when `gc` is set. */
   async memory(gc: boolean): Promise<MemoryReport> {
-    // Bun's servers have no harness to ask: RSS is what is compared, heap figures are Node's.
-    if (this.definition.runtime === 'bun') return { rss: residentBytes(this.pid), heapUsed: 0, external: 0, bufferutil: false };
     const answer = await this.ask<{ heapUsed: number; external: number; bufferutil: boolean }>('memory', { gc });
-    // RSS from /proc, read right after the collection, rather than from the process itself.
-    return { rss: residentBytes(this.pid), heapUsed: answer.heapUsed, external: answer.external, bufferutil: answer.bufferutil };
+    // RSS from /proc rather than from the process itself, once it has settled: right after a
+    // collection it may still hold the collector's own working memory for a few milliseconds
+    // (seen on Bun as up to 3 MB, gone 100 ms later), which would be counted as connections'.
+    const rss = gc ? await settledResidentBytes(this.pid) : residentBytes(this.pid);
+    return { rss, heapUsed: answer.heapUsed, external: answer.external, bufferutil: answer.bufferutil };
   }
 
   /** Sends a command to the server's harness (servers/harness.cjs) and waits for its answer. */
