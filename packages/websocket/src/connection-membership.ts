@@ -97,7 +97,7 @@ export abstract class ConnectionMembership implements RegistryMember {
     return this.transport.topics;
   }
 
-  /** Awaiting the pong of a heartbeat ping (heartbeat.ts sends it to each member of its service's set). */
+  /** Awaiting the pong of a heartbeat ping (heartbeat.ts sends it to each member of its service's list). */
   get awaitingPong(): boolean {
     return (this.flags & AWAITING_PONG) !== 0;
   }
@@ -115,14 +115,14 @@ export abstract class ConnectionMembership implements RegistryMember {
     this.flags = value ? this.flags | SETTLED_SINCE_PING : this.flags & ~SETTLED_SINCE_PING;
   }
 
-  /** Enters the open connection in its service's set and the registry. */
+  /** Enters the open connection in its service's list and the registry. */
   protected list(): void {
     this.options.members.add(this as unknown as Connection);
     this.flags |= LISTED;
     this.options.registry.add(this);
   }
 
-  /** The connection closed: out of its service's set and the registry, once. */
+  /** The connection closed: out of its service's list and the registry, once. */
   protected unlist(): void {
     this.options.members.delete(this as unknown as Connection);
     if (!this.listed) return;

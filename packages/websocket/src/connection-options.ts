@@ -3,6 +3,7 @@ import type { CompiledService } from './compiled-service';
 import type { Connection } from './connection';
 import type { ConnectionReport } from './connection-report';
 import type { ConnectionRegistry } from './registry/connection-registry';
+import type { MemberList } from './registry/member-list';
 import type { TokenRefresh } from './token-lifetime';
 
 /** What every connection of one service shares: made once per service endpoint. */
@@ -12,7 +13,7 @@ export interface ConnectionOptions {
   readonly report: ConnectionReport;
   readonly registry: ConnectionRegistry;
   /** The endpoint's set of its service's open connections. */
-  readonly members: Set<Connection>;
+  readonly members: MemberList<Connection>;
   /** The service's topic, on engines that fan broadcasts out themselves (registry/topics.ts). */
   readonly serviceTopic: string;
   /** Token expiry and refresh, on a service with `auth`. */

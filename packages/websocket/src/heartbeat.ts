@@ -6,6 +6,7 @@
 // instead, and kept while a handler settled since the ping.
 import type { Connection } from './connection';
 import { HandlerEvent } from './metadata';
+import type { ReadonlyMemberList } from './registry/member-list';
 
 export class Heartbeat {
   private readonly interval: NodeJS.Timeout;
@@ -14,7 +15,7 @@ export class Heartbeat {
   constructor(
     private readonly intervalSeconds: number,
     private readonly timeoutSeconds: number,
-    private readonly connections: ReadonlySet<Connection>,
+    private readonly connections: ReadonlyMemberList<Connection>,
   ) {
     this.interval = setInterval(() => this.beat(), intervalSeconds * 1000);
     this.interval.unref();

@@ -3,6 +3,7 @@
 // service from a dead one (browsers never see ping frames). One timer per service sweeps the
 // connections every N/2 seconds; a connection costs one flag its outbound sets on each write.
 import type { Connection } from './connection';
+import type { ReadonlyMemberList } from './registry/member-list';
 
 /** The dispatcher value of a keep-alive; '$…' names are protocol messages the client swallows. */
 export const KEEP_ALIVE_NAME = '$keepalive';
@@ -14,7 +15,7 @@ export class KeepAlive {
   constructor(
     seconds: number,
     dispatcherKey: string,
-    private readonly connections: ReadonlySet<Connection>,
+    private readonly connections: ReadonlyMemberList<Connection>,
   ) {
     this.frame = JSON.stringify({ [dispatcherKey]: KEEP_ALIVE_NAME });
     // Every N/2 seconds: a connection silent since the last sweep has been silent for at least

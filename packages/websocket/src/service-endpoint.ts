@@ -12,6 +12,7 @@ import type { Logger } from './logger';
 import type { WebSocketObserver } from './monitoring/observer';
 import type { PathParams } from './path-matcher';
 import type { ConnectionRegistry } from './registry/connection-registry';
+import { MemberList } from './registry/member-list';
 import { serviceTopic } from './registry/topics';
 import type { BoundService } from './service-binding';
 import { allowsRequest } from './security/origin';
@@ -45,7 +46,7 @@ export class ServiceEndpoint {
   /** Shared by every connection of this service. */
   private readonly connectionOptions: ConnectionOptions;
   /** This service's open connections: the heartbeat, the listener's stop and the registry read them. */
-  readonly connections = new Set<Connection>();
+  readonly connections = new MemberList<Connection>();
   private readonly heartbeat: Heartbeat | undefined;
   private readonly keepAlive: KeepAlive | undefined;
   /** The resumable sessions, when the service has `resume`. */

@@ -90,6 +90,33 @@ describe('ConnectionRegistry', () => {
     expect(registry.list().map((caller) => caller.getConnectionId())).toEqual([ids[0], ids[1], ids[2], ids[4]]);
   });
 
+  it('after most connections of a service closed, lists and broadcasts to exactly the ones still open, in the order they opened', async () => {
+    const { url, container } = await startServices([FirstService, SecondService]);
+    const registry = container.get(ConnectionRegistry);
+    const clients: TestClient[] = [];
+    for (let at = 0; at < 80; at++) clients.push(await TestClient.connect(url(at % 8 === 0 ? '/second' : '/first')));
+    await eventually(() => registry.count() === 80, 5000, '80 connections');
+    // Ids in opening order, each told to its own client.
+    const ids = registry.list().map((caller) => caller.getConnectionId());
+    // Enough closed to compact the service's list (member-list.ts); every seventh stays.
+    const closing = clients.filter((_, at) => at % 7 !== 0);
+    for (const client of closing) client.socket.close(1000);
+    await Promise.all(closing.map((client) => client.waitClosed()));
+    await eventually(() => registry.count() === 12, 5000, '12 connections');
+    const open = clients.map((client, at) => ({ client, at })).filter(({ at }) => at % 7 === 0);
+    expect(registry.list().map((caller) => caller.getConnectionId())).toEqual(open.map(({ at }) => ids[at]));
+    expect(registry.list(FirstService).map((caller) => caller.getConnectionId())).toEqual(open.filter(({ at }) => at % 8 !== 0).map(({ at }) => ids[at]));
+    expect(registry.count(SecondService)).toBe(open.filter(({ at }) => at % 8 === 0).length);
+    const result = await registry.broadcast().writeTextMessage('still here');
+    expect(result.sent).toBe(12);
+    for (const { client } of open) expect(await client.nextText()).toBe('still here');
+    // A connection opened after the compaction is found after the older ones.
+    const latest = await TestClient.connect(url('/first'));
+    await eventually(() => registry.count() === 13, 2000, '13 connections');
+    latest.send('id');
+    expect(registry.list().at(-1)?.getConnectionId()).toBe(await latest.nextText());
+  });
+
   it('counts, lists, finds and iterates connections, per service and in all, and forgets them on every kind of close', async () => {
     const { url, container } = await startServices([ChatService, OtherService]);
     const registry = container.get(ConnectionRegistry);

@@ -20,6 +20,7 @@ import { RegistryNode } from './registry-node';
 import { RegistryCounters, type RegistryStats, type ResumeRefusal } from './registry-stats';
 import { Rooms } from './rooms';
 import { CompiledFilters } from './member-filter';
+import { MemberList, type ReadonlyMemberList } from './member-list';
 import { targetRooms } from './target-selection';
 import { inOpeningOrder } from './opening-order';
 
@@ -33,27 +34,27 @@ export interface RegistryMember extends BroadcastMember {
   readonly listed: boolean;
 }
 
-/** One service of the app: its path, and the live set of its open connections (its endpoint's). */
+/** One service of the app: its path, and the live list of its open connections (its endpoint's). */
 interface ServiceMembers {
   readonly path: string;
-  readonly members: ReadonlySet<RegistryMember>;
+  readonly members: ReadonlyMemberList<RegistryMember>;
 }
 
-const NONE: ReadonlySet<RegistryMember> = new Set();
+const NONE: ReadonlyMemberList<RegistryMember> = new MemberList();
 
 @injectable()
 export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceHost {
   /** This process's id on the backplane. */
   readonly nodeId = randomUUID();
-  // An idle connection is named nowhere but in its service's set: an id is drawn only when
+  // An idle connection is named nowhere but in its service's list: an id is drawn only when
   // asked for, and only a connection whose id was drawn can be looked up by it, as no one
   // can know an id that was never drawn.
   /** Open connections whose id was drawn, by id. */
   private readonly byId = new Map<string, RegistryMember>();
   private open = 0;
   private readonly services = new Map<ServiceClass, ServiceMembers>();
-  /** Every service's set of open connections, in the order the services were added. */
-  private readonly memberSets: ReadonlySet<RegistryMember>[] = [];
+  /** Every service's list of open connections, in the order the services were added. */
+  private readonly memberSets: ReadonlyMemberList<RegistryMember>[] = [];
   private readonly rooms = new Rooms<RegistryMember>();
   private backplane: Backplane = new InMemoryBackplane();
   /** @internal Set at start from the container's logger. */
@@ -177,7 +178,7 @@ export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceH
    * @internal A service of the app, with its endpoint's live set of open connections: `count`,
    * `list` and `broadcast(service)` read it. A service broadcast travels by path between nodes.
    */
-  addService(service: ServiceClass, path: string, members: ReadonlySet<RegistryMember>, presenceEvents = false): void {
+  addService(service: ServiceClass, path: string, members: ReadonlyMemberList<RegistryMember>, presenceEvents = false): void {
     this.services.set(service, { path, members });
     this.memberSets.push(members);
     if (presenceEvents) this.presenceEvents = true;
@@ -200,7 +201,7 @@ export class ConnectionRegistry implements BroadcastHost, ClusterHost, PresenceH
     return this.backplane.stop();
   }
 
-  /** @internal A connection opened (its service's set has it already). */
+  /** @internal A connection opened (its service's list has it already). */
   add(member: RegistryMember): void {
     this.open++;
     if (member.drawnId !== undefined) this.byId.set(member.drawnId, member);

@@ -1,19 +1,20 @@
 // The open connections of several services as one list, in the order they opened: `list()`,
 // iteration and broadcasts to everyone read them so, with no list of their own kept per
-// connection (each service's set is in that order already; registry/connection-registry.ts).
+// connection (each service's list is in that order already: member-list.ts; registry/connection-registry.ts).
 import type { RegistryMember } from './connection-registry';
+import type { ReadonlyMemberList } from './member-list';
 
 /**
- * The members of every set, in the order they opened: the sets merged by `openedAs` (each set
+ * The members of every list, in the order they opened: the lists merged by `openedAs` (each list
  * is in that order already). A member closed while this is read is left out, as a Map's
  * iterator leaves out what is deleted.
  */
-export function* inOpeningOrder(sets: readonly ReadonlySet<RegistryMember>[]): IterableIterator<RegistryMember> {
-  if (sets.length === 1) {
-    yield* sets[0]!;
+export function* inOpeningOrder(lists: readonly ReadonlyMemberList<RegistryMember>[]): IterableIterator<RegistryMember> {
+  if (lists.length === 1) {
+    yield* lists[0]!;
     return;
   }
-  const cursors = sets.map((set) => set.values());
+  const cursors = lists.map((list) => list.values());
   const heads = cursors.map((cursor) => cursor.next());
   for (;;) {
     let first = -1;
