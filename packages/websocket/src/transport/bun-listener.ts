@@ -146,8 +146,7 @@ class BunEngine implements TransportEngine {
     // compression never sees the client's offer.
     const { compression } = this.options;
     if (compression === undefined) request.headers.delete('sec-websocket-extensions');
-    const transport = new BunTransport(protocol, this.sockets, onAccepted);
-    transport.onEnded = upgrade.endedCallback;
+    const transport = new BunTransport(this.sockets, onAccepted, protocol, upgrade.endedCallback);
     // Bun opens the socket (and the connection is made) inside upgrade().
     if (upgrade.server.upgrade(request, { data: transport, headers: added })) upgrade.upgraded();
     else upgrade.refuse(400, 'Invalid WebSocket handshake');

@@ -45,19 +45,48 @@ const PRESSED = 64;
 /** Whether everything sent had been flushed when the socket closed (what sendAndFlush waits for). */
 const FLUSHED_AT_CLOSE = 128;
 
+/** What few sockets hold: a sub-protocol, a count of connections per address, a wait for the flush. */
+interface BunTransportRare {
+  readonly protocol: string;
+  /** Called once the socket closed (the listener's count of connections per address). */
+  readonly onEnded: (() => void) | undefined;
+  flushWaiters: (() => void)[] | undefined;
+}
+
+/** What `BunTransport.handler` holds until Bun opens the socket: what to do then. */
+type OnAccepted = (transport: Transport) => void;
+
 export class BunTransport implements Transport, TopicSocket {
   private socket!: BunSocket<BunTransport>;
-  private handler: TransportHandler | undefined;
+  /**
+   * Until Bun opens the socket, what to do then (a function); after, the connection's handler
+   * (an object). One field for both, and the rare state in one object made only when there is
+   * some: an idle socket of a service without sub-protocols holds five fields (64 bytes on JSC).
+   */
+  private handler: TransportHandler | OnAccepted | undefined;
   private bits = OPEN;
-  private flushWaiters: (() => void)[] | undefined;
-  /** Called once the socket closed (the listener's count of connections per address). */
-  onEnded: (() => void) | undefined;
+  private rare: BunTransportRare | undefined;
 
   constructor(
-    readonly protocol: string,
     private readonly options: BunSocketOptions,
-    private onAccepted: ((transport: Transport) => void) | undefined,
-  ) {}
+    onAccepted: OnAccepted,
+    protocol: string,
+    onEnded: (() => void) | undefined,
+  ) {
+    this.handler = onAccepted;
+    if (protocol !== '' || onEnded !== undefined) this.rare = { protocol, onEnded, flushWaiters: undefined };
+  }
+
+  /** The sub-protocol agreed to, '' when none. */
+  get protocol(): string {
+    return this.rare?.protocol ?? '';
+  }
+
+  /** The connection's handler: Bun opened the socket and the connection was made. */
+  private get attached(): TransportHandler | undefined {
+    const handler = this.handler;
+    return typeof handler === 'object' ? handler : undefined;
+  }
 
   /** No extension but permessage-deflate, which Bun negotiates and does not report. */
   get extensions(): string {
@@ -98,6 +127,7 @@ export class BunTransport implements Transport, TopicSocket {
   }
 
   attach(handler: TransportHandler, watchActivity: boolean): void {
+    // Called from inside `onAccepted` (the connection is made as Bun opens the socket).
     this.handler = handler;
     this.mark(WATCH_ACTIVITY, watchActivity);
   }
@@ -225,20 +255,33 @@ export class BunTransport implements Transport, TopicSocket {
 
   onFlushed(callback: () => void): void {
     if (this.state === CLOSED || this.socket.getBufferedAmount() === 0) queueMicrotask(callback);
-    else (this.flushWaiters ??= []).push(callback);
+    else (this.rareState().flushWaiters ??= []).push(callback);
+  }
+
+  private rareState(): BunTransportRare {
+    return (this.rare ??= { protocol: '', onEnded: undefined, flushWaiters: undefined });
+  }
+
+  /** The flush waiters, taken (they are called once). */
+  private takeFlushWaiters(): (() => void)[] | undefined {
+    const rare = this.rare;
+    if (rare === undefined) return undefined;
+    const waiters = rare.flushWaiters;
+    rare.flushWaiters = undefined;
+    return waiters;
   }
 
   // --- Bun's events (bunSocketHandlers) ----------------------------------------------------
 
   opened(socket: BunSocket<BunTransport>): void {
     this.socket = socket;
-    const onAccepted = this.onAccepted!;
-    this.onAccepted = undefined;
+    const onAccepted = this.handler as OnAccepted;
+    this.handler = undefined;
     onAccepted(this);
   }
 
   received(message: string | Buffer): void {
-    const handler = this.handler!;
+    const handler = this.handler as TransportHandler;
     if (typeof message !== 'string') {
       if (message.length > this.options.maxPayload) return this.refuseTooBig();
       if (this.flag(WATCH_ACTIVITY)) handler.transportActivity();
@@ -253,42 +296,43 @@ export class BunTransport implements Transport, TopicSocket {
   }
 
   pinged(data: Buffer): void {
-    if (this.flag(WATCH_ACTIVITY)) this.handler!.transportActivity();
+    const handler = this.handler as TransportHandler;
+    if (this.flag(WATCH_ACTIVITY)) handler.transportActivity();
     // Bun has queued its pong already, unseen by `sent()`: the connection's pong (dropped here)
     // still meets maxBufferedBytes, so a peer that pings and never reads is a slow consumer.
     this.bits |= PRESSED | ANSWERING_PING;
     try {
-      this.handler!.transportPing(data);
+      handler.transportPing(data);
     } finally {
       this.mark(ANSWERING_PING, false);
     }
   }
 
   ponged(data: Buffer): void {
-    if (this.flag(WATCH_ACTIVITY)) this.handler!.transportActivity();
-    this.handler!.transportPong(data);
+    const handler = this.handler as TransportHandler;
+    if (this.flag(WATCH_ACTIVITY)) handler.transportActivity();
+    handler.transportPong(data);
   }
 
   drained(): void {
     const buffered = this.socket.getBufferedAmount();
     this.mark(PRESSED, buffered > 0);
-    const waiters = this.flushWaiters;
-    if (waiters === undefined || buffered > 0) return;
-    this.flushWaiters = undefined;
-    for (const callback of waiters) callback();
+    if (buffered > 0 || this.rare?.flushWaiters === undefined) return;
+    for (const callback of this.takeFlushWaiters()!) callback();
   }
 
   closed(code: number, reason: string): void {
     if (this.state === CLOSED) return;
-    this.onEnded?.();
-    if (this.handler === undefined) {
+    this.rare?.onEnded?.();
+    const handler = this.attached;
+    if (handler === undefined) {
       // Closed before the connection was made (the handshake's open never ran to the end).
       this.state = CLOSED;
       return;
     }
     if (code === CloseCode.AbnormalClosure && reason === TOO_BIG_REASON) {
       // Bun closed with 1009 itself; the service is told why, as on ws.
-      this.handler.transportError(tooBig());
+      handler.transportError(tooBig());
       this.bits |= FAILED;
     }
     if (this.flag(CLOSING_NOW)) queueMicrotask(() => this.finish(code, reason));
@@ -296,18 +340,18 @@ export class BunTransport implements Transport, TopicSocket {
   }
 
   private finish(code: number, reason: string): void {
-    this.mark(FLUSHED_AT_CLOSE, this.flushWaiters === undefined);
+    const waiters = this.takeFlushWaiters();
+    this.mark(FLUSHED_AT_CLOSE, waiters === undefined);
     this.state = CLOSED;
-    const waiters = this.flushWaiters;
-    this.flushWaiters = undefined;
     if (waiters !== undefined) for (const callback of waiters) callback();
-    if (this.flag(FAILED)) this.handler!.transportClose(CloseCode.AbnormalClosure, '');
-    else this.handler!.transportClose(code, reason);
+    const handler = this.handler as TransportHandler;
+    if (this.flag(FAILED)) handler.transportClose(CloseCode.AbnormalClosure, '');
+    else handler.transportClose(code, reason);
   }
 
   /** A message over this service's maxFrameSize: the service is told, the peer gets 1009. */
   private refuseTooBig(): void {
-    this.handler!.transportError(tooBig());
+    (this.handler as TransportHandler).transportError(tooBig());
     this.bits |= FAILED;
     this.close(CloseCode.MessageTooBig, '');
   }
