@@ -5,6 +5,7 @@ import { ConnectionReport } from './connection-report';
 import type { Logger } from './logger';
 import { HANDLER_EVENT_COUNT, HandlerEvent } from './metadata';
 import { ConnectionRegistry } from './registry/connection-registry';
+import { MemberList } from './registry/member-list';
 import type { CompiledService, Handler } from './compiled-service';
 import type { MessageRouter } from './messages/dispatcher';
 import type { StandardSchemaV1 } from './messages/standard-schema';
@@ -40,7 +41,7 @@ function open(table: CompiledService): { transport: MemoryTransport; connection:
   const transport = new MemoryTransport();
   const request = { remoteAddress: '127.0.0.1' } as unknown as UpgradeRequest;
   const report = new ConnectionReport(table, logger, undefined);
-  const options = { table, report, registry: new ConnectionRegistry(), members: new Set<Connection>(), serviceTopic: 'service:/', tokens: undefined };
+  const options = { table, report, registry: new ConnectionRegistry(), members: new MemberList<Connection>(), serviceTopic: 'service:/', tokens: undefined };
   return { transport, connection: new Connection(transport, options, {}, request) };
 }
 
