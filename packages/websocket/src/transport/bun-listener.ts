@@ -132,23 +132,27 @@ class BunEngine implements TransportEngine {
     // A Bun listener hands its engines only the upgrades its own fetch made.
     const upgrade = pending as BunUpgrade;
     const { request } = upgrade;
-    const added: Record<string, string> = headers === undefined ? {} : { ...headers };
+    // Only what is there is given to Bun: each header it is handed, and each change to the
+    // request's headers, costs native memory for as long as the socket is open.
+    let added: Record<string, string> | undefined = headers === undefined ? undefined : { ...headers };
     let protocol = '';
-    const offered = request.headers.get('sec-websocket-protocol');
-    if (offered !== null) {
+    const offered = upgrade.headers['sec-websocket-protocol'];
+    if (typeof offered === 'string') {
       // Bun would agree to the client's first offer: the service's choice is given instead,
       // and when it agrees to none the offer is taken out of the request.
       const chosen = this.options.selectSubProtocol(new Set(offered.split(',').map((name) => name.trim())));
       if (chosen === false) request.headers.delete('sec-websocket-protocol');
-      else added['Sec-WebSocket-Protocol'] = protocol = chosen;
+      else (added ??= {})['Sec-WebSocket-Protocol'] = protocol = chosen;
     }
     // Bun negotiates permessage-deflate for every socket of its server; a service without
     // compression never sees the client's offer.
-    const { compression } = this.options;
-    if (compression === undefined) request.headers.delete('sec-websocket-extensions');
+    if (this.options.compression === undefined && upgrade.headers['sec-websocket-extensions'] !== undefined) {
+      request.headers.delete('sec-websocket-extensions');
+    }
     const transport = new BunTransport(this.sockets, onAccepted, protocol, upgrade.endedCallback);
     // Bun opens the socket (and the connection is made) inside upgrade().
-    if (upgrade.server.upgrade(request, { data: transport, headers: added })) upgrade.upgraded();
+    const options = added === undefined ? { data: transport } : { data: transport, headers: added };
+    if (upgrade.server.upgrade(request, options)) upgrade.upgraded();
     else upgrade.refuse(400, 'Invalid WebSocket handshake');
   }
 }
