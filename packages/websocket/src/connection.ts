@@ -154,6 +154,23 @@ export class Connection extends ConnectionMembership implements CallerLink, Tran
   }
 
   transportText(text: string): void {
+    if (this.isPlain && this.options.table.textEvent === HandlerEvent.Text) this.runner.runText(text);
+    else this.receiveTextAsEvent(text);
+  }
+
+  /**
+   * Nothing stands between a message and its handler: no observer to tell, no token that may
+   * take it, no failure closing the connection, no handler pending, reading not held. Then the
+   * runner takes a text message straight (`runText`), with the same outcome as `dispatch`.
+   */
+  private get isPlain(): boolean {
+    if (this.info !== undefined || (this.flags & BUSY) !== 0) return false;
+    const extras = this.madeExtras;
+    if (extras !== undefined && (extras.failureCloseCode !== undefined || extras.token !== undefined)) return false;
+    return this.madeOutbound?.readingHeld !== true;
+  }
+
+  private receiveTextAsEvent(text: string): void {
     if (this.info !== undefined) this.options.report.observer!.messageReceived?.(this.info, 'text', Buffer.from(text));
     if (this.token?.takesText(text) !== true) this.receiveText(text);
   }

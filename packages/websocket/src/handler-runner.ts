@@ -38,6 +38,32 @@ export class HandlerRunner extends MessageDecisions implements ReplyFailures {
   }
 
   /**
+   * A text message to `@OnText` when nothing stands between them (connection.ts, `isPlain`):
+   * what `run` then `call` would do with no observer, in one step — a string reply goes
+   * straight to the writer, the echo's shape and most replies'.
+   */
+  runText(text: string): void {
+    let result: unknown;
+    try {
+      result = this.handlers[HandlerEvent.Text]!.call(this.instance, this.host.caller, text, undefined);
+    } catch (error) {
+      this.fail(HandlerEvent.Text, error);
+      return;
+    }
+    const outbound = this.host.outbound;
+    if (typeof result === 'string') {
+      if (!outbound.replyText(result)) this.replies().notSent();
+      return;
+    }
+    if (isThenable(result)) {
+      this.awaitSettled(HandlerEvent.Text, result);
+      return;
+    }
+    if (result !== undefined) this.answer(HandlerEvent.Text, result, undefined);
+    outbound.paceReading();
+  }
+
+  /**
    * `@OnClose` while another handler is still pending: called on its own, not through `call`,
    * because the pending handler still owns the connection's busy state. `skipped` messages that
    * waited behind it can no longer be answered: they were dropped, and are logged here.
