@@ -52,14 +52,13 @@ export class HandlerRunner extends MessageDecisions implements ReplyFailures {
     }
     const outbound = this.host.outbound;
     if (typeof result === 'string') {
-      if (!outbound.replyText(result)) this.replies().notSent();
-      return;
-    }
-    if (isThenable(result)) {
+      if (!outbound.reply(result)) this.replies().notSent();
+    } else if (isThenable(result)) {
       this.awaitSettled(HandlerEvent.Text, result);
       return;
+    } else if (result !== undefined) {
+      this.answer(HandlerEvent.Text, result, undefined);
     }
-    if (result !== undefined) this.answer(HandlerEvent.Text, result, undefined);
     outbound.paceReading();
   }
 

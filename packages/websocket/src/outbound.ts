@@ -188,19 +188,6 @@ export class Outbound {
   }
 
   /**
-   * A handler's string reply, then the reading pace after it (`paceReading`), in one step: the
-   * runner's plain path (handler-runner.ts, `runText`). False when the socket is no longer open.
-   */
-  replyText(text: string): boolean {
-    const transport = this.transport;
-    if (!transport.isOpen) return false;
-    transport.send(text);
-    this.wrote(text);
-    if (!this.readingHeld && transport.backlog(this.halfBound) > this.halfBound) this.holdReading();
-    return true;
-  }
-
-  /**
    * After a message was handled: with more than half the bound still unread, the next messages
    * wait for the socket to drain (the other half is room for pushes meanwhile). Reading stops
    * too, so a fast client is paced by TCP instead of being cut off.
@@ -208,10 +195,6 @@ export class Outbound {
   paceReading(): void {
     if (this.readingHeld || !this.transport.isOpen) return;
     if (this.transport.backlog(this.halfBound) <= this.halfBound) return;
-    this.holdReading();
-  }
-
-  private holdReading(): void {
     this.readingHeld = true;
     this.transport.pauseReading();
     void this.waitForDrain().then((this.onReadable ??= () => this.readable()));
