@@ -39,8 +39,8 @@ export class HandlerRunner extends MessageDecisions implements ReplyFailures {
 
   /**
    * A text message to `@OnText` when nothing stands between them (connection.ts, `isPlain`):
-   * what `run` then `call` would do with no observer, in one step — a string reply goes
-   * straight to the writer, the echo's shape and most replies'.
+   * what `run`, `call` and `complete` would do with no observer, in one step (`answer` writes
+   * a string reply as it is).
    */
   runText(text: string): void {
     let result: unknown;
@@ -50,16 +50,12 @@ export class HandlerRunner extends MessageDecisions implements ReplyFailures {
       this.fail(HandlerEvent.Text, error);
       return;
     }
-    const outbound = this.host.outbound;
-    if (typeof result === 'string') {
-      if (!outbound.reply(result)) this.replies().notSent();
-    } else if (isThenable(result)) {
+    if (isThenable(result)) {
       this.awaitSettled(HandlerEvent.Text, result);
       return;
-    } else if (result !== undefined) {
-      this.answer(HandlerEvent.Text, result, undefined);
     }
-    outbound.paceReading();
+    if (result !== undefined) this.answer(HandlerEvent.Text, result, undefined);
+    this.host.outbound.paceReading();
   }
 
   /**
