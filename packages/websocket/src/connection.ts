@@ -157,14 +157,14 @@ export class Connection extends ConnectionMembership implements CallerLink, Tran
     const event = this.options.table.textEvent;
     if (event === undefined || !this.isPlain) this.receiveTextAsEvent(text);
     else if (event === HandlerEvent.Text) this.runner.runText(text);
-    else this.runner.run(event, text, undefined);
+    else this.runner.runMessage(text);
   }
 
   /**
    * Nothing stands between a message and its handler: no observer to tell, no token that may
    * take it, no failure closing the connection, no handler pending, reading not held. Then the
-   * runner takes a text message straight (`runText`, or `run` for `@OnMessage`), with the same
-   * outcome as `dispatch`.
+   * runner takes a text message straight (`runText`, or `runMessage` for `@OnMessage`), with
+   * the same outcome as `dispatch`.
    */
   private get isPlain(): boolean {
     if (this.info !== undefined || (this.flags & BUSY) !== 0) return false;

@@ -11,7 +11,7 @@ import type { Handler } from './compiled-service';
 import { AuthorizationError, RateLimitError, UnsupportedMessageError } from './errors';
 import { InvalidReply } from './messages/contract-routes';
 import { ReplyStreams, isAsyncIterable } from './messages/reply-streams';
-import { MessageRouting } from './messages/router';
+import { MessageRouting, Routed } from './messages/router';
 import type { StandardResult } from './messages/standard-schema';
 import { HandlerEvent } from './metadata';
 import { type ReplyFailures, ReplyWriter } from './reply-writer';
@@ -55,6 +55,33 @@ export class HandlerRunner extends MessageDecisions implements ReplyFailures {
       return;
     }
     if (result !== undefined) this.answer(HandlerEvent.Text, result, undefined);
+    this.host.outbound.paceReading();
+  }
+
+  /**
+   * A text message to `@OnMessage` when nothing stands between them (connection.ts, `isPlain`):
+   * routed, and a message the router hands to a handler called as `runText` calls `@OnText`.
+   * Any other decision (validate, a bad message, no match) takes `actOn`'s way.
+   */
+  runMessage(text: string): void {
+    const routing = this.routing!;
+    const routed = routing.route(text);
+    if (routed !== Routed.Call) {
+      this.actOn(routed);
+      return;
+    }
+    let result: unknown;
+    try {
+      result = routing.handler!.call(this.instance, this.host.caller, routing.value, routing.decoded);
+    } catch (error) {
+      this.fail(HandlerEvent.Message, error);
+      return;
+    }
+    if (isThenable(result)) {
+      this.awaitSettled(HandlerEvent.Message, result);
+      return;
+    }
+    if (result !== undefined) this.answer(HandlerEvent.Message, result, routing.replyId);
     this.host.outbound.paceReading();
   }
 
