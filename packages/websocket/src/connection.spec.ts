@@ -7,7 +7,7 @@ import { HANDLER_EVENT_COUNT, HandlerEvent } from './metadata';
 import { ConnectionRegistry } from './registry/connection-registry';
 import { MemberList } from './registry/member-list';
 import type { CompiledService, Handler } from './compiled-service';
-import type { MessageRouter } from './messages/dispatcher';
+import { type MessageRouter, messageRouter } from './messages/dispatcher';
 import type { StandardSchemaV1 } from './messages/standard-schema';
 import { type WebSocketServiceConfig, resolveServiceConfig } from './service-config';
 import { MemoryTransport } from './transport/memory-transport';
@@ -243,5 +243,5 @@ function chatRouter(handler: Handler = (_caller, message) => ({ said: (message a
     },
   } as StandardSchemaV1;
   const say = { key: 'say', method: 'say', handler, schema, jsonSchema: undefined, replyJsonSchema: undefined, replySchema: undefined, summary: undefined, onError: undefined };
-  return { dispatcherKey: 'type', streamId: 'id', typed: new Map([['say', say]]), generic: undefined };
+  return messageRouter({ dispatcherKey: 'type', streamId: 'id', typed: new Map([['say', say]]), generic: undefined });
 }

@@ -1,10 +1,11 @@
 // Compiles a service's `@OnMessage` handlers, once at start, into a router: a Map from the
 // dispatch key's value to its handler and schema, plus the generic handler. Per message the
-// connection does one JSON.parse, one property read and one Map lookup.
+// connection does one JSON.parse, one property read and one lookup (route-table.ts).
 import { ServiceConfigError } from '../errors';
 import { HandlerEvent, type HandlerRecord } from '../metadata';
 import type { ResolvedServiceConfig } from '../service-config';
 import { checkContractCovered, contractRoute } from './contract-routes';
+import { RouteTable } from './route-table';
 import { type StandardSchemaV1, isStandardSchema } from './standard-schema';
 
 /** A handler as the connection calls it: `this` is the service instance. */
@@ -31,7 +32,15 @@ export interface MessageRouter {
   readonly dispatcherKey: string;
   readonly streamId: string | undefined;
   readonly typed: ReadonlyMap<string, MessageRoute>;
+  /** `typed` as the router searches it for every message (route-table.ts). */
+  readonly lookup: RouteTable;
   readonly generic: MessageRoute | undefined;
+}
+
+/** A router of these routes, with the lookup made from `typed`. */
+export function messageRouter(parts: Omit<MessageRouter, 'lookup'>): MessageRouter {
+  const { dispatcherKey, streamId, typed, generic } = parts;
+  return Object.freeze({ dispatcherKey, streamId, typed, lookup: new RouteTable(typed), generic });
 }
 
 export function compileMessageRouter(
@@ -78,7 +87,7 @@ export function compileMessageRouter(
     }
   }
   if (contract !== undefined) checkContractCovered(serviceName, contract, typed);
-  return Object.freeze({ dispatcherKey: config.dispatcherKey, streamId: config.dispatcherStreamId, typed, generic });
+  return messageRouter({ dispatcherKey: config.dispatcherKey, streamId: config.dispatcherStreamId, typed, generic });
 }
 
 /** `@OnMessageError` methods by the key they handle (`undefined`: the generic handler's). */

@@ -1,4 +1,4 @@
-import type { MessageRoute, MessageRouter } from './dispatcher';
+import { type MessageRoute, messageRouter } from './dispatcher';
 import { MessageRouting, Routed } from './router';
 import type { StandardSchemaV1 } from './standard-schema';
 
@@ -22,12 +22,12 @@ function route(key: string | undefined, handler: MessageRoute['handler'], schema
 }
 
 function routing(options: { typed?: MessageRoute[]; generic?: MessageRoute; streamId?: string }): MessageRouting {
-  const router: MessageRouter = {
+  const router = messageRouter({
     dispatcherKey: 'type',
     streamId: options.streamId,
     typed: new Map((options.typed ?? []).map((entry) => [entry.key!, entry])),
     generic: options.generic,
-  };
+  });
   return new MessageRouting(router);
 }
 

@@ -60,7 +60,7 @@ export class MessageRouting {
     const isObject = message !== null && typeof message === 'object' && !Array.isArray(message);
     if (isObject && router.streamId !== undefined) this.replyId = (message as Record<string, unknown>)[router.streamId];
     const key = isObject && router.typed.size > 0 ? (message as Record<string, unknown>)[router.dispatcherKey] : undefined;
-    const route = typeof key === 'string' ? router.typed.get(key) : undefined;
+    const route = typeof key === 'string' ? router.lookup.find(key) : undefined;
     if (route !== undefined) {
       if (route.schema === undefined) return this.call(route, message);
       this.validating = this.matchedRoute = route;

@@ -5,7 +5,7 @@
 import type { Container, Newable } from 'inversify';
 import type { CompiledService, Handler } from '../compiled-service';
 import { ServiceConfigError } from '../errors';
-import type { MessageRoute, MessageRouter } from '../messages/dispatcher';
+import { type MessageRoute, type MessageRouter, messageRouter } from '../messages/dispatcher';
 import { HandlerEvent, type HandlerRecord, readHandlers, readInterceptors } from '../metadata';
 import { scopeListProblem } from '../security/auth/authenticate';
 import type { ConfigErrorFactory } from '../validate';
@@ -103,7 +103,7 @@ export function compilePolicies(
   const generic = router.generic === undefined ? undefined : withRoutePolicy(router.generic);
   return {
     handlers: changed ? Object.freeze(handlers) : compiled.handlers,
-    router: routerChanged ? Object.freeze({ ...router, typed, generic }) : router,
+    router: routerChanged ? messageRouter({ ...router, typed, generic }) : router,
   };
 }
 
