@@ -48,25 +48,21 @@ export class MemberList<T extends OpenedInOrder> implements ReadonlyMemberList<T
   }
 
   values(): IterableIterator<T> {
-    return this[Symbol.iterator]();
+    return new MemberListIterator(this);
   }
 
-  *[Symbol.iterator](): IterableIterator<T> {
-    let slots = this.slots;
-    let at = 0;
-    let last = 0;
-    for (;;) {
-      // Compacted since the last step: go on in the new array after the last member seen.
-      if (slots !== this.slots) {
-        slots = this.slots;
-        at = this.firstFrom(last + 1);
-      }
-      if (at >= slots.length) return;
-      const slot = slots[at++]!;
-      if (typeof slot === 'number') continue;
-      last = slot.openedAs;
-      yield slot;
-    }
+  [Symbol.iterator](): IterableIterator<T> {
+    return new MemberListIterator(this);
+  }
+
+  /** @internal The slots as they are now (a compaction replaces the array): for the iterator. */
+  get currentSlots(): readonly (T | number)[] {
+    return this.slots;
+  }
+
+  /** @internal The first slot whose opening number is `openedAs` or later: for the iterator. */
+  slotFrom(openedAs: number): number {
+    return this.firstFrom(openedAs);
   }
 
   /** The first slot whose opening number is `openedAs` or later. */
@@ -88,5 +84,40 @@ export class MemberList<T extends OpenedInOrder> implements ReadonlyMemberList<T
     const open: T[] = [];
     for (const slot of this.slots) if (typeof slot !== 'number') open.push(slot);
     this.slots = open;
+  }
+}
+
+/**
+ * Reads a list's members in order. A class, not a generator: a broadcast reads every member
+ * through it, and a generator's resume and result objects cost it measurably on thousands of
+ * members. After a compaction it goes on from the member after the last it returned.
+ */
+class MemberListIterator<T extends OpenedInOrder> implements IterableIterator<T> {
+  private slots: readonly (T | number)[];
+  private at = 0;
+  private last = 0;
+
+  constructor(private readonly list: MemberList<T>) {
+    this.slots = list.currentSlots;
+  }
+
+  next(): IteratorResult<T> {
+    const list = this.list;
+    if (this.slots !== list.currentSlots) {
+      this.slots = list.currentSlots;
+      this.at = list.slotFrom(this.last + 1);
+    }
+    const slots = this.slots;
+    while (this.at < slots.length) {
+      const slot = slots[this.at++]!;
+      if (typeof slot === 'number') continue;
+      this.last = slot.openedAs;
+      return { value: slot, done: false };
+    }
+    return { value: undefined, done: true };
+  }
+
+  [Symbol.iterator](): IterableIterator<T> {
+    return this;
   }
 }

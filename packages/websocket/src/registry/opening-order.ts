@@ -9,11 +9,12 @@ import type { ReadonlyMemberList } from './member-list';
  * is in that order already). A member closed while this is read is left out, as a Map's
  * iterator leaves out what is deleted.
  */
-export function* inOpeningOrder(lists: readonly ReadonlyMemberList<RegistryMember>[]): IterableIterator<RegistryMember> {
-  if (lists.length === 1) {
-    yield* lists[0]!;
-    return;
-  }
+export function inOpeningOrder(lists: readonly ReadonlyMemberList<RegistryMember>[]): IterableIterator<RegistryMember> {
+  // One service: its own list, read as it is (a broadcast to it reads no generator).
+  return lists.length === 1 ? lists[0]!.values() : merged(lists);
+}
+
+function* merged(lists: readonly ReadonlyMemberList<RegistryMember>[]): IterableIterator<RegistryMember> {
   const cursors = lists.map((list) => list.values());
   const heads = cursors.map((cursor) => cursor.next());
   for (;;) {
