@@ -93,7 +93,8 @@ export class Outbound {
 
   /**
    * A broadcast that the socket's server publishes (topics): the bound of `writeBroadcast`, on
-   * what the engine holds for the peer now. True: the publish may reach it (it is counted as
+   * what the engine holds for the peer (asked of it only after a send or publish reported
+   * backpressure: `TopicSocket.bufferedNow`). True: the publish may reach it (it is counted as
    * sent); false: the policy ran, and the publish must leave it out.
    */
   takesPublish(encoded: EncodedFrame, socket: TopicSocket): boolean {

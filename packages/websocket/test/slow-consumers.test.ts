@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { inject } from 'inversify';
 import {
   Caller,
   ConnectionRegistry,
@@ -19,6 +20,12 @@ afterEach(async () => {
 });
 
 const LIMIT = 256 * 1024;
+
+/** What the engine holds for a peer: Bun's socket says it at once; ws's transport reads it whole. */
+interface EngineBacklog {
+  readonly socket?: { getBufferedAmount?(): number };
+  backlog(maxHeld: number): number;
+}
 const CHUNK = 16 * 1024;
 
 
@@ -77,6 +84,44 @@ describe('slow consumers', () => {
     healthy.send('still here');
     expect(await healthy.nextText()).toBe('still here');
     expect(stalledCaller.isOpen()).toBe(true);
+    stalled.destroy();
+  });
+
+  it("keeps a client that never reads within maxBufferedBytes while its own messages set off broadcasts to everyone, and the others get every one", async () => {
+    // Each message of the stalled client makes a broadcast inside its handler, to everyone and so to
+    // itself too: while a handler runs Bun holds that socket's writes back until it returns
+    // (uncounted by the publish), and only a later look sees what they left behind.
+    @WebSocketService({ path: '/echoes', maxBufferedBytes: LIMIT, slowConsumerPolicy: 'drop' })
+    class EchoToAll {
+      static callers: Caller[] = [];
+      static handled = 0;
+      constructor(@inject(ConnectionRegistry) private readonly registry: ConnectionRegistry) {}
+
+      @OnOpen() onOpen(caller: Caller) {
+        EchoToAll.callers.push(caller);
+      }
+
+      @OnText() onText(_caller: Caller, text: string) {
+        EchoToAll.handled++;
+        void this.registry.broadcast().writeBinaryMessage(Buffer.alloc(CHUNK, text));
+      }
+    }
+    const { app, url } = await startServices([EchoToAll]);
+    const healthy = await TestClient.connect(url('/echoes'));
+    const stalled = await neverReads(app.port(), '/echoes');
+    await eventually(() => EchoToAll.callers.length === 2, 2000, 'two connections');
+    const messages = 600; // 9.4 MiB to each, past what the kernel holds for a peer that never reads
+    stalled.write(Buffer.concat(Array.from({ length: messages }, () => encodeFrame({ opcode: Opcode.Text, payload: 'x' }))));
+    // Until the server stops handling them: it holds a peer's reading while its backlog is high.
+    let handled = -1;
+    while (handled !== EchoToAll.handled) {
+      handled = EchoToAll.handled;
+      await pause(300);
+    }
+    expect(handled).toBeGreaterThan(100);
+    const transport = (EchoToAll.callers[1] as unknown as { link: { transport: EngineBacklog } }).link.transport;
+    expect(transport.socket?.getBufferedAmount?.() ?? transport.backlog(Infinity)).toBeLessThanOrEqual(LIMIT + 2 * CHUNK);
+    await healthy.until(() => healthy.messages.length === handled, 5000, 'every broadcast at the healthy client');
     stalled.destroy();
   });
 

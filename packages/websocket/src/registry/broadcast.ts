@@ -270,7 +270,11 @@ export class BroadcastTarget {
         skipped++;
       }
     }
-    publishes?.send(encoded, except, exceptTopic);
+    // Backpressure somewhere: every member that took the publish is asked at its next look.
+    // Otherwise none holds any of it, and the next broadcast asks the engine of none of them.
+    if (publishes?.send(encoded, except, exceptTopic) === true) {
+      for (const member of plainMembers(host, this.spec)!) member.topicSocket?.publishPressed();
+    }
     return { sent, skipped };
   }
 

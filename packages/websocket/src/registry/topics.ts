@@ -111,13 +111,18 @@ export class TopicPublishes {
     this.topics.push(topic);
   }
 
-  /** Publishes `frame`; `except` (subscribed to `exceptTopic`) is left out by its server. */
-  send(frame: EncodedFrame, except: TopicSocket | undefined, exceptTopic: string | undefined): void {
+  /**
+   * Publishes `frame`; `except` (subscribed to `exceptTopic`) is left out by its server. True
+   * when a server reported backpressure for some subscriber.
+   */
+  send(frame: EncodedFrame, except: TopicSocket | undefined, exceptTopic: string | undefined): boolean {
     const { servers, topics } = this;
+    let pressed = false;
     for (let i = 0; i < servers.length; i++) {
       const server = servers[i]!;
       const topic = topics[i]!;
-      server.publish(topic, frame, except !== undefined && except.server === server && exceptTopic === topic ? except : undefined);
+      if (server.publish(topic, frame, except !== undefined && except.server === server && exceptTopic === topic ? except : undefined)) pressed = true;
     }
+    return pressed;
   }
 }

@@ -24,10 +24,13 @@ export class BunTopics implements TopicServer {
   /** Set once the listener's server is up (no socket exists before). */
   server!: BunServer;
 
-  publish(topic: string, frame: EncodedFrame, except: TopicSocket | undefined): void {
+  publish(topic: string, frame: EncodedFrame, except: TopicSocket | undefined): boolean {
     // Bun leaves the publishing socket out itself: one excepted member costs nothing more.
-    if (except === undefined) this.server.publish(topic, bunDataOf(frame));
-    else (except as BunTransport).publishFrom(topic, bunDataOf(frame));
+    const status =
+      except === undefined ? this.server.publish(topic, bunDataOf(frame)) : (except as BunTransport).publishFrom(topic, bunDataOf(frame));
+    // -1: some subscriber holds data the kernel has not taken (Bun answers so at once, and for as
+    // long as any subscriber still holds some, whatever left it there).
+    return status === -1;
   }
 }
 

@@ -191,15 +191,16 @@ export class BunTransport implements Transport, TopicSocket {
   }
 
   bufferedNow(): number {
-    if (this.state === CLOSED) return 0;
-    // What this publish leaves behind is seen by the next look, through backlog().
-    this.bits |= PRESSED;
-    return this.socket.getBufferedAmount();
+    return this.backlog();
   }
 
-  /** Publishes to `topic` on this socket's server, leaving this socket out. */
-  publishFrom(topic: string, data: string | Uint8Array): void {
-    this.socket.publish(topic, data);
+  publishPressed(): void {
+    this.bits |= PRESSED;
+  }
+
+  /** Publishes to `topic` on this socket's server, leaving this socket out; Bun's status, as `server.publish`'s. */
+  publishFrom(topic: string, data: string | Uint8Array): number {
+    return this.socket.publish(topic, data);
   }
 
   sendAndFlush(data: FrameData): Promise<boolean> {

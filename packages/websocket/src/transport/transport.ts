@@ -64,8 +64,12 @@ export interface Transport {
  * each socket.
  */
 export interface TopicServer {
-  /** Sends `frame` to every socket of this server subscribed to `topic`, but `except` (one of them). */
-  publish(topic: string, frame: EncodedFrame, except: TopicSocket | undefined): void;
+  /**
+   * Sends `frame` to every socket of this server subscribed to `topic`, but `except` (one of
+   * them). True when the engine reports data left behind for some subscriber (backpressure):
+   * which ones it does not say, so each is asked at its next look (`publishPressed`).
+   */
+  publish(topic: string, frame: EncodedFrame, except: TopicSocket | undefined): boolean;
 }
 
 /** A socket reached through its server's topics. */
@@ -74,10 +78,12 @@ export interface TopicSocket {
   subscribe(topic: string): void;
   unsubscribe(topic: string): void;
   /**
-   * What the peer has not taken yet, asked of the engine now: a publish does not say what it
-   * left behind on each socket, so `backlog()` asks the engine too until it finds it empty.
+   * What the peer has not taken yet: asked of the engine only once a send or a publish to this
+   * socket reported backpressure (until the engine answers 0), else 0 without asking.
    */
   bufferedNow(): number;
+  /** A publish it took part in reported backpressure: from now its backlog is asked of the engine. */
+  publishPressed(): void;
 }
 
 /** What a transport reports to its connection; one shared set of methods, no closure per event. */

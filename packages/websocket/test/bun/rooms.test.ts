@@ -321,7 +321,7 @@ function countBunWrites(): { publishes: string[]; written: () => number; servers
   BunTopics.prototype.publish = function (this: BunTopics, topic: string, frame: EncodedFrame, except: TopicSocket | undefined) {
     counts.publishes.push(topic);
     if (!counts.servers.includes(this)) counts.servers.push(this);
-    publish.call(this, topic, frame, except);
+    return publish.call(this, topic, frame, except);
   };
   BunTransport.prototype.sendEncoded = function (this: BunTransport, frame: EncodedFrame) {
     counts.written++;
