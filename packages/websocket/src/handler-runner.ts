@@ -43,19 +43,7 @@ export class HandlerRunner extends MessageDecisions implements ReplyFailures {
    * a string reply as it is).
    */
   runText(text: string): void {
-    let result: unknown;
-    try {
-      result = this.handlers[HandlerEvent.Text]!.call(this.instance, this.host.caller, text, undefined);
-    } catch (error) {
-      this.fail(HandlerEvent.Text, error);
-      return;
-    }
-    if (isThenable(result)) {
-      this.awaitSettled(HandlerEvent.Text, result);
-      return;
-    }
-    if (result !== undefined) this.answer(HandlerEvent.Text, result, undefined);
-    this.host.outbound.paceReading();
+    this.callPlain(HandlerEvent.Text, this.handlers[HandlerEvent.Text]!, text, undefined, undefined);
   }
 
   /**
@@ -66,22 +54,24 @@ export class HandlerRunner extends MessageDecisions implements ReplyFailures {
   runMessage(text: string): void {
     const routing = this.routing!;
     const routed = routing.route(text);
-    if (routed !== Routed.Call) {
-      this.actOn(routed);
-      return;
-    }
+    if (routed === Routed.Call) this.callPlain(HandlerEvent.Message, routing.handler!, routing.value, routing.decoded, routing.replyId);
+    else this.actOn(routed);
+  }
+
+  /** A message's handler with no observer: the call, then its reply (or its promise, or its failure). */
+  private callPlain(event: HandlerEvent, handler: Handler, first: unknown, second: unknown, replyId: unknown): void {
     let result: unknown;
     try {
-      result = routing.handler!.call(this.instance, this.host.caller, routing.value, routing.decoded);
+      result = handler.call(this.instance, this.host.caller, first, second);
     } catch (error) {
-      this.fail(HandlerEvent.Message, error);
+      this.fail(event, error);
       return;
     }
     if (isThenable(result)) {
-      this.awaitSettled(HandlerEvent.Message, result);
+      this.awaitSettled(event, result);
       return;
     }
-    if (result !== undefined) this.answer(HandlerEvent.Message, result, routing.replyId);
+    if (result !== undefined) this.answer(event, result, replyId);
     this.host.outbound.paceReading();
   }
 
