@@ -13,7 +13,7 @@ import type { ConnectionRegistry } from './registry/connection-registry';
 import type { FrameData } from './replies';
 import type { ResolvedServiceConfig } from './service-config';
 import type { EncodedFrame } from './transport/frame-encoding';
-import type { TopicSocket, Transport } from './transport/transport';
+import type { Transport } from './transport/transport';
 
 const NO_DATA = Buffer.alloc(0);
 
@@ -93,12 +93,13 @@ export class Outbound {
 
   /**
    * A broadcast that the socket's server publishes (topics): the bound of `writeBroadcast`, on
-   * what the engine holds for the peer (asked of it only after a send or publish reported
-   * backpressure: `TopicSocket.bufferedNow`). True: the publish may reach it (it is counted as
-   * sent); false: the policy ran, and the publish must leave it out.
+   * the same backlog (after a publish that reported backpressure, `publishPressed` has it asked
+   * of the engine). True: the publish may reach it (it is counted as sent); false: the policy
+   * ran, and the publish must leave it out.
    */
-  takesPublish(encoded: EncodedFrame, socket: TopicSocket): boolean {
-    if (!this.transport.isOpen || !this.admitsBroadcast(encoded, socket.bufferedNow())) return false;
+  takesPublish(encoded: EncodedFrame): boolean {
+    const transport = this.transport;
+    if (!transport.isOpen || !this.admitsBroadcast(encoded, transport.backlog(this.halfBound))) return false;
     this.broadcastSent(encoded);
     return true;
   }

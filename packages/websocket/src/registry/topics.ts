@@ -10,7 +10,7 @@ export interface TopicMember {
   readonly outbound: {
     writeBroadcast(encoded: EncodedFrame): boolean;
     /** Whether it takes a publish of `encoded` under its bound (counted as sent); false: dropped or closing. */
-    takesPublish(encoded: EncodedFrame, socket: TopicSocket): boolean;
+    takesPublish(encoded: EncodedFrame): boolean;
   };
   rooms(): ReadonlySet<string>;
 }
@@ -55,7 +55,7 @@ export class MemberTopics {
    * dropped or closing, and subscribed to nothing so the publish leaves it out.
    */
   take(member: TopicMember, encoded: EncodedFrame, service: boolean): boolean {
-    if (!member.outbound.takesPublish(encoded, this.socket)) {
+    if (!member.outbound.takesPublish(encoded)) {
       this.leaveOut(member.rooms());
       return false;
     }

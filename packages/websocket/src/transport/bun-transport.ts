@@ -190,10 +190,6 @@ export class BunTransport implements Transport, TopicSocket {
     if (this.state === OPEN) this.socket.unsubscribe(topic);
   }
 
-  bufferedNow(): number {
-    return this.backlog();
-  }
-
   publishPressed(): void {
     this.bits |= PRESSED;
   }

@@ -77,11 +77,6 @@ export interface TopicSocket {
   readonly server: TopicServer;
   subscribe(topic: string): void;
   unsubscribe(topic: string): void;
-  /**
-   * What the peer has not taken yet: asked of the engine only once a send or a publish to this
-   * socket reported backpressure (until the engine answers 0), else 0 without asking.
-   */
-  bufferedNow(): number;
   /** A publish it took part in reported backpressure: from now its backlog is asked of the engine. */
   publishPressed(): void;
 }
