@@ -60,13 +60,8 @@ export class MemberList<T extends OpenedInOrder> implements ReadonlyMemberList<T
     return this.slots;
   }
 
-  /** @internal The first slot whose opening number is `openedAs` or later: for the iterator. */
-  slotFrom(openedAs: number): number {
-    return this.firstFrom(openedAs);
-  }
-
-  /** The first slot whose opening number is `openedAs` or later. */
-  private firstFrom(openedAs: number): number {
+  /** @internal The first slot whose opening number is `openedAs` or later (`delete`, the iterator). */
+  firstFrom(openedAs: number): number {
     const { slots } = this;
     let low = 0;
     let high = slots.length;
@@ -105,7 +100,7 @@ class MemberListIterator<T extends OpenedInOrder> implements IterableIterator<T>
     const list = this.list;
     if (this.slots !== list.currentSlots) {
       this.slots = list.currentSlots;
-      this.at = list.slotFrom(this.last + 1);
+      this.at = list.firstFrom(this.last + 1);
     }
     const slots = this.slots;
     while (this.at < slots.length) {
